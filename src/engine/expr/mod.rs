@@ -1,0 +1,84 @@
+//! The expression language shared by both definition languages (definitions.md Part III)
+//! and the built-in functions of the state machine (Part IV).
+//!
+//! API CONTRACT (implemented in this module's submodules):
+//! * `Expr::parse(src)` parses one expression; unknown roots, unknown functions, function
+//!   nesting deeper than 10 and syntax errors are `ExprError`s whose `Display` says why.
+//! * `Expr::eval(scope)` evaluates in *value* mode: a path that resolves to nothing is an error.
+//! * `Expr::eval_condition(scope)` evaluates in *condition* mode: a missing path is `null`,
+//!   and the result is `true` only if the value is the boolean `true`.
+//! * `Expr::roots()` lists the roots the expression reads, so callers can reject roots that
+//!   are not allowed in a position (e.g. `$Output` outside output constructors).
+//! * `Expr::is_path()` is true when the expression is a bare path (root + accessors), the
+//!   only form FDL mapping sources and `iterationMapping.collection` accept.
+
+use serde_json::Value;
+
+/// A variable an expression starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Root {
+    /// `$`: the current FDL step's input (conditions, collection, wait, serviceParams).
+    Dollar,
+    /// `$input` (FDL mappings).
+    FdlInput,
+    /// `$local` (FDL mappings).
+    FdlLocal,
+    /// `$context` (FDL mappings).
+    FdlContext,
+    /// `$Input` (state machine).
+    Input,
+    /// `$Output` (state machine output/global constructors).
+    Output,
+    /// `$Context` (state machine).
+    Context,
+    /// `$Global` (state machine).
+    Global,
+}
+
+/// Supplies root values to an evaluation. Returning `None` means the root is unavailable
+/// (evaluating a path on it fails in value mode and yields `null` in condition mode).
+pub trait Scope {
+    fn root(&self, root: Root) -> Option<&Value>;
+}
+
+/// A parsed expression.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    // implementation-defined
+}
+
+/// A syntax error (or unknown root / function) found while parsing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ExprError {
+    pub message: String,
+}
+
+/// A failure while evaluating (missing path in value mode, type error, bad function argument).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct EvalError {
+    pub message: String,
+}
+
+impl Expr {
+    pub fn parse(_src: &str) -> Result<Expr, ExprError> {
+        todo!()
+    }
+    pub fn eval(&self, _scope: &dyn Scope) -> Result<Value, EvalError> {
+        todo!()
+    }
+    pub fn eval_condition(&self, _scope: &dyn Scope) -> Result<bool, EvalError> {
+        todo!()
+    }
+    pub fn roots(&self) -> Vec<Root> {
+        todo!()
+    }
+    pub fn is_path(&self) -> bool {
+        todo!()
+    }
+    /// The source text the expression was parsed from.
+    pub fn source(&self) -> &str {
+        todo!()
+    }
+}

@@ -1,0 +1,4 @@
+//! fnf-server: a self-hosted, wire-compatible implementation of Alibaba Cloud Serverless
+//! Workflow (service `fnf`, API version 2019-03-15).
+
+pub mod engine;
