@@ -44,7 +44,8 @@ pub trait Scope {
 /// A parsed expression.
 #[derive(Debug, Clone)]
 pub struct Expr {
-    // implementation-defined
+    // PLACEHOLDER until the expression module lands: keeps the source only.
+    source: String,
 }
 
 /// A syntax error (or unknown root / function) found while parsing.
@@ -62,23 +63,29 @@ pub struct EvalError {
 }
 
 impl Expr {
-    pub fn parse(_src: &str) -> Result<Expr, ExprError> {
-        todo!()
+    pub fn parse(src: &str) -> Result<Expr, ExprError> {
+        Ok(Expr {
+            source: src.to_string(),
+        })
     }
     pub fn eval(&self, _scope: &dyn Scope) -> Result<Value, EvalError> {
-        todo!()
+        Err(EvalError {
+            message: "expressions are not implemented yet".into(),
+        })
     }
     pub fn eval_condition(&self, _scope: &dyn Scope) -> Result<bool, EvalError> {
-        todo!()
+        Err(EvalError {
+            message: "expressions are not implemented yet".into(),
+        })
     }
     pub fn roots(&self) -> Vec<Root> {
-        todo!()
+        Vec::new()
     }
     pub fn is_path(&self) -> bool {
-        todo!()
+        true
     }
     /// The source text the expression was parsed from.
     pub fn source(&self) -> &str {
-        todo!()
+        &self.source
     }
 }
