@@ -2,3 +2,6 @@
 //! Workflow (service `fnf`, API version 2019-03-15).
 
 pub mod engine;
+pub mod error;
+pub mod store;
+pub mod time;

@@ -287,6 +287,41 @@ pub enum FunctionRef {
 }
 
 impl FunctionRef {
+    /// Reads either ARN form of Appendix C; region and account may be empty.
+    pub fn parse_arn(arn: &str) -> Option<FunctionRef> {
+        let rest = arn.strip_prefix("acs:fc:")?;
+        let mut parts = rest.splitn(3, ':');
+        let (_region, _account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        if let Some(path) = resource.strip_prefix("services/") {
+            let (service, function) = path.split_once("/functions/")?;
+            let (service, qualifier) = match service.split_once('.') {
+                Some((service, qualifier)) => (service, non_empty(qualifier)),
+                None => (service, None),
+            };
+            if service.is_empty() || function.is_empty() || function.contains('/') {
+                return None;
+            }
+            return Some(FunctionRef::Service {
+                service: service.to_string(),
+                qualifier,
+                function: function.to_string(),
+            });
+        }
+        let path = resource.strip_prefix("functions/")?;
+        let (function, qualifier) = match path.split_once('/') {
+            Some((function, qualifier)) => (function, non_empty(qualifier)),
+            None => (path, None),
+        };
+        if function.is_empty() || qualifier.as_deref().is_some_and(|q| q.contains('/')) {
+            return None;
+        }
+        Some(FunctionRef::Function {
+            function: function.to_string(),
+            qualifier,
+        })
+    }
+
     pub fn function_name(&self) -> &str {
         match self {
             FunctionRef::Service { function, .. } | FunctionRef::Function { function, .. } => {
@@ -294,6 +329,15 @@ impl FunctionRef {
             }
         }
     }
+}
+
+/// Reads a flow ARN `acs:fnf:{region}:{account}:flow/{name}` into the flow name.
+pub fn parse_flow_arn(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("acs:fnf:")?;
+    let mut parts = rest.splitn(3, ':');
+    let (_region, _account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+    let name = resource.strip_prefix("flow/")?;
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
 }
 
 /// FDL `choice` and state machine `Choice`.
@@ -389,4 +433,69 @@ pub mod limits {
     pub const SM_STATE_DATA_BYTES: usize = 64 * 1024;
     /// History events per execution (§I.8).
     pub const MAX_EVENTS: i64 = 5000;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_arns_of_both_forms() {
+        assert_eq!(
+            FunctionRef::parse_arn(
+                "acs:fc:cn-hangzhou:123:services/fixtures.LATEST/functions/echo"
+            ),
+            Some(FunctionRef::Service {
+                service: "fixtures".into(),
+                qualifier: Some("LATEST".into()),
+                function: "echo".into()
+            })
+        );
+        assert_eq!(
+            FunctionRef::parse_arn("acs:fc:::services/s/functions/f"),
+            Some(FunctionRef::Service {
+                service: "s".into(),
+                qualifier: None,
+                function: "f".into()
+            })
+        );
+        assert_eq!(
+            FunctionRef::parse_arn("acs:fc:cn-hangzhou:123:functions/echo/LATEST"),
+            Some(FunctionRef::Function {
+                function: "echo".into(),
+                qualifier: Some("LATEST".into())
+            })
+        );
+        assert_eq!(FunctionRef::parse_arn("acs:fc:::functions/"), None);
+        assert_eq!(FunctionRef::parse_arn("acs:mns:::/queues/q/messages"), None);
+    }
+
+    #[test]
+    fn flow_arns() {
+        assert_eq!(parse_flow_arn("acs:fnf:::flow/child"), Some("child".into()));
+        assert_eq!(
+            parse_flow_arn("acs:fnf:cn-hangzhou:123:flow/cf-child"),
+            Some("cf-child".into())
+        );
+        assert_eq!(parse_flow_arn("acs:fnf:::flows/child"), None);
+    }
+
+    #[test]
+    fn backoff_arithmetic() {
+        let policy = RetryPolicy {
+            errors: vec!["E".into()],
+            interval_seconds: 10.0,
+            max_interval_seconds: 30.0,
+            max_attempts: 3,
+            backoff_rate: 2.0,
+        };
+        assert_eq!(policy.delay_seconds(0), 10.0);
+        assert_eq!(policy.delay_seconds(1), 20.0);
+        assert_eq!(policy.delay_seconds(2), 30.0);
+        assert_eq!(policy.delay_seconds(5000), 30.0);
+        assert!(policy.matches("E") && !policy.matches("F"));
+        let all = RetryPolicy::fdl_default(vec![ERROR_ALL.into()]);
+        assert!(all.matches("anything"));
+        assert_eq!(all.delay_seconds(2), 4.0);
+    }
 }

@@ -1,5 +1,11 @@
 //! The workflow engine: definition parsing, the typed IR, expressions and the interpreter.
 
+pub mod calls;
+pub mod data;
 pub mod expr;
+pub mod history;
 pub mod ir;
 pub mod parse;
+pub mod run;
+pub mod state;
+pub mod tokens;

@@ -1,0 +1,98 @@
+//! Server configuration: one clap struct, every option a flag with an environment fallback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The address the server listens on when none is given (loopback only).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8089";
+/// The embedded store used when no database URL is given.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/fnf.db";
+
+/// fnf-server: a self-hosted, wire-compatible Alibaba Cloud Serverless Workflow (fnf) server.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "fnf-server", version, about)]
+pub struct Config {
+    /// Address to listen on (host:port). Without configured credentials only loopback
+    /// addresses are allowed.
+    #[arg(long, env = "FNF_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Database: `postgres://…` for Postgres, `sqlite://PATH` for the embedded store
+    /// (created on first start). Migrations run at start.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+
+    /// AccessKey ID of the default account (with FNF_ACCESS_KEY_SECRET).
+    #[arg(long, env = "FNF_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+
+    /// AccessKey secret of the default account (with FNF_ACCESS_KEY_ID).
+    #[arg(long, env = "FNF_ACCESS_KEY_SECRET", hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+
+    /// A TOML or YAML file declaring accounts, their keys and per-key policies.
+    #[arg(long, env = "FNF_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+
+    /// Requests per second allowed per AccessKey (token bucket refill); off when absent.
+    #[arg(long, env = "FNF_THROTTLE_RPS")]
+    pub throttle_rps: Option<f64>,
+
+    /// Token bucket size per AccessKey (default: one second's worth of --throttle-rps).
+    #[arg(long, env = "FNF_THROTTLE_BURST")]
+    pub throttle_burst: Option<u32>,
+
+    /// The region this server serves (DescribeRegions, ARNs, `$Context.Flow.Region`).
+    #[arg(long, env = "FNF_REGION", default_value = "cn-hangzhou")]
+    pub region: String,
+
+    /// The account id of the default account.
+    #[arg(long, env = "FNF_ACCOUNT_ID", default_value = "1234567890123456")]
+    pub account_id: String,
+
+    /// Base URL of a Function Compute–compatible invoke API used by FC tasks.
+    #[arg(long, env = "FNF_FC_ENDPOINT")]
+    pub fc_endpoint: Option<String>,
+
+    /// A TOML or YAML file mapping function names to invoke URLs (overrides --fc-endpoint
+    /// per function), e.g. `[functions] echo = "http://127.0.0.1:9000/echo"`.
+    #[arg(long, env = "FNF_FC_FUNCTIONS_FILE")]
+    pub fc_functions_file: Option<PathBuf>,
+
+    /// Largest allowed clock difference of a signed request, in seconds.
+    #[arg(long, env = "FNF_MAX_CLOCK_SKEW", default_value_t = 900)]
+    pub max_clock_skew_seconds: u64,
+
+    /// Worker tasks advancing executions in this process.
+    #[arg(long, env = "FNF_WORKERS", default_value_t = 8)]
+    pub workers: usize,
+
+    /// How long a claim on an execution or a task call lasts without a heartbeat, seconds.
+    #[arg(long, env = "FNF_LEASE_SECONDS", default_value_t = 10)]
+    pub lease_seconds: u64,
+
+    /// Longest StartSyncExecution run before it ends as TimedOut, seconds.
+    #[arg(long, env = "FNF_SYNC_EXECUTION_TIMEOUT", default_value_t = 300)]
+    pub sync_execution_timeout_seconds: u64,
+
+    /// Most flows per account.
+    #[arg(long, env = "FNF_MAX_FLOWS_PER_ACCOUNT", default_value_t = 10_000)]
+    pub max_flows_per_account: u64,
+
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "FNF_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+
+    /// Seconds to finish or release held work after SIGTERM before exiting.
+    #[arg(long, env = "FNF_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Config {
+    /// A configuration with every default, for tests and embedding.
+    pub fn defaults() -> Config {
+        Config::parse_from(["fnf-server"])
+    }
+}

@@ -1,0 +1,111 @@
+//! History event types (api.md §6, definitions.md §I.8) and their `EventDetail` payloads.
+
+use serde_json::{Map, Value, json};
+
+use crate::store::HistoryEvent;
+
+/// The event types fnf-server writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionTimedOut,
+    ExecutionStopped,
+    StepEntered,
+    StepStarted,
+    StepExited,
+    StepFailed,
+    BranchEntered,
+    BranchExited,
+    IterationEntered,
+    IterationExited,
+    TaskScheduled,
+    TaskStarted,
+    TaskSubmitted,
+    TaskSubmitFailed,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        use EventType::*;
+        match self {
+            ExecutionStarted => "ExecutionStarted",
+            ExecutionSucceeded => "ExecutionSucceeded",
+            ExecutionFailed => "ExecutionFailed",
+            ExecutionTimedOut => "ExecutionTimedOut",
+            ExecutionStopped => "ExecutionStopped",
+            StepEntered => "StepEntered",
+            StepStarted => "StepStarted",
+            StepExited => "StepExited",
+            StepFailed => "StepFailed",
+            BranchEntered => "BranchEntered",
+            BranchExited => "BranchExited",
+            IterationEntered => "IterationEntered",
+            IterationExited => "IterationExited",
+            TaskScheduled => "TaskScheduled",
+            TaskStarted => "TaskStarted",
+            TaskSubmitted => "TaskSubmitted",
+            TaskSubmitFailed => "TaskSubmitFailed",
+            TaskSucceeded => "TaskSucceeded",
+            TaskFailed => "TaskFailed",
+            TaskTimedOut => "TaskTimedOut",
+        }
+    }
+}
+
+/// Builds one history event.
+pub fn event(
+    event_id: i64,
+    event_type: EventType,
+    step_name: &str,
+    time: i64,
+    schedule_event_id: i64,
+    detail: Value,
+) -> HistoryEvent {
+    HistoryEvent {
+        event_id,
+        event_type: event_type.as_str().to_string(),
+        step_name: step_name.to_string(),
+        time,
+        schedule_event_id,
+        detail: detail.to_string(),
+    }
+}
+
+/// `{"error": …, "cause": …}` (ExecutionFailed, StepFailed, TaskFailed, …).
+pub fn error_detail(error: &str, cause: &str) -> Value {
+    json!({"error": error, "cause": cause})
+}
+
+/// `{"input": …}`.
+pub fn input_detail(input: &Value) -> Value {
+    json!({"input": input})
+}
+
+/// `{"output": …}`.
+pub fn output_detail(output: &Value) -> Value {
+    json!({"output": output})
+}
+
+/// `TaskScheduled`: resource, pattern, what is sent, attempt, and the timeout when set.
+pub fn task_scheduled_detail(
+    resource: &str,
+    pattern: &str,
+    input: &Value,
+    attempt: u32,
+    timeout_seconds: Option<u64>,
+) -> Value {
+    let mut detail = Map::new();
+    detail.insert("resource".into(), Value::from(resource));
+    detail.insert("pattern".into(), Value::from(pattern));
+    detail.insert("input".into(), input.clone());
+    detail.insert("attempt".into(), Value::from(attempt));
+    if let Some(timeout) = timeout_seconds {
+        detail.insert("timeoutSeconds".into(), Value::from(timeout));
+    }
+    Value::Object(detail)
+}

@@ -1,0 +1,423 @@
+//! The interpreter. Advancing an execution is a deterministic function of its stored state,
+//! the signals that arrived and the clock: it runs every state that needs no outside call back
+//! to back in memory and stops where the execution must wait, returning the history events to
+//! write, the calls to make and the next wake-up time. Durable and synchronous executions use
+//! it alike; only their drivers differ.
+
+mod branches;
+mod scope;
+mod simple;
+mod task;
+
+use serde_json::Value;
+
+use super::calls::CallRequest;
+use super::data::{self, FdlContext, FdlMappingScope};
+use super::history::{self, EventType};
+use super::ir::{FlowDefinition, Language, limits};
+use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, Work};
+use super::tokens::{TokenCodec, TokenScope};
+use crate::store::HistoryEvent;
+
+/// The error names of the engine (definitions.md §I.6.1).
+pub mod errors {
+    pub const RUNTIME: &str = "FnF.RuntimeError";
+    pub const TASK_TIMEOUT: &str = "FnF.TaskTimeout";
+    pub const INVALID_LOCAL: &str = "FnF.InvalidLocal";
+    pub const TIMEOUT: &str = "FnF.Timeout";
+    pub const EVENT_LIMIT: &str = "FnF.EventLimitExceeded";
+    pub const FAIL: &str = "FnF.Fail";
+    pub const ACTION_NOT_SUPPORTED: &str = "FnF.ActionNotSupported";
+    /// A call whose replica died mid-call (recorded before the attempt is made again).
+    pub const TASK_LOST: &str = "FnF.TaskLost";
+}
+
+/// Everything about the execution that does not change while it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunContext<'a> {
+    pub definition: &'a FlowDefinition,
+    pub account_id: &'a str,
+    pub flow_name: &'a str,
+    pub execution_name: &'a str,
+    pub execution_id: &'a str,
+    pub execution_input: &'a Value,
+    pub role_arn: Option<&'a str>,
+    pub region: &'a str,
+    pub tokens: &'a TokenCodec,
+    /// A synchronous (Express) execution: tighter Wait limits.
+    pub express: bool,
+    pub now: i64,
+}
+
+impl RunContext<'_> {
+    fn language(&self) -> Language {
+        self.definition.language
+    }
+
+    fn token(&self, entered_id: i64, attempt: u32) -> String {
+        self.tokens.issue(
+            TokenScope {
+                account_id: self.account_id,
+                flow_name: self.flow_name,
+                execution_name: self.execution_name,
+                execution_id: self.execution_id,
+            },
+            entered_id,
+            attempt,
+        )
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndState {
+    Succeeded(Value),
+    Failed { error: String, cause: String },
+    TimedOut { cause: String },
+}
+
+/// What one advance produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub events: Vec<HistoryEvent>,
+    pub calls: Vec<CallRequest>,
+    /// Calls in flight that nobody waits for any more (timed out, cancelled).
+    pub abandoned_calls: Vec<String>,
+    pub end: Option<EndState>,
+    /// The next timer, epoch ms.
+    pub wake_at: Option<i64>,
+}
+
+/// What became of one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalResult {
+    /// Applied; the id of the event it produced.
+    Applied(i64),
+    /// The attempt it was meant for is no longer waiting (already answered, timed out,
+    /// superseded by a newer attempt, or the step is gone).
+    Stale,
+}
+
+/// Creates the state of a new execution and runs it as far as it goes. `ExecutionStarted`
+/// (event 1) is written by the caller with the execution itself.
+pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
+    let input = ctx.execution_input.clone();
+    let mut state = ExecutionState {
+        next_event_id: 2,
+        flow_input: input.clone(),
+        root: ScopeRun {
+            opened_by: 0,
+            input: Value::Null,
+            local: data::empty_object(),
+            cursor: Cursor::Enter {
+                index: ctx.definition.root.start,
+                raw: input.clone(),
+            },
+        },
+        global: data::empty_object(),
+        deadline: ctx.definition.timeout_seconds.map(|seconds| {
+            ctx.now
+                .saturating_add((seconds as i64).saturating_mul(1000))
+        }),
+    };
+    let advance = Advance::new(ctx, &mut state);
+    if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
+        // §I.3.1 rule 1: the flow input is what the flow's inputMappings build.
+        let empty = data::empty_object();
+        let scope = FdlMappingScope::new(&input, &empty, advance.fdl_context(0, None));
+        match data::apply_mappings(mappings, &scope) {
+            Ok(flow_input) => state.flow_input = flow_input,
+            Err(error) => {
+                state.root.cursor = Cursor::Failed {
+                    error: errors::RUNTIME.into(),
+                    cause: format!("flow inputMappings: {}", error.0),
+                };
+            }
+        }
+    }
+    if ctx.language() == Language::Fdl {
+        state.root.input = state.flow_input.clone();
+    }
+    let outcome = advance.run(&mut state);
+    (state, outcome)
+}
+
+/// Applies the signals and runs the execution as far as it goes.
+pub fn resume(
+    ctx: &RunContext<'_>,
+    state: &mut ExecutionState,
+    signals: &[SignalPayload],
+) -> (Outcome, Vec<SignalResult>) {
+    let mut advance = Advance::new(ctx, state);
+    let results = signals
+        .iter()
+        .map(|signal| advance.apply_signal(state, signal))
+        .collect();
+    let outcome = advance.run(state);
+    (outcome, results)
+}
+
+/// Every call still in flight, for an execution that is stopped from outside.
+pub fn calls_in_flight(state: &ExecutionState) -> Vec<String> {
+    let mut calls = Vec::new();
+    collect_calls(&state.root, &mut calls);
+    calls
+}
+
+fn collect_calls(scope: &ScopeRun, calls: &mut Vec<String>) {
+    let Cursor::Running(state) = &scope.cursor else {
+        return;
+    };
+    match &state.work {
+        Work::Task(task) => {
+            if let TaskPhase::Calling { call_key, .. } = &task.phase {
+                calls.push(call_key.clone());
+            }
+        }
+        Work::Parallel { branches } => branches
+            .iter()
+            .for_each(|branch| collect_calls(&branch.scope, calls)),
+        Work::Map(map) => map
+            .running
+            .iter()
+            .for_each(|iteration| collect_calls(&iteration.scope, calls)),
+        Work::ChoiceBody { body, .. } => collect_calls(body, calls),
+        Work::Ready | Work::Wait { .. } | Work::RetryDelay { .. } => {}
+    }
+}
+
+/// One advance in progress.
+pub(super) struct Advance<'a> {
+    ctx: &'a RunContext<'a>,
+    next_event_id: i64,
+    events: Vec<HistoryEvent>,
+    calls: Vec<CallRequest>,
+    abandoned: Vec<String>,
+    /// The event limit was reached: stop everything and fail the execution.
+    limit_hit: bool,
+    /// State machine `$Global`, moved out of the state while the advance runs.
+    global: Value,
+}
+
+impl<'a> Advance<'a> {
+    fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState) -> Self {
+        Advance {
+            ctx,
+            next_event_id: state.next_event_id,
+            events: Vec::new(),
+            calls: Vec::new(),
+            abandoned: Vec::new(),
+            limit_hit: false,
+            global: std::mem::replace(&mut state.global, Value::Null),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.ctx.now
+    }
+
+    /// Takes the next event id (before the event's detail can be computed: `StepEntered`'s
+    /// input may contain its own id through `$context.step.eventId` or a task token).
+    fn reserve_id(&mut self) -> i64 {
+        let id = self.next_event_id;
+        self.next_event_id += 1;
+        if id > limits::MAX_EVENTS {
+            self.limit_hit = true;
+        }
+        id
+    }
+
+    fn push(
+        &mut self,
+        event_id: i64,
+        event_type: EventType,
+        step_name: &str,
+        schedule_event_id: i64,
+        detail: Value,
+    ) {
+        if self.limit_hit {
+            return;
+        }
+        self.events.push(history::event(
+            event_id,
+            event_type,
+            step_name,
+            self.ctx.now,
+            schedule_event_id,
+            detail,
+        ));
+    }
+
+    /// Appends an event and returns its id.
+    fn emit(
+        &mut self,
+        event_type: EventType,
+        step_name: &str,
+        schedule_event_id: i64,
+        detail: Value,
+    ) -> i64 {
+        let id = self.reserve_id();
+        self.push(id, event_type, step_name, schedule_event_id, detail);
+        id
+    }
+
+    fn fdl_context<'b>(
+        &'b self,
+        step_event_id: i64,
+        task_token: Option<&'b str>,
+    ) -> FdlContext<'b> {
+        FdlContext {
+            execution_name: self.ctx.execution_name,
+            flow_name: self.ctx.flow_name,
+            step_event_id,
+            task_token,
+        }
+    }
+
+    fn abandon(&mut self, call_key: String) {
+        self.abandoned.push(call_key);
+    }
+
+    /// Drops every call in flight under a scope that is cancelled.
+    fn abandon_scope(&mut self, scope: &ScopeRun) {
+        let mut calls = Vec::new();
+        collect_calls(scope, &mut calls);
+        self.abandoned.extend(calls);
+    }
+
+    fn apply_signal(&mut self, state: &mut ExecutionState, signal: &SignalPayload) -> SignalResult {
+        task::apply_signal(self, &mut state.root, signal)
+    }
+
+    /// Drives the root scope, then decides whether the execution ended.
+    fn run(mut self, state: &mut ExecutionState) -> Outcome {
+        let timed_out = state
+            .deadline
+            .is_some_and(|deadline| self.now() >= deadline);
+        if !timed_out {
+            let root = &self.ctx.definition.root;
+            self.drive_scope(root, &mut state.root);
+        }
+        let end = if timed_out {
+            self.abandon_scope(&state.root);
+            Some(EndState::TimedOut {
+                cause: "the execution exceeded the flow's timeoutSeconds".into(),
+            })
+        } else if self.limit_hit {
+            self.abandon_scope(&state.root);
+            Some(EndState::Failed {
+                error: errors::EVENT_LIMIT.into(),
+                cause: format!(
+                    "the execution reached the limit of {} history events",
+                    limits::MAX_EVENTS
+                ),
+            })
+        } else {
+            match &state.root.cursor {
+                Cursor::Done { output } => Some(self.execution_output(state, output.clone())),
+                Cursor::Failed { error, cause } => Some(EndState::Failed {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                }),
+                _ => None,
+            }
+        };
+        if let Some(end) = &end {
+            // The end event is allowed past the event limit (§I.8).
+            self.limit_hit = false;
+            let (event_type, detail) = match end {
+                EndState::Succeeded(output) => (
+                    EventType::ExecutionSucceeded,
+                    history::output_detail(output),
+                ),
+                EndState::Failed { error, cause } => (
+                    EventType::ExecutionFailed,
+                    history::error_detail(error, cause),
+                ),
+                EndState::TimedOut { cause } => (
+                    EventType::ExecutionTimedOut,
+                    history::error_detail(errors::TIMEOUT, cause),
+                ),
+            };
+            self.emit(event_type, "", 0, detail);
+        }
+        let wake_at = if end.is_none() {
+            let timer = next_timer(&state.root);
+            match (timer, state.deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        } else {
+            None
+        };
+        state.next_event_id = self.next_event_id;
+        state.global = std::mem::take(&mut self.global);
+        Outcome {
+            events: self.events,
+            calls: self.calls,
+            abandoned_calls: self.abandoned,
+            end,
+            wake_at,
+        }
+    }
+
+    /// The execution output once the top-level scope is done (§I.3.1 rule 6, §II.2).
+    fn execution_output(&self, state: &ExecutionState, root_output: Value) -> EndState {
+        let output = match (self.ctx.language(), &self.ctx.definition.output_mappings) {
+            (Language::Fdl, Some(mappings)) => {
+                let scope = FdlMappingScope::new(
+                    &state.flow_input,
+                    &root_output,
+                    self.fdl_context(0, None),
+                );
+                match data::apply_mappings(mappings, &scope) {
+                    Ok(output) => output,
+                    Err(error) => {
+                        return EndState::Failed {
+                            error: errors::RUNTIME.into(),
+                            cause: format!("flow outputMappings: {}", error.0),
+                        };
+                    }
+                }
+            }
+            _ => root_output,
+        };
+        let limit = match self.ctx.language() {
+            Language::Fdl => limits::FDL_STEP_DATA_BYTES,
+            Language::StateMachine => limits::SM_STATE_DATA_BYTES,
+        };
+        if data::json_size(&output) > limit {
+            return EndState::Failed {
+                error: errors::RUNTIME.into(),
+                cause: format!("the execution output exceeds {limit} bytes"),
+            };
+        }
+        EndState::Succeeded(output)
+    }
+}
+
+/// The earliest timer under a scope: waits, retry delays, task timeouts.
+fn next_timer(scope: &ScopeRun) -> Option<i64> {
+    let Cursor::Running(state) = &scope.cursor else {
+        return None;
+    };
+    match &state.work {
+        Work::Wait { until } | Work::RetryDelay { until } => Some(*until),
+        Work::Task(task) => match task.phase {
+            TaskPhase::Calling { .. } | TaskPhase::Submitted => task.timeout_at,
+            // Finished / lost attempts are handled on the next drive: wake at once.
+            TaskPhase::Finished(_) | TaskPhase::Lost => Some(i64::MIN),
+        },
+        Work::Parallel { branches } => branches
+            .iter()
+            .filter_map(|branch| next_timer(&branch.scope))
+            .min(),
+        Work::Map(map) => map
+            .running
+            .iter()
+            .filter_map(|iteration| next_timer(&iteration.scope))
+            .min(),
+        Work::ChoiceBody { body, .. } => next_timer(body),
+        Work::Ready => Some(i64::MIN),
+    }
+}

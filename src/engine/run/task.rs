@@ -1,0 +1,659 @@
+//! Task attempts (definitions.md §I.4.2, §II.4.2, §II.5): building the call of an attempt,
+//! its timeout, and applying answers, callbacks and lost calls.
+
+use serde_json::{Map, Value, json};
+
+use super::super::calls::{CallKind, CallRequest, ChildShape, FunctionShape};
+use super::super::data::{self, DollarScope, FdlMappingScope, ShapeError, SmScope};
+use super::super::history::{self, EventType};
+use super::super::ir::{
+    DataFlow, FunctionRef, MapSpec, Scope, Source, State, StateKind, TaskPattern, TaskSpec,
+    TaskTarget, Template, TimeoutSpec, limits, parse_flow_arn,
+};
+use super::super::state::{
+    CallMode, Cursor, ScopeRun, SignalPayload, StateRun, TaskOutcome, TaskPhase, TaskRun, Work,
+    call_key,
+};
+use super::scope::{Completion, Drive, Then};
+use super::{Advance, SignalResult, errors};
+
+/// A call ready to be made, with what it means and what the history shows as sent.
+struct PlannedCall {
+    kind: CallKind,
+    mode: CallMode,
+    sent: Value,
+}
+
+impl<'a> Advance<'a> {
+    pub(super) fn drive_task(
+        &mut self,
+        state: &'a State,
+        spec: &'a TaskSpec,
+        scope_run: &ScopeRun,
+        run: &mut StateRun,
+    ) -> Drive {
+        loop {
+            let Work::Task(task) = &mut run.work else {
+                if let Work::Ready = run.work {
+                    if let Err(drive) = self.start_attempt(state, spec, scope_run, run) {
+                        return drive;
+                    }
+                    continue;
+                }
+                return Drive::Blocked;
+            };
+            match &task.phase {
+                TaskPhase::Calling { .. } | TaskPhase::Submitted => {
+                    if task.timeout_at.is_none_or(|at| self.now() < at) {
+                        return Drive::Blocked;
+                    }
+                    if let TaskPhase::Calling { call_key, .. } = &task.phase {
+                        self.abandon(call_key.clone());
+                    }
+                    let cause = "the task attempt did not finish within its timeout".to_string();
+                    let scheduled_id = task.scheduled_id;
+                    self.emit(
+                        EventType::TaskTimedOut,
+                        &state.name,
+                        scheduled_id,
+                        history::error_detail(errors::TASK_TIMEOUT, &cause),
+                    );
+                    return Drive::Fail {
+                        error: errors::TASK_TIMEOUT.into(),
+                        cause,
+                    };
+                }
+                TaskPhase::Finished(TaskOutcome::Success(value)) => {
+                    return Drive::Complete(Completion {
+                        value: value.clone(),
+                        then: Then::Next,
+                    });
+                }
+                TaskPhase::Finished(TaskOutcome::Failure { error, cause }) => {
+                    return Drive::Fail {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    };
+                }
+                // The replica making the call died: the attempt is made again (§I.8 records
+                // the lost attempt as failed) without using up a retry.
+                TaskPhase::Lost => run.work = Work::Ready,
+            }
+        }
+    }
+
+    /// Starts the next attempt: `TaskScheduled`, `TaskStarted` and the call.
+    fn start_attempt(
+        &mut self,
+        state: &'a State,
+        spec: &'a TaskSpec,
+        scope_run: &ScopeRun,
+        run: &mut StateRun,
+    ) -> Result<(), Drive> {
+        run.attempt += 1;
+        let attempt = run.attempt;
+        let token = self.ctx.token(run.entered_id, attempt);
+        let runtime_error = |error: ShapeError| Drive::Fail {
+            error: errors::RUNTIME.into(),
+            cause: error.0,
+        };
+        // §I.6.2 step 2: mappings are evaluated again for every attempt, so that
+        // `$context.task.token` is that attempt's token.
+        let input = match (&state.data, attempt) {
+            (
+                DataFlow::Fdl {
+                    input_mappings: Some(mappings),
+                    ..
+                },
+                2..,
+            ) => {
+                let scope = FdlMappingScope::new(
+                    &scope_run.input,
+                    &scope_run.local,
+                    self.fdl_context(run.entered_id, Some(&token)),
+                );
+                data::apply_mappings(mappings, &scope)
+                    .map_err(|e| runtime_error(ShapeError(format!("inputMappings: {}", e.0))))?
+            }
+            _ => run.input.clone(),
+        };
+        let timeout_seconds = self.task_timeout(state, spec, run).map_err(runtime_error)?;
+        let planned = self
+            .plan_call(state, spec, run, &input, &token)
+            .map_err(runtime_error)?;
+        let pattern = spec.pattern.name(self.ctx.language());
+        let sent = planned.as_ref().map_or(&input, |call| &call.sent);
+        let scheduled_id = self.emit(
+            EventType::TaskScheduled,
+            &state.name,
+            run.entered_id,
+            history::task_scheduled_detail(&spec.resource, pattern, sent, attempt, timeout_seconds),
+        );
+        self.emit(EventType::TaskStarted, &state.name, scheduled_id, json!({}));
+        let timeout_at =
+            timeout_seconds.map(|seconds| self.now().saturating_add(seconds as i64 * 1000));
+        let phase = match planned {
+            Some(call) => {
+                let key = call_key(run.entered_id, attempt);
+                self.calls.push(CallRequest {
+                    call_key: key.clone(),
+                    token: token.clone(),
+                    deadline: timeout_at,
+                    kind: call.kind,
+                });
+                TaskPhase::Calling {
+                    call_key: key,
+                    mode: call.mode,
+                }
+            }
+            None => {
+                // §II.5.4 (Q16): an integration we do not implement fails at run time.
+                let outcome = TaskOutcome::failure(
+                    errors::ACTION_NOT_SUPPORTED,
+                    format!("the action '{}' is not supported", spec.resource),
+                );
+                self.emit_result(&state.name, scheduled_id, &outcome);
+                TaskPhase::Finished(outcome)
+            }
+        };
+        run.work = Work::Task(TaskRun {
+            scheduled_id,
+            token,
+            phase,
+            timeout_at,
+        });
+        Ok(())
+    }
+
+    fn task_timeout(
+        &self,
+        state: &'a State,
+        spec: &'a TaskSpec,
+        run: &StateRun,
+    ) -> Result<Option<u64>, ShapeError> {
+        match &spec.timeout {
+            None => Ok(None),
+            Some(TimeoutSpec::Seconds(0)) => Ok(None),
+            Some(TimeoutSpec::Seconds(seconds)) => Ok(Some(*seconds)),
+            Some(TimeoutSpec::Expr(expr)) => {
+                let value = self.eval_on_input(state, expr, run)?;
+                let seconds = match &value {
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                match seconds {
+                    Some(0) => Ok(None),
+                    Some(seconds) if seconds <= limits::SM_MAX_TASK_TIMEOUT_SECONDS => {
+                        Ok(Some(seconds))
+                    }
+                    _ => Err(ShapeError(format!(
+                        "Timeout must be an integer between 0 and {}, got {value}",
+                        limits::SM_MAX_TASK_TIMEOUT_SECONDS
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// What this attempt calls; `None` for integrations that are not implemented.
+    fn plan_call(
+        &self,
+        state: &'a State,
+        spec: &'a TaskSpec,
+        run: &StateRun,
+        input: &Value,
+        token: &str,
+    ) -> Result<Option<PlannedCall>, ShapeError> {
+        let pattern = spec.pattern;
+        Ok(Some(match &spec.target {
+            TaskTarget::Unsupported { .. } => return Ok(None),
+            TaskTarget::FdlFunction(function) => {
+                let (shape, mode) = match pattern {
+                    TaskPattern::RequestResponse => (FunctionShape::FdlLocal, CallMode::Result),
+                    TaskPattern::Sync => (FunctionShape::FdlLocal, CallMode::SubmitAndResult),
+                    TaskPattern::WaitForCallback => {
+                        (FunctionShape::Submission, CallMode::SubmitThenWait)
+                    }
+                };
+                PlannedCall {
+                    kind: CallKind::Function {
+                        function: function.clone(),
+                        event: input.clone(),
+                        asynchronous: false,
+                        shape,
+                    },
+                    mode,
+                    sent: input.clone(),
+                }
+            }
+            TaskTarget::FdlFlow { flow_name, params } => {
+                // §I.4.2 subflows: serviceParams values are constants or `$` paths.
+                let scope = DollarScope(input);
+                let mut values = Map::new();
+                for (name, source) in params {
+                    let value = match source {
+                        Source::Const(value) => value.clone(),
+                        Source::Expr(expr) => data::eval(expr, &scope)?,
+                    };
+                    values.insert(name.clone(), value);
+                }
+                let flow_name = match flow_name {
+                    Some(name) => name.clone(),
+                    None => required_string(&values, "FlowName", "serviceParams")?,
+                };
+                let child_input = values
+                    .get("Input")
+                    .cloned()
+                    .unwrap_or_else(|| input.clone());
+                let execution_name = optional_string(&values, "ExecutionName", "serviceParams")?;
+                self.child_call(
+                    flow_name,
+                    execution_name,
+                    child_input,
+                    pattern,
+                    ChildShape::Fdl,
+                    token,
+                )?
+            }
+            TaskTarget::FcInvoke(template) => {
+                let params = self.sm_parameters(state, template, run, input, token)?;
+                let arn = required_string(&params, "resourceArn", "Parameters")?;
+                let function = FunctionRef::parse_arn(&arn).ok_or_else(|| {
+                    ShapeError(format!(
+                        "Parameters.resourceArn '{arn}' is not a function ARN"
+                    ))
+                })?;
+                let invocation = required_string(&params, "invocationType", "Parameters")?;
+                let asynchronous = match invocation.as_str() {
+                    "Sync" => false,
+                    "Async" => true,
+                    other => {
+                        return Err(ShapeError(format!(
+                            "Parameters.invocationType must be Sync or Async, got '{other}'"
+                        )));
+                    }
+                };
+                let (shape, mode, asynchronous) = match (pattern, asynchronous) {
+                    (TaskPattern::RequestResponse, false) => {
+                        (FunctionShape::Wrapped, CallMode::Result, false)
+                    }
+                    (TaskPattern::RequestResponse, true) => {
+                        (FunctionShape::Accepted, CallMode::Result, true)
+                    }
+                    // Appendix C: a job is invoked synchronously; its answer is the result.
+                    (TaskPattern::Sync, _) => {
+                        (FunctionShape::Wrapped, CallMode::SubmitAndResult, false)
+                    }
+                    (TaskPattern::WaitForCallback, asynchronous) => (
+                        FunctionShape::Submission,
+                        CallMode::SubmitThenWait,
+                        asynchronous,
+                    ),
+                };
+                PlannedCall {
+                    kind: CallKind::Function {
+                        function,
+                        event: params.get("body").cloned().unwrap_or(Value::Null),
+                        asynchronous,
+                        shape,
+                    },
+                    mode,
+                    sent: Value::Object(params),
+                }
+            }
+            TaskTarget::StartExecution(template) => {
+                let params = self.sm_parameters(state, template, run, input, token)?;
+                let arn = required_string(&params, "resourceArn", "Parameters")?;
+                let flow_name = parse_flow_arn(&arn).ok_or_else(|| {
+                    ShapeError(format!("Parameters.resourceArn '{arn}' is not a flow ARN"))
+                })?;
+                let execution_name = optional_string(&params, "executionName", "Parameters")?;
+                let child_input = params
+                    .get("input")
+                    .cloned()
+                    .unwrap_or_else(data::empty_object);
+                let mut planned = self.child_call(
+                    flow_name,
+                    execution_name,
+                    child_input,
+                    pattern,
+                    ChildShape::StateMachine,
+                    token,
+                )?;
+                planned.sent = Value::Object(params);
+                planned
+            }
+            TaskTarget::Http(template) => {
+                let params = self.sm_parameters(state, template, run, input, token)?;
+                let url = required_string(&params, "url", "Parameters")?;
+                let method = required_string(&params, "method", "Parameters")?.to_uppercase();
+                let headers = match params.get("headers") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Object(headers)) => headers
+                        .iter()
+                        .map(|(name, value)| {
+                            let value = match value {
+                                Value::String(text) => text.clone(),
+                                other => other.to_string(),
+                            };
+                            (name.clone(), value)
+                        })
+                        .collect(),
+                    Some(other) => {
+                        return Err(ShapeError(format!(
+                            "Parameters.headers must be an object, got {other}"
+                        )));
+                    }
+                };
+                let waits = pattern == TaskPattern::WaitForCallback;
+                PlannedCall {
+                    kind: CallKind::Http {
+                        url,
+                        method,
+                        headers,
+                        body: params.get("body").cloned(),
+                        with_callback_token: waits,
+                    },
+                    mode: if waits {
+                        CallMode::SubmitThenWait
+                    } else {
+                        CallMode::Result
+                    },
+                    sent: Value::Object(params),
+                }
+            }
+        }))
+    }
+
+    fn child_call(
+        &self,
+        flow_name: String,
+        execution_name: Option<String>,
+        input: Value,
+        pattern: TaskPattern,
+        request_shape: ChildShape,
+        token: &str,
+    ) -> Result<PlannedCall, ShapeError> {
+        if !input.is_object() {
+            return Err(ShapeError(format!(
+                "the child execution input must be a JSON object, got {input}"
+            )));
+        }
+        let (callback_token, shape, mode) = match pattern {
+            TaskPattern::RequestResponse => (None, request_shape, CallMode::Result),
+            // The child reports its end to this attempt's token (api.md §3.4).
+            TaskPattern::Sync => (
+                Some(token.to_string()),
+                ChildShape::Submission,
+                CallMode::SubmitThenWait,
+            ),
+            TaskPattern::WaitForCallback => {
+                (None, ChildShape::Submission, CallMode::SubmitThenWait)
+            }
+        };
+        Ok(PlannedCall {
+            sent: input.clone(),
+            kind: CallKind::StartExecution {
+                flow_name,
+                execution_name,
+                input,
+                callback_token,
+                shape,
+            },
+            mode,
+        })
+    }
+
+    /// Evaluates a state machine task's `Parameters` (§II.4.2) for this attempt.
+    fn sm_parameters(
+        &self,
+        state: &'a State,
+        template: &'a Template,
+        run: &StateRun,
+        input: &Value,
+        token: &str,
+    ) -> Result<Map<String, Value>, ShapeError> {
+        let scope = SmScope::new(
+            input,
+            None,
+            &self.global,
+            self.sm_context(state, run.retry_count(), Some(token), None),
+        );
+        match data::build_template(template, &scope)
+            .map_err(|e| ShapeError(format!("Parameters: {}", e.0)))?
+        {
+            Value::Object(params) => Ok(params),
+            Value::Null => Ok(Map::new()),
+            other => Err(ShapeError(format!(
+                "Parameters must be an object, got {other}"
+            ))),
+        }
+    }
+
+    /// `TaskSucceeded` / `TaskFailed` for an outcome; returns the event id.
+    fn emit_result(&mut self, step_name: &str, scheduled_id: i64, outcome: &TaskOutcome) -> i64 {
+        match outcome {
+            TaskOutcome::Success(value) => self.emit(
+                EventType::TaskSucceeded,
+                step_name,
+                scheduled_id,
+                history::output_detail(value),
+            ),
+            TaskOutcome::Failure { error, cause } => self.emit(
+                EventType::TaskFailed,
+                step_name,
+                scheduled_id,
+                history::error_detail(error, cause),
+            ),
+        }
+    }
+}
+
+fn required_string(
+    params: &Map<String, Value>,
+    name: &str,
+    owner: &str,
+) -> Result<String, ShapeError> {
+    match params.get(name) {
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(other) => Err(ShapeError(format!(
+            "{owner}.{name} must be a non-empty string, got {other}"
+        ))),
+        None => Err(ShapeError(format!("{owner}.{name} is required"))),
+    }
+}
+
+fn optional_string(
+    params: &Map<String, Value>,
+    name: &str,
+    owner: &str,
+) -> Result<Option<String>, ShapeError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(other) => Err(ShapeError(format!(
+            "{owner}.{name} must be a string, got {other}"
+        ))),
+    }
+}
+
+/// Applies one signal to the state tree.
+pub(super) fn apply_signal(
+    advance: &mut Advance<'_>,
+    root: &mut ScopeRun,
+    signal: &SignalPayload,
+) -> SignalResult {
+    let definition_root = &advance.ctx.definition.root;
+    match signal {
+        SignalPayload::CallResult { call_key, outcome } => {
+            let found = find_state(
+                definition_root,
+                root,
+                &|run: &StateRun| matches!(&run.work, Work::Task(TaskRun { phase: TaskPhase::Calling { call_key: key, .. }, .. }) if key == call_key),
+            );
+            let Some((state, run)) = found else {
+                return SignalResult::Stale;
+            };
+            let Work::Task(task) = &mut run.work else {
+                return SignalResult::Stale;
+            };
+            let TaskPhase::Calling { mode, .. } = task.phase else {
+                return SignalResult::Stale;
+            };
+            let scheduled_id = task.scheduled_id;
+            let (event_id, phase) = match (mode, outcome) {
+                (CallMode::Result, outcome) => (
+                    advance.emit_result(&state.name, scheduled_id, outcome),
+                    TaskPhase::Finished(outcome.clone()),
+                ),
+                (CallMode::SubmitAndResult, outcome) => {
+                    advance.emit(
+                        EventType::TaskSubmitted,
+                        &state.name,
+                        scheduled_id,
+                        json!({"output": {}}),
+                    );
+                    (
+                        advance.emit_result(&state.name, scheduled_id, outcome),
+                        TaskPhase::Finished(outcome.clone()),
+                    )
+                }
+                (CallMode::SubmitThenWait, TaskOutcome::Success(submission)) => (
+                    advance.emit(
+                        EventType::TaskSubmitted,
+                        &state.name,
+                        scheduled_id,
+                        history::output_detail(submission),
+                    ),
+                    TaskPhase::Submitted,
+                ),
+                (CallMode::SubmitThenWait, TaskOutcome::Failure { error, cause }) => (
+                    advance.emit(
+                        EventType::TaskSubmitFailed,
+                        &state.name,
+                        scheduled_id,
+                        history::error_detail(error, cause),
+                    ),
+                    TaskPhase::Finished(outcome.clone()),
+                ),
+            };
+            task.phase = phase;
+            SignalResult::Applied(event_id)
+        }
+        SignalPayload::Callback {
+            entered_id,
+            attempt,
+            outcome,
+        } => {
+            let found = find_state(definition_root, root, &|run: &StateRun| {
+                run.entered_id == *entered_id
+            });
+            let Some((state, run)) = found else {
+                return SignalResult::Stale;
+            };
+            if run.attempt != *attempt {
+                return SignalResult::Stale;
+            }
+            let Work::Task(task) = &mut run.work else {
+                return SignalResult::Stale;
+            };
+            let scheduled_id = task.scheduled_id;
+            match &task.phase {
+                TaskPhase::Submitted => {}
+                TaskPhase::Calling {
+                    call_key,
+                    mode: CallMode::SubmitThenWait,
+                } => {
+                    // The callback came before the submission's answer: the submission
+                    // evidently worked; its answer is no longer needed.
+                    advance.abandon(call_key.clone());
+                    advance.emit(
+                        EventType::TaskSubmitted,
+                        &state.name,
+                        scheduled_id,
+                        json!({"output": {}}),
+                    );
+                }
+                _ => return SignalResult::Stale,
+            }
+            // §I.4.2 rule 3: a result that is not an object fails the attempt at run time.
+            let outcome = match outcome {
+                TaskOutcome::Success(value) if !value.is_object() => TaskOutcome::failure(
+                    errors::INVALID_LOCAL,
+                    format!("the task result must be a JSON object, got {value}"),
+                ),
+                other => other.clone(),
+            };
+            let event_id = advance.emit_result(&state.name, scheduled_id, &outcome);
+            task.phase = TaskPhase::Finished(outcome);
+            SignalResult::Applied(event_id)
+        }
+        SignalPayload::CallLost { call_key } => {
+            let found = find_state(
+                definition_root,
+                root,
+                &|run: &StateRun| matches!(&run.work, Work::Task(TaskRun { phase: TaskPhase::Calling { call_key: key, .. }, .. }) if key == call_key),
+            );
+            let Some((state, run)) = found else {
+                return SignalResult::Stale;
+            };
+            let Work::Task(task) = &mut run.work else {
+                return SignalResult::Stale;
+            };
+            let event_id = advance.emit(
+                EventType::TaskFailed,
+                &state.name,
+                task.scheduled_id,
+                history::error_detail(
+                    errors::TASK_LOST,
+                    "the replica making this call stopped before it answered; the attempt is made again",
+                ),
+            );
+            task.phase = TaskPhase::Lost;
+            SignalResult::Applied(event_id)
+        }
+    }
+}
+
+/// Finds the running state (anywhere in the tree) that `matches`, with its definition.
+fn find_state<'d, 's>(
+    scope: &'d Scope,
+    run: &'s mut ScopeRun,
+    matches: &dyn Fn(&StateRun) -> bool,
+) -> Option<(&'d State, &'s mut StateRun)> {
+    let Cursor::Running(state_run) = &mut run.cursor else {
+        return None;
+    };
+    let state = scope.states.get(state_run.index)?;
+    if matches(state_run) {
+        return Some((state, &mut **state_run));
+    }
+    match (&state.kind, &mut state_run.work) {
+        (StateKind::Parallel(spec), Work::Parallel { branches }) => {
+            for branch in branches.iter_mut() {
+                let branch_scope = spec.branches.get(branch.index)?;
+                if let Some(found) = find_state(branch_scope, &mut branch.scope, matches) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        (StateKind::Map(MapSpec { processor, .. }), Work::Map(map)) => {
+            for iteration in map.running.iter_mut() {
+                if let Some(found) = find_state(processor, &mut iteration.scope, matches) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        (StateKind::Choice(spec), Work::ChoiceBody { option, body, .. }) => {
+            let target = match option {
+                Some(index) => &spec.options.get(*index)?.target,
+                None => spec.default.as_ref()?,
+            };
+            find_state(target.steps.as_ref()?, body, matches)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,197 @@
+//! Persistence: the `Store` traits (one per aggregate), their row types, and the two sqlx
+//! implementations (Postgres for production, embedded SQLite by default).
+//!
+//! Times are milliseconds since the Unix epoch; JSON documents are stored as text. Both
+//! backends therefore share their portable queries (see `sql.rs`), and each adds what only it
+//! can do (claiming with `FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY, SQLite's single writer).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use rows::*;
+pub use sqlite::SqliteStore;
+
+/// Failures of the persistence layer. Unique-key violations are not errors of this kind: the
+/// methods report them as typed outcomes (e.g. `CreateFlowOutcome::AlreadyExists`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (connection refused, pool timed out, shutting down).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an unexpected database answer.
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(ref db) if is_unavailable_code(db.code().as_deref()) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            other => StoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Postgres SQLSTATEs of an unreachable / restarting server, and SQLite's busy codes.
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" | "53300" | "5" | "6")
+    )
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Flows of an account.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    async fn create_flow(&self, flow: &Flow) -> StoreResult<CreateFlowOutcome>;
+    async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>>;
+    /// Writes `flow` if its stored revision is still `expected_revision`.
+    async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool>;
+    /// Deletes the flow and stops its running executions (api.md §3.3). False if absent.
+    async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool>;
+    async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>>;
+}
+
+/// Executions and their history, as the API sees them.
+#[async_trait]
+pub trait ExecutionStore: Send + Sync {
+    /// Creates the execution, its `ExecutionStarted` event and its work item in one
+    /// transaction, or reports the existing execution of that name.
+    async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome>;
+    async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>>;
+    async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>>;
+    async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>>;
+    async fn list_history(
+        &self,
+        execution_id: &str,
+        from_event_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<HistoryEvent>>;
+    /// Ends a running execution at once whoever holds it: bumps the lease epoch (so a worker
+    /// in the middle of an advance cannot commit), appends the end event, drops its calls
+    /// and wake-ups, and queues `signals` (the report to a parent's task token).
+    async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>>;
+}
+
+/// The work queue the worker pool uses: claims with leases, fenced commits, signals.
+#[async_trait]
+pub trait WorkStore: Send + Sync {
+    /// Claims up to `limit` executions that are due and not leased by a live owner.
+    async fn claim_due(&self, claim: &Claim, limit: i64) -> StoreResult<Vec<ClaimedExecution>>;
+    /// Claims one execution if it is running and not leased by a live owner.
+    async fn claim_execution(&self, execution_id: &str, claim: &Claim)
+    -> StoreResult<ClaimAttempt>;
+    /// The signals waiting for an execution, oldest first.
+    async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>>;
+    /// Commits an advance if the lease epoch is still ours.
+    async fn commit(&self, commit: &ExecutionCommit) -> StoreResult<CommitOutcome>;
+    /// Gives a lease back without changing anything else.
+    async fn release(&self, execution_id: &str, epoch: i64, due_at: Option<i64>)
+    -> StoreResult<()>;
+    /// Queues a signal for an execution and makes it due now.
+    async fn push_signal(&self, signal: &OutgoingSignal, now: i64) -> StoreResult<()>;
+    /// Extends every lease (execution and task call) held by `owner`.
+    async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()>;
+    /// Turns task calls whose lease expired into `CallLost` signals; returns how many.
+    async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64>;
+    /// The earliest future wake-up time, to sleep until it.
+    async fn next_due_at(&self) -> StoreResult<Option<i64>>;
+}
+
+/// Replay protection and server-wide secrets.
+#[async_trait]
+pub trait GatewayStore: Send + Sync {
+    /// Records a nonce; false if it was already recorded and has not expired.
+    async fn record_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<bool>;
+    async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
+    /// A named secret shared by all replicas, created with `candidate` on first use.
+    async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String>;
+}
+
+/// Everything a replica needs from its database.
+#[async_trait]
+pub trait Store: FlowStore + ExecutionStore + WorkStore + GatewayStore {
+    /// Which backend, for logs and metrics.
+    fn backend(&self) -> Backend;
+    /// True when several replicas may share this store (replay and throttling state must
+    /// then live in it).
+    fn is_shared(&self) -> bool;
+    /// Store reachable and migrations applied.
+    async fn ready(&self) -> StoreResult<()>;
+    /// Wakes this replica's workers when work arrives from anywhere (another replica's
+    /// commit included). The returned receiver is notified of every `WorkNotice`.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<WorkNotice>;
+    /// Tells every replica about a change (new work, an execution that ended).
+    async fn notify(&self, notice: WorkNotice) -> StoreResult<()>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Opens the store named by a database URL (`postgres://…` or `sqlite://PATH`) and runs its
+/// migrations.
+pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(database_url).await?))
+    } else if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+    } else {
+        Err(StoreError::Internal(format!(
+            "unsupported database URL '{}': use postgres://… or sqlite://PATH",
+            redact_url(database_url)
+        )))
+    }
+}
+
+/// A database URL with its password hidden, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,149 @@
+//! The Postgres store: production backend, shared by any number of replicas.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use tokio::sync::broadcast;
+
+use super::sql::impl_shared_store;
+
+/// The LISTEN/NOTIFY channel that wakes workers on every replica.
+const CHANNEL: &str = "fnf_work";
+
+pub struct PgStore {
+    pool: PgPool,
+    notices: broadcast::Sender<super::WorkNotice>,
+}
+
+impl PgStore {
+    /// Connects, runs the migrations and starts listening for other replicas' notices.
+    pub async fn connect(url: &str) -> Result<Self, super::StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            // Fail fast while the database is down, so requests get 503 instead of hanging.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| super::StoreError::Internal(format!("migrations failed: {e}")))?;
+        let (notices, _) = broadcast::channel(1024);
+        tokio::spawn(listen(pool.clone(), notices.clone()));
+        Ok(PgStore { pool, notices })
+    }
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn claim_due_backend(
+        &self,
+        claim: &super::Claim,
+        limit: i64,
+    ) -> super::StoreResult<Vec<super::ClaimedExecution>> {
+        const CLAIM_DUE: &str = concat!(
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1 \
+             WHERE id IN (SELECT id FROM executions WHERE due_at <= $3 AND status = 'Running' \
+             AND (lease_owner IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
+             FOR UPDATE SKIP LOCKED) RETURNING ",
+            super::sql::claim_columns!()
+        );
+        Ok(
+            sqlx::query_as::<sqlx::Postgres, super::ClaimedExecution>(CLAIM_DUE)
+                .bind(&claim.owner)
+                .bind(claim.lease_until)
+                .bind(claim.now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}
+
+/// Forwards NOTIFY payloads to this replica's subscribers, reconnecting as needed.
+async fn listen(pool: PgPool, notices: broadcast::Sender<super::WorkNotice>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for work notices; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::warn!(%error, "LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Anything may have happened while we were not listening.
+        let _ = notices.send(super::WorkNotice::Work);
+        loop {
+            match listener.recv().await {
+                Ok(notification) => {
+                    let _ = notices.send(decode_notice(notification.payload()));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "lost the notice connection; reconnecting");
+                    break;
+                }
+            }
+        }
+        if notices.receiver_count() == 0 && pool.is_closed() {
+            return;
+        }
+    }
+}
+
+fn encode_notice(notice: &super::WorkNotice) -> String {
+    match notice {
+        super::WorkNotice::Work => "work".to_string(),
+        super::WorkNotice::Ended(id) => format!("ended:{id}"),
+    }
+}
+
+fn decode_notice(payload: &str) -> super::WorkNotice {
+    match payload.strip_prefix("ended:") {
+        Some(id) => super::WorkNotice::Ended(id.to_string()),
+        None => super::WorkNotice::Work,
+    }
+}
+
+impl_shared_store!(PgStore, sqlx::Postgres);
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn ready(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<WorkNotice> {
+        self.notices.subscribe()
+    }
+
+    async fn notify(&self, notice: WorkNotice) -> StoreResult<()> {
+        let _ = self.notices.send(notice.clone());
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(encode_notice(&notice))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

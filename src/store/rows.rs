@@ -1,0 +1,296 @@
+//! The values the store reads and writes.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A flow as stored (api.md §3.3).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Flow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub description: String,
+    pub definition: String,
+    pub flow_type: String,
+    pub role_arn: Option<String>,
+    pub execution_mode: String,
+    pub external_storage_location: Option<String>,
+    pub resource_group_id: Option<String>,
+    /// `{"Variables":[…]}` as JSON text.
+    pub environment: Option<String>,
+    pub created_at: i64,
+    pub modified_at: i64,
+    /// Bumped by every update; UpdateFlow writes only over the revision it read.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateFlowOutcome {
+    Created,
+    AlreadyExists,
+}
+
+/// ListFlows: name ascending, starting at `from_name` (inclusive).
+#[derive(Debug, Clone)]
+pub struct FlowQuery {
+    pub account_id: String,
+    pub from_name: Option<String>,
+    pub resource_group_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Execution statuses (api.md §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExecutionStatus {
+    Starting,
+    Running,
+    Stopped,
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 6] = [
+        ExecutionStatus::Starting,
+        ExecutionStatus::Running,
+        ExecutionStatus::Stopped,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Starting => "Starting",
+            ExecutionStatus::Running => "Running",
+            ExecutionStatus::Stopped => "Stopped",
+            ExecutionStatus::Succeeded => "Succeeded",
+            ExecutionStatus::Failed => "Failed",
+            ExecutionStatus::TimedOut => "TimedOut",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, ExecutionStatus::Starting | ExecutionStatus::Running)
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExecutionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExecutionStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("unknown execution status '{s}'"))
+    }
+}
+
+/// An execution as the API sees it (api.md §3.4, §4.7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub id: String,
+    pub account_id: String,
+    pub flow_id: String,
+    pub flow_name: String,
+    pub name: String,
+    pub status: ExecutionStatus,
+    /// JSON object text, or "" when started without input.
+    pub input: String,
+    /// JSON text once succeeded, else "".
+    pub output: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// The definition the execution started with.
+    pub definition: String,
+    pub role_arn: Option<String>,
+    pub environment: Option<String>,
+    pub qualifier: Option<String>,
+    pub flow_version: Option<String>,
+    pub callback_token: Option<String>,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+}
+
+/// What StartExecution writes.
+#[derive(Debug, Clone)]
+pub struct NewExecution {
+    pub id: String,
+    pub account_id: String,
+    pub flow_id: String,
+    pub flow_name: String,
+    pub name: String,
+    pub input: String,
+    pub definition: String,
+    pub role_arn: Option<String>,
+    pub environment: Option<String>,
+    pub qualifier: Option<String>,
+    pub flow_version: Option<String>,
+    pub callback_token: Option<String>,
+    pub started_at: i64,
+    /// The `ExecutionStarted` event (EventId 1).
+    pub started_event: HistoryEvent,
+    /// Lease the new execution to this replica at once, so its local workers run it
+    /// without a claim round trip; another replica takes it over if the lease expires.
+    pub lease: Option<Claim>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartOutcome {
+    Started(Execution),
+    /// An execution of that name is still running: it is returned instead (api.md §4.8).
+    Running(Execution),
+    /// An execution of that name has ended.
+    AlreadyEnded(Execution),
+}
+
+/// ListExecutions filters (api.md §4.12); order: start time descending, then name.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionQuery {
+    pub flow_id: String,
+    /// Start at this execution (inclusive): its (started_at, name) position.
+    pub from: Option<(i64, String)>,
+    pub status: Option<ExecutionStatus>,
+    pub name_prefix: Option<String>,
+    pub started_from: Option<i64>,
+    pub started_to: Option<i64>,
+    pub qualifier: Option<String>,
+    pub limit: i64,
+}
+
+/// One history event (api.md §4.13).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryEvent {
+    pub event_id: i64,
+    pub event_type: String,
+    pub step_name: String,
+    pub time: i64,
+    pub schedule_event_id: i64,
+    /// JSON object text.
+    pub detail: String,
+}
+
+/// StopExecution (and flow-level stops): end an execution whatever its worker is doing.
+#[derive(Debug, Clone)]
+pub struct ForcedEnd {
+    pub execution_id: String,
+    pub status: ExecutionStatus,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub now: i64,
+    pub event_type: String,
+    /// `EventDetail` of the end event.
+    pub detail: String,
+    /// Reports to send, e.g. to the task token the execution was started with.
+    pub signals: Vec<OutgoingSignal>,
+}
+
+/// Who claims and for how long.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub owner: String,
+    pub now: i64,
+    pub lease_until: i64,
+}
+
+/// An execution leased to a worker, with what it needs to advance it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ClaimedExecution {
+    pub id: String,
+    pub account_id: String,
+    pub flow_id: String,
+    pub flow_name: String,
+    pub name: String,
+    pub input: String,
+    pub definition: String,
+    pub role_arn: Option<String>,
+    pub environment: Option<String>,
+    pub callback_token: Option<String>,
+    pub started_at: i64,
+    pub state: Option<String>,
+    pub next_event_id: i64,
+    pub lease_epoch: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimAttempt {
+    Claimed(Box<ClaimedExecution>),
+    /// Someone else holds a live lease; try again shortly.
+    Busy,
+    /// Ended, or never existed.
+    NotRunning,
+}
+
+/// A message waiting for an execution (JSON payload understood by the engine).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Signal {
+    pub id: i64,
+    pub payload: String,
+}
+
+/// A signal to queue for an execution (possibly another one than the committer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingSignal {
+    pub execution_id: String,
+    pub payload: String,
+}
+
+/// The end of an execution, written with the commit that reaches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionEnd {
+    pub status: ExecutionStatus,
+    pub output: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub stopped_at: i64,
+}
+
+/// Everything one advance of an execution writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct ExecutionCommit {
+    pub execution_id: String,
+    /// The lease epoch of the claim; the commit fails if the row moved on.
+    pub epoch: i64,
+    pub owner: String,
+    pub now: i64,
+    pub state: String,
+    pub next_event_id: i64,
+    pub events: Vec<HistoryEvent>,
+    pub end: Option<ExecutionEnd>,
+    /// The next wake-up (timer, retry delay, timeout); `None` = wait for a signal.
+    pub due_at: Option<i64>,
+    /// Keep the lease (the worker continues with this execution right away).
+    pub keep_lease_until: Option<i64>,
+    pub consumed_signals: Vec<i64>,
+    /// Task calls this worker is about to make (leased to `owner`).
+    pub calls_started: Vec<String>,
+    /// Task calls whose result this commit applies; each must still be leased to `owner`.
+    pub calls_completed: Vec<String>,
+    /// Task calls given up (timed out, cancelled): dropped whoever holds them.
+    pub calls_abandoned: Vec<String>,
+    pub signals_out: Vec<OutgoingSignal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// The lease moved on (taken over, or the execution was stopped); nothing was written.
+    LostLease,
+    /// A completed call was no longer ours (its lease expired and it was reaped).
+    CallReaped,
+}
+
+/// Cross-replica notices (LISTEN/NOTIFY on Postgres, in-process on SQLite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkNotice {
+    /// Something became due.
+    Work,
+    /// An execution reached a terminal status.
+    Ended(String),
+}

@@ -1,0 +1,691 @@
+//! The queries both backends share. Times are BIGINT milliseconds and JSON is TEXT, and SQLite
+//! binds `$N` placeholders by number, so one SQL text serves Postgres and SQLite alike. The
+//! macro below expands the shared trait implementations once per backend; each backend file
+//! supplies `write_pool()` / `read_pool()` and the backend-only parts (claiming due work,
+//! notifications).
+
+/// Columns of `executions` read into an `ExecutionRow` (a macro so `concat!` can use it).
+macro_rules! execution_columns {
+    () => {
+        "id, account_id, flow_id, flow_name, name, status, input, output, error, cause, definition, \
+         role_arn, environment, qualifier, flow_version, callback_token, started_at, stopped_at"
+    };
+}
+
+/// Columns of `executions` read into a `ClaimedExecution`.
+macro_rules! claim_columns {
+    () => {
+        "id, account_id, flow_id, flow_name, name, input, definition, role_arn, environment, \
+         callback_token, started_at, state, next_event_id, lease_epoch"
+    };
+}
+
+pub(super) use {claim_columns, execution_columns};
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ExecutionRow {
+    pub id: String,
+    pub account_id: String,
+    pub flow_id: String,
+    pub flow_name: String,
+    pub name: String,
+    pub status: String,
+    pub input: String,
+    pub output: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub definition: String,
+    pub role_arn: Option<String>,
+    pub environment: Option<String>,
+    pub qualifier: Option<String>,
+    pub flow_version: Option<String>,
+    pub callback_token: Option<String>,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+}
+
+impl TryFrom<ExecutionRow> for super::Execution {
+    type Error = super::StoreError;
+    fn try_from(row: ExecutionRow) -> Result<Self, Self::Error> {
+        Ok(super::Execution {
+            status: row.status.parse().map_err(super::StoreError::Internal)?,
+            id: row.id,
+            account_id: row.account_id,
+            flow_id: row.flow_id,
+            flow_name: row.flow_name,
+            name: row.name,
+            input: row.input,
+            output: row.output,
+            error: row.error,
+            cause: row.cause,
+            definition: row.definition,
+            role_arn: row.role_arn,
+            environment: row.environment,
+            qualifier: row.qualifier,
+            flow_version: row.flow_version,
+            callback_token: row.callback_token,
+            started_at: row.started_at,
+            stopped_at: row.stopped_at,
+        })
+    }
+}
+
+pub(super) fn to_executions(
+    rows: Vec<ExecutionRow>,
+) -> Result<Vec<super::Execution>, super::StoreError> {
+    rows.into_iter().map(super::Execution::try_from).collect()
+}
+
+macro_rules! impl_shared_store {
+    ($store:ty, $db:ty) => {
+        use $crate::store::sql::{claim_columns, execution_columns, to_executions, ExecutionRow};
+        use $crate::store::*;
+
+        const SELECT_EXECUTION_BY_NAME: &str = concat!(
+            "SELECT ",
+            execution_columns!(),
+            " FROM executions WHERE flow_id = $1 AND name = $2"
+        );
+        const SELECT_EXECUTION_BY_ID: &str =
+            concat!("SELECT ", execution_columns!(), " FROM executions WHERE id = $1");
+        const LIST_EXECUTIONS: &str = concat!(
+            "SELECT ",
+            execution_columns!(),
+            " FROM executions WHERE flow_id = $1 \
+             AND (CAST($2 AS BIGINT) IS NULL OR started_at < $2 OR (started_at = $2 AND name >= $3)) \
+             AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
+             AND (CAST($5 AS TEXT) IS NULL OR substr(name, 1, length($5)) = $5) \
+             AND (CAST($6 AS BIGINT) IS NULL OR started_at >= $6) \
+             AND (CAST($7 AS BIGINT) IS NULL OR started_at <= $7) \
+             AND (CAST($8 AS TEXT) IS NULL OR qualifier = $8 OR flow_version = $8) \
+             ORDER BY started_at DESC, name ASC LIMIT $9"
+        );
+        const CLAIM_ONE: &str = concat!(
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1 \
+             WHERE id = $3 AND status = 'Running' AND (lease_owner IS NULL OR lease_until < $4) \
+             RETURNING ",
+            claim_columns!()
+        );
+
+        #[async_trait::async_trait]
+        impl FlowStore for $store {
+            async fn create_flow(&self, flow: &Flow) -> StoreResult<CreateFlowOutcome> {
+                let done = sqlx::query(
+                    "INSERT INTO flows (id, account_id, name, description, definition, flow_type, role_arn, \
+                     execution_mode, external_storage_location, resource_group_id, environment, created_at, \
+                     modified_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     ON CONFLICT (account_id, name) DO NOTHING",
+                )
+                .bind(&flow.id)
+                .bind(&flow.account_id)
+                .bind(&flow.name)
+                .bind(&flow.description)
+                .bind(&flow.definition)
+                .bind(&flow.flow_type)
+                .bind(&flow.role_arn)
+                .bind(&flow.execution_mode)
+                .bind(&flow.external_storage_location)
+                .bind(&flow.resource_group_id)
+                .bind(&flow.environment)
+                .bind(flow.created_at)
+                .bind(flow.modified_at)
+                .bind(flow.revision)
+                .execute(self.write_pool())
+                .await?;
+                Ok(if done.rows_affected() == 1 {
+                    CreateFlowOutcome::Created
+                } else {
+                    CreateFlowOutcome::AlreadyExists
+                })
+            }
+
+            async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>> {
+                Ok(sqlx::query_as::<$db, Flow>(
+                    "SELECT * FROM flows WHERE account_id = $1 AND name = $2",
+                )
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(self.read_pool())
+                .await?)
+            }
+
+            async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE flows SET description = $1, definition = $2, flow_type = $3, role_arn = $4, \
+                     environment = $5, modified_at = $6, revision = $7 \
+                     WHERE id = $8 AND revision = $9",
+                )
+                .bind(&flow.description)
+                .bind(&flow.definition)
+                .bind(&flow.flow_type)
+                .bind(&flow.role_arn)
+                .bind(&flow.environment)
+                .bind(flow.modified_at)
+                .bind(flow.revision)
+                .bind(&flow.id)
+                .bind(expected_revision)
+                .execute(self.write_pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+                let mut tx = self.write_pool().begin().await?;
+                let flow_id: Option<String> = sqlx::query_scalar(
+                    "DELETE FROM flows WHERE account_id = $1 AND name = $2 RETURNING id",
+                )
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(flow_id) = flow_id else {
+                    return Ok(false);
+                };
+                // api.md §3.3: running executions stop; nothing of the old flow stays reachable.
+                sqlx::query(
+                    "DELETE FROM task_calls WHERE execution_id IN \
+                     (SELECT id FROM executions WHERE flow_id = $1 AND status = 'Running')",
+                )
+                .bind(&flow_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE executions SET status = 'Stopped', stopped_at = $1, error = 'FnF.FlowDeleted', \
+                     cause = 'the flow was deleted', due_at = NULL, lease_owner = NULL, lease_until = NULL, \
+                     lease_epoch = lease_epoch + 1 WHERE flow_id = $2 AND status = 'Running'",
+                )
+                .bind(now)
+                .bind(&flow_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>> {
+                Ok(sqlx::query_as::<$db, Flow>(
+                    "SELECT * FROM flows WHERE account_id = $1 \
+                     AND (CAST($2 AS TEXT) IS NULL OR name >= $2) \
+                     AND (CAST($3 AS TEXT) IS NULL OR resource_group_id = $3) \
+                     ORDER BY name ASC LIMIT $4",
+                )
+                .bind(&query.account_id)
+                .bind(&query.from_name)
+                .bind(&query.resource_group_id)
+                .bind(query.limit)
+                .fetch_all(self.read_pool())
+                .await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl ExecutionStore for $store {
+            async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
+                let mut tx = self.write_pool().begin().await?;
+                let (lease_owner, lease_until) = match &new.lease {
+                    Some(claim) => (Some(claim.owner.as_str()), Some(claim.lease_until)),
+                    None => (None, None),
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO executions (id, account_id, flow_id, flow_name, name, status, input, output, \
+                     definition, role_arn, environment, qualifier, flow_version, callback_token, started_at, \
+                     next_event_id, due_at, lease_owner, lease_until, lease_epoch) \
+                     VALUES ($1, $2, $3, $4, $5, 'Running', $6, '', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1) \
+                     ON CONFLICT (flow_id, name) DO NOTHING",
+                )
+                .bind(&new.id)
+                .bind(&new.account_id)
+                .bind(&new.flow_id)
+                .bind(&new.flow_name)
+                .bind(&new.name)
+                .bind(&new.input)
+                .bind(&new.definition)
+                .bind(&new.role_arn)
+                .bind(&new.environment)
+                .bind(&new.qualifier)
+                .bind(&new.flow_version)
+                .bind(&new.callback_token)
+                .bind(new.started_at)
+                .bind(new.started_event.event_id + 1)
+                .bind(new.started_at)
+                .bind(lease_owner)
+                .bind(lease_until)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    let row = sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
+                        .bind(&new.flow_id)
+                        .bind(&new.name)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    let existing = Execution::try_from(row)?;
+                    return Ok(if existing.status.is_terminal() {
+                        StartOutcome::AlreadyEnded(existing)
+                    } else {
+                        StartOutcome::Running(existing)
+                    });
+                }
+                insert_events(&mut tx, &new.id, std::slice::from_ref(&new.started_event)).await?;
+                tx.commit().await?;
+                Ok(StartOutcome::Started(Execution {
+                    id: new.id.clone(),
+                    account_id: new.account_id.clone(),
+                    flow_id: new.flow_id.clone(),
+                    flow_name: new.flow_name.clone(),
+                    name: new.name.clone(),
+                    status: ExecutionStatus::Running,
+                    input: new.input.clone(),
+                    output: String::new(),
+                    error: None,
+                    cause: None,
+                    definition: new.definition.clone(),
+                    role_arn: new.role_arn.clone(),
+                    environment: new.environment.clone(),
+                    qualifier: new.qualifier.clone(),
+                    flow_version: new.flow_version.clone(),
+                    callback_token: new.callback_token.clone(),
+                    started_at: new.started_at,
+                    stopped_at: None,
+                }))
+            }
+
+            async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>> {
+                sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
+                    .bind(flow_id)
+                    .bind(name)
+                    .fetch_optional(self.read_pool())
+                    .await?
+                    .map(Execution::try_from)
+                    .transpose()
+            }
+
+            async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>> {
+                sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?
+                    .map(Execution::try_from)
+                    .transpose()
+            }
+
+            async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>> {
+                let (from_time, from_name) = match &query.from {
+                    Some((time, name)) => (Some(*time), Some(name.as_str())),
+                    None => (None, None),
+                };
+                let rows = sqlx::query_as::<$db, ExecutionRow>(LIST_EXECUTIONS)
+                    .bind(&query.flow_id)
+                    .bind(from_time)
+                    .bind(from_name)
+                    .bind(query.status.map(|s| s.as_str()))
+                    .bind(&query.name_prefix)
+                    .bind(query.started_from)
+                    .bind(query.started_to)
+                    .bind(&query.qualifier)
+                    .bind(query.limit)
+                    .fetch_all(self.read_pool())
+                    .await?;
+                to_executions(rows)
+            }
+
+            async fn list_history(
+                &self,
+                execution_id: &str,
+                from_event_id: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<HistoryEvent>> {
+                Ok(sqlx::query_as::<$db, HistoryEvent>(
+                    "SELECT event_id, event_type, step_name, time, schedule_event_id, detail \
+                     FROM history_events WHERE execution_id = $1 AND event_id >= $2 \
+                     ORDER BY event_id ASC LIMIT $3",
+                )
+                .bind(execution_id)
+                .bind(from_event_id)
+                .bind(limit)
+                .fetch_all(self.read_pool())
+                .await?)
+            }
+
+            async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>> {
+                let mut tx = self.write_pool().begin().await?;
+                let event_id: Option<i64> = sqlx::query_scalar(
+                    "UPDATE executions SET status = $1, error = $2, cause = $3, stopped_at = $4, \
+                     next_event_id = next_event_id + 1, due_at = NULL, lease_owner = NULL, \
+                     lease_until = NULL, lease_epoch = lease_epoch + 1 \
+                     WHERE id = $5 AND status IN ('Running', 'Starting') RETURNING next_event_id - 1",
+                )
+                .bind(end.status.as_str())
+                .bind(&end.error)
+                .bind(&end.cause)
+                .bind(end.now)
+                .bind(&end.execution_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(event_id) = event_id else {
+                    return Ok(None);
+                };
+                let event = HistoryEvent {
+                    event_id,
+                    event_type: end.event_type.clone(),
+                    step_name: String::new(),
+                    time: end.now,
+                    schedule_event_id: 0,
+                    detail: end.detail.clone(),
+                };
+                insert_events(&mut tx, &end.execution_id, std::slice::from_ref(&event)).await?;
+                sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
+                    .bind(&end.execution_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM execution_signals WHERE execution_id = $1")
+                    .bind(&end.execution_id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_signals(&mut tx, &end.signals, end.now).await?;
+                let row = sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
+                    .bind(&end.execution_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(Execution::try_from(row)?))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl WorkStore for $store {
+            async fn claim_due(&self, claim: &Claim, limit: i64) -> StoreResult<Vec<ClaimedExecution>> {
+                self.claim_due_backend(claim, limit).await
+            }
+
+            async fn claim_execution(
+                &self,
+                execution_id: &str,
+                claim: &Claim,
+            ) -> StoreResult<ClaimAttempt> {
+                let claimed = sqlx::query_as::<$db, ClaimedExecution>(CLAIM_ONE)
+                    .bind(&claim.owner)
+                    .bind(claim.lease_until)
+                    .bind(execution_id)
+                    .bind(claim.now)
+                    .fetch_optional(self.write_pool())
+                    .await?;
+                if let Some(claimed) = claimed {
+                    return Ok(ClaimAttempt::Claimed(Box::new(claimed)));
+                }
+                let status: Option<String> =
+                    sqlx::query_scalar("SELECT status FROM executions WHERE id = $1")
+                        .bind(execution_id)
+                        .fetch_optional(self.read_pool())
+                        .await?;
+                Ok(match status.as_deref() {
+                    Some("Running") => ClaimAttempt::Busy,
+                    _ => ClaimAttempt::NotRunning,
+                })
+            }
+
+            async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>> {
+                Ok(sqlx::query_as::<$db, Signal>(
+                    "SELECT id, payload FROM execution_signals WHERE execution_id = $1 ORDER BY id",
+                )
+                .bind(execution_id)
+                .fetch_all(self.write_pool())
+                .await?)
+            }
+
+            async fn commit(&self, commit: &ExecutionCommit) -> StoreResult<CommitOutcome> {
+                let mut tx = self.write_pool().begin().await?;
+                let (status, output, error, cause, stopped_at) = match &commit.end {
+                    Some(end) => (
+                        end.status.as_str(),
+                        Some(end.output.as_str()),
+                        end.error.as_deref(),
+                        end.cause.as_deref(),
+                        Some(end.stopped_at),
+                    ),
+                    None => ("Running", None, None, None, None),
+                };
+                let (lease_owner, lease_until) = match commit.keep_lease_until {
+                    Some(until) if commit.end.is_none() => (Some(commit.owner.as_str()), Some(until)),
+                    _ => (None, None),
+                };
+                let updated = sqlx::query(
+                    "UPDATE executions SET state = $1, next_event_id = $2, status = $3, \
+                     output = COALESCE($4, output), error = $5, cause = $6, stopped_at = $7, due_at = $8, \
+                     lease_owner = $9, lease_until = $10 \
+                     WHERE id = $11 AND lease_epoch = $12 AND status = 'Running'",
+                )
+                .bind(&commit.state)
+                .bind(commit.next_event_id)
+                .bind(status)
+                .bind(output)
+                .bind(error)
+                .bind(cause)
+                .bind(stopped_at)
+                .bind(if commit.end.is_some() { None } else { commit.due_at })
+                .bind(lease_owner)
+                .bind(lease_until)
+                .bind(&commit.execution_id)
+                .bind(commit.epoch)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(CommitOutcome::LostLease);
+                }
+                for call_key in &commit.calls_completed {
+                    let done = sqlx::query(
+                        "DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2 AND owner = $3",
+                    )
+                    .bind(&commit.execution_id)
+                    .bind(call_key)
+                    .bind(&commit.owner)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(CommitOutcome::CallReaped);
+                    }
+                }
+                if commit.end.is_some() {
+                    sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
+                        .bind(&commit.execution_id)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    for call_key in &commit.calls_abandoned {
+                        sqlx::query("DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2")
+                            .bind(&commit.execution_id)
+                            .bind(call_key)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if !commit.calls_started.is_empty() {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO task_calls (execution_id, call_key, owner, lease_until) ",
+                        );
+                        let lease = commit.keep_lease_until.unwrap_or(commit.now);
+                        insert.push_values(&commit.calls_started, |mut row, key| {
+                            row.push_bind(&commit.execution_id)
+                                .push_bind(key)
+                                .push_bind(&commit.owner)
+                                .push_bind(lease);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                }
+                for signal_id in &commit.consumed_signals {
+                    sqlx::query("DELETE FROM execution_signals WHERE id = $1")
+                        .bind(signal_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_events(&mut tx, &commit.execution_id, &commit.events).await?;
+                insert_signals(&mut tx, &commit.signals_out, commit.now).await?;
+                tx.commit().await?;
+                Ok(CommitOutcome::Committed)
+            }
+
+            async fn release(&self, execution_id: &str, epoch: i64, due_at: Option<i64>) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE executions SET lease_owner = NULL, lease_until = NULL, \
+                     due_at = CASE WHEN CAST($1 AS BIGINT) IS NULL THEN due_at \
+                                   WHEN due_at IS NULL OR due_at > $1 THEN $1 ELSE due_at END \
+                     WHERE id = $2 AND lease_epoch = $3",
+                )
+                .bind(due_at)
+                .bind(execution_id)
+                .bind(epoch)
+                .execute(self.write_pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn push_signal(&self, signal: &OutgoingSignal, now: i64) -> StoreResult<()> {
+                let mut tx = self.write_pool().begin().await?;
+                insert_signals(&mut tx, std::slice::from_ref(signal), now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE executions SET lease_until = $1 WHERE lease_owner = $2")
+                    .bind(lease_until)
+                    .bind(owner)
+                    .execute(self.write_pool())
+                    .await?;
+                sqlx::query("UPDATE task_calls SET lease_until = $1 WHERE owner = $2")
+                    .bind(lease_until)
+                    .bind(owner)
+                    .execute(self.write_pool())
+                    .await?;
+                Ok(())
+            }
+
+            async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64> {
+                let mut tx = self.write_pool().begin().await?;
+                let lost: Vec<(String, String)> = sqlx::query_as(
+                    "DELETE FROM task_calls WHERE lease_until < $1 RETURNING execution_id, call_key",
+                )
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                let signals: Vec<OutgoingSignal> = lost
+                    .iter()
+                    .map(|(execution_id, call_key)| OutgoingSignal {
+                        execution_id: execution_id.clone(),
+                        payload: serde_json::json!({"CallLost": {"call_key": call_key}}).to_string(),
+                    })
+                    .collect();
+                insert_signals(&mut tx, &signals, now).await?;
+                tx.commit().await?;
+                Ok(lost.len() as u64)
+            }
+
+            async fn next_due_at(&self) -> StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM executions WHERE due_at IS NOT NULL")
+                    .fetch_one(self.read_pool())
+                    .await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl GatewayStore for $store {
+            async fn record_nonce(
+                &self,
+                access_key_id: &str,
+                nonce: &str,
+                now: i64,
+                expires_at: i64,
+            ) -> StoreResult<bool> {
+                // An expired record of the same nonce is overwritten: only a live one is a replay.
+                let done = sqlx::query(
+                    "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
+                     WHERE nonces.expires_at < $4",
+                )
+                .bind(access_key_id)
+                .bind(nonce)
+                .bind(expires_at)
+                .bind(now)
+                .execute(self.write_pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
+                    .bind(now)
+                    .execute(self.write_pool())
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String> {
+                sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(self.write_pool())
+                    .await?;
+                Ok(sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(self.write_pool())
+                    .await?)
+            }
+        }
+
+        async fn insert_events(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            execution_id: &str,
+            events: &[HistoryEvent],
+        ) -> StoreResult<()> {
+            // Bounded so a huge batch stays under the backends' bind-parameter limits.
+            for chunk in events.chunks(500) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
+                     schedule_event_id, detail) ",
+                );
+                insert.push_values(chunk, |mut row, event| {
+                    row.push_bind(execution_id)
+                        .push_bind(event.event_id)
+                        .push_bind(&event.event_type)
+                        .push_bind(&event.step_name)
+                        .push_bind(event.time)
+                        .push_bind(event.schedule_event_id)
+                        .push_bind(&event.detail);
+                });
+                insert.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Queues signals and makes their executions due now (if they still run).
+        async fn insert_signals(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            signals: &[OutgoingSignal],
+            now: i64,
+        ) -> StoreResult<()> {
+            for signal in signals {
+                sqlx::query(
+                    "INSERT INTO execution_signals (execution_id, payload, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&signal.execution_id)
+                .bind(&signal.payload)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE executions SET due_at = $1 WHERE id = $2 AND status = 'Running' \
+                     AND (due_at IS NULL OR due_at > $1)",
+                )
+                .bind(now)
+                .bind(&signal.execution_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(super) use impl_shared_store;
