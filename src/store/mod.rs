@@ -106,6 +106,15 @@ pub trait WorkStore: Send + Sync {
     -> StoreResult<()>;
     /// Queues a signal for an execution and makes it due now.
     async fn push_signal(&self, signal: &OutgoingSignal, now: i64) -> StoreResult<()>;
+    /// Records the answer of a task call as a signal, if the call is still leased to `owner`
+    /// (false: it was abandoned or reaped, and the answer is dropped).
+    async fn complete_call(
+        &self,
+        owner: &str,
+        call_key: &str,
+        signal: &OutgoingSignal,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Extends every lease (execution and task call) held by `owner`.
     async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()>;
     /// Turns task calls whose lease expired into `CallLost` signals; returns how many.

@@ -47,7 +47,7 @@ impl PgStore {
         limit: i64,
     ) -> super::StoreResult<Vec<super::ClaimedExecution>> {
         const CLAIM_DUE: &str = concat!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1 \
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, lease_epoch = lease_epoch + 1 \
              WHERE id IN (SELECT id FROM executions WHERE due_at <= $3 AND status = 'Running' \
              AND (lease_owner IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
              FOR UPDATE SKIP LOCKED) RETURNING ",

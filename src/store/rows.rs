@@ -265,14 +265,11 @@ pub struct ExecutionCommit {
     pub end: Option<ExecutionEnd>,
     /// The next wake-up (timer, retry delay, timeout); `None` = wait for a signal.
     pub due_at: Option<i64>,
-    /// Keep the lease (the worker continues with this execution right away).
-    pub keep_lease_until: Option<i64>,
     pub consumed_signals: Vec<i64>,
-    /// Task calls this worker is about to make (leased to `owner`).
+    /// Task calls this worker is about to make, leased to `owner` until `call_lease_until`.
     pub calls_started: Vec<String>,
-    /// Task calls whose result this commit applies; each must still be leased to `owner`.
-    pub calls_completed: Vec<String>,
-    /// Task calls given up (timed out, cancelled): dropped whoever holds them.
+    pub call_lease_until: i64,
+    /// Task calls given up (timed out, cancelled, answered): dropped whoever holds them.
     pub calls_abandoned: Vec<String>,
     pub signals_out: Vec<OutgoingSignal>,
 }
@@ -282,8 +279,6 @@ pub enum CommitOutcome {
     Committed,
     /// The lease moved on (taken over, or the execution was stopped); nothing was written.
     LostLease,
-    /// A completed call was no longer ours (its lease expired and it was reaped).
-    CallReaped,
 }
 
 /// Cross-replica notices (LISTEN/NOTIFY on Postgres, in-process on SQLite).

@@ -101,7 +101,8 @@ macro_rules! impl_shared_store {
              ORDER BY started_at DESC, name ASC LIMIT $9"
         );
         const CLAIM_ONE: &str = concat!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1 \
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, \
+             lease_epoch = lease_epoch + 1 \
              WHERE id = $3 AND status = 'Running' AND (lease_owner IS NULL OR lease_until < $4) \
              RETURNING ",
             claim_columns!()
@@ -247,7 +248,7 @@ macro_rules! impl_shared_store {
                 .bind(&new.callback_token)
                 .bind(new.started_at)
                 .bind(new.started_event.event_id + 1)
-                .bind(new.started_at)
+                .bind(lease_until.unwrap_or(new.started_at))
                 .bind(lease_owner)
                 .bind(lease_until)
                 .execute(&mut *tx)
@@ -445,15 +446,11 @@ macro_rules! impl_shared_store {
                     ),
                     None => ("Running", None, None, None, None),
                 };
-                let (lease_owner, lease_until) = match commit.keep_lease_until {
-                    Some(until) if commit.end.is_none() => (Some(commit.owner.as_str()), Some(until)),
-                    _ => (None, None),
-                };
                 let updated = sqlx::query(
                     "UPDATE executions SET state = $1, next_event_id = $2, status = $3, \
                      output = COALESCE($4, output), error = $5, cause = $6, stopped_at = $7, due_at = $8, \
-                     lease_owner = $9, lease_until = $10 \
-                     WHERE id = $11 AND lease_epoch = $12 AND status = 'Running'",
+                     lease_owner = NULL, lease_until = NULL \
+                     WHERE id = $9 AND lease_epoch = $10 AND status = 'Running'",
                 )
                 .bind(&commit.state)
                 .bind(commit.next_event_id)
@@ -463,8 +460,6 @@ macro_rules! impl_shared_store {
                 .bind(cause)
                 .bind(stopped_at)
                 .bind(if commit.end.is_some() { None } else { commit.due_at })
-                .bind(lease_owner)
-                .bind(lease_until)
                 .bind(&commit.execution_id)
                 .bind(commit.epoch)
                 .execute(&mut *tx)
@@ -472,20 +467,6 @@ macro_rules! impl_shared_store {
                 if updated.rows_affected() != 1 {
                     tx.rollback().await?;
                     return Ok(CommitOutcome::LostLease);
-                }
-                for call_key in &commit.calls_completed {
-                    let done = sqlx::query(
-                        "DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2 AND owner = $3",
-                    )
-                    .bind(&commit.execution_id)
-                    .bind(call_key)
-                    .bind(&commit.owner)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        tx.rollback().await?;
-                        return Ok(CommitOutcome::CallReaped);
-                    }
                 }
                 if commit.end.is_some() {
                     sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
@@ -504,12 +485,11 @@ macro_rules! impl_shared_store {
                         let mut insert = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO task_calls (execution_id, call_key, owner, lease_until) ",
                         );
-                        let lease = commit.keep_lease_until.unwrap_or(commit.now);
                         insert.push_values(&commit.calls_started, |mut row, key| {
                             row.push_bind(&commit.execution_id)
                                 .push_bind(key)
                                 .push_bind(&commit.owner)
-                                .push_bind(lease);
+                                .push_bind(commit.call_lease_until);
                         });
                         insert.build().execute(&mut *tx).await?;
                     }
@@ -519,6 +499,24 @@ macro_rules! impl_shared_store {
                         .bind(signal_id)
                         .execute(&mut *tx)
                         .await?;
+                }
+                if commit.end.is_none() {
+                    // A signal queued while this advance ran must not be slept through. The row
+                    // lock taken above orders this check after any such signal's commit, or its
+                    // own due-now update after ours.
+                    let waiting: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM execution_signals WHERE execution_id = $1 LIMIT 1",
+                    )
+                    .bind(&commit.execution_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if waiting.is_some() {
+                        sqlx::query("UPDATE executions SET due_at = $1 WHERE id = $2")
+                            .bind(commit.now)
+                            .bind(&commit.execution_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 insert_events(&mut tx, &commit.execution_id, &commit.events).await?;
                 insert_signals(&mut tx, &commit.signals_out, commit.now).await?;
@@ -548,8 +546,36 @@ macro_rules! impl_shared_store {
                 Ok(())
             }
 
+            async fn complete_call(
+                &self,
+                owner: &str,
+                call_key: &str,
+                signal: &OutgoingSignal,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.write_pool().begin().await?;
+                let ours = sqlx::query(
+                    "DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2 AND owner = $3",
+                )
+                .bind(&signal.execution_id)
+                .bind(call_key)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                if ours.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_signals(&mut tx, std::slice::from_ref(signal), now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()> {
-                sqlx::query("UPDATE executions SET lease_until = $1 WHERE lease_owner = $2")
+                // A leased execution is due again when its lease runs out (claims set both).
+                sqlx::query(
+                    "UPDATE executions SET lease_until = $1, due_at = $1 WHERE lease_owner = $2",
+                )
                     .bind(lease_until)
                     .bind(owner)
                     .execute(self.write_pool())

@@ -72,7 +72,7 @@ impl SqliteStore {
     ) -> super::StoreResult<Vec<super::ClaimedExecution>> {
         // One UPDATE … RETURNING: SQLite runs one writer at a time, so no row is claimed twice.
         const CLAIM_DUE: &str = concat!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1 \
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, lease_epoch = lease_epoch + 1 \
              WHERE id IN (SELECT id FROM executions WHERE due_at <= $3 AND status = 'Running' \
              AND (lease_owner IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) RETURNING ",
             super::sql::claim_columns!()
