@@ -1,4 +1,5 @@
 //! fnf-server: a self-hosted, wire-compatible implementation of Alibaba Cloud Serverless
 //! Workflow (service `fnf`, API version 2019-03-15).
 
+pub mod api;
 pub mod engine;
