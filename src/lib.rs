@@ -2,4 +2,5 @@
 //! Workflow (service `fnf`, API version 2019-03-15).
 
 pub mod api;
+pub mod auth;
 pub mod engine;
