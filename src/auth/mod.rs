@@ -4,3 +4,4 @@
 //! These modules take plain strings and bytes; the HTTP middleware only gathers their inputs.
 
 pub mod v1;
+pub mod v3;
