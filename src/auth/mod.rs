@@ -3,5 +3,6 @@
 //!
 //! These modules take plain strings and bytes; the HTTP middleware only gathers their inputs.
 
+pub mod replay;
 pub mod v1;
 pub mod v3;
