@@ -1,6 +1,8 @@
 //! fnf-server: a self-hosted, wire-compatible implementation of Alibaba Cloud Serverless
 //! Workflow (service `fnf`, API version 2019-03-15).
 
+pub mod api;
+pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod store;

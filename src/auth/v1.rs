@@ -1,0 +1,220 @@
+//! V1 "RPC" signature: HMAC-SHA1 over the canonicalized parameters (api.md §2.2).
+//!
+//! Pure functions: the caller passes the decoded, merged parameters of api.md §1.3.
+
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+
+type HmacSha1 = Hmac<Sha1>;
+
+/// The parameter that carries the signature and is therefore not signed itself.
+pub const SIGNATURE_PARAM: &str = "Signature";
+
+/// Percent-encodes UTF-8 bytes, keeping only `A–Z a–z 0–9 - _ . ~` (api.md §2.2 step 3):
+/// space → `%20`, `*` → `%2A`, `~` stays, hex digits upper case.
+pub fn percent_encode(input: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut encoded = String::with_capacity(input.len());
+    for &byte in input.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push('%');
+            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+            encoded.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    encoded
+}
+
+/// The canonicalized query string (api.md §2.2 steps 1–4): pairs sorted by name as bytes,
+/// `Signature` left out, empty values kept, names and values percent-encoded.
+pub fn canonical_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut signed: Vec<(&str, &str)> = params
+        .into_iter()
+        .filter(|(name, _)| *name != SIGNATURE_PARAM)
+        .collect();
+    // Byte order is `str`'s order; the value breaks ties so the result never depends on
+    // input order (the merged map has unique names, so ties do not arise in practice).
+    signed.sort_unstable();
+    signed
+        .iter()
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `METHOD&%2F&percentEncode(CQS)` (api.md §2.2 step 5); `method` is upper-cased.
+pub fn string_to_sign<'a>(
+    method: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
+    format!(
+        "{}&{}&{}",
+        method.to_ascii_uppercase(),
+        percent_encode("/"),
+        percent_encode(&canonical_query(params))
+    )
+}
+
+/// `base64(HMAC-SHA1(secret + "&", string_to_sign))` (api.md §2.2 steps 6–7).
+pub fn sign(secret: &str, string_to_sign: &str) -> String {
+    BASE64_STANDARD.encode(mac(secret, string_to_sign).finalize().into_bytes())
+}
+
+/// Compares `signature` (form-decoded, base64) with the expected one in constant time
+/// (api.md §2.2 step 8). A signature that is not base64 does not match.
+pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
+    let Ok(given) = BASE64_STANDARD.decode(signature) else {
+        return false;
+    };
+    mac(secret, string_to_sign).verify_slice(&given).is_ok()
+}
+
+fn mac(secret: &str, string_to_sign: &str) -> HmacSha1 {
+    let key = format!("{secret}&");
+    let mut mac = <HmacSha1 as KeyInit>::new_from_slice(key.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(string_to_sign.as_bytes());
+    mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::params::Params;
+
+    const SECRET: &str = "testsecret";
+
+    // api.md §2.3 vector A: GET DescribeExecution as the new Python SDK sends it.
+    const VECTOR_A_QUERY: &str = "AccessKeyId=testid&Action=DescribeExecution&ExecutionName=exec1\
+        &FlowName=my_flow&Format=json&SignatureMethod=HMAC-SHA1\
+        &SignatureNonce=3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b&SignatureVersion=1.0\
+        &Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
+    const VECTOR_A_CQS: &str = "AccessKeyId=testid&Action=DescribeExecution&ExecutionName=exec1&FlowName=my_flow&Format=json&SignatureMethod=HMAC-SHA1&SignatureNonce=3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b&SignatureVersion=1.0&Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
+    const VECTOR_A_STS: &str = "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeExecution%26ExecutionName%3Dexec1%26FlowName%3Dmy_flow%26Format%3Djson%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D2019-03-15";
+    const VECTOR_A_SIGNATURE: &str = "uOXlWXG5LtpREThTqTTssgtZ1tc=";
+
+    // api.md §2.3 vector B: POST StartExecution as the old Python SDK sends it.
+    const VECTOR_B_QUERY: &str = "AccessKeyId=testid&Action=StartExecution&Format=JSON\
+        &RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1\
+        &SignatureNonce=c0ffee00c0ffee00c0ffee00c0ffee00&SignatureType=&SignatureVersion=1.0\
+        &Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
+    const VECTOR_B_BODY: &str = "FlowName=my_flow&ExecutionName=run-1_a&Input=%7B%22msg%22%3A+%22h%C3%A9llo+w%C3%B6rld+%2A+~+%2F%2B%22%7D";
+    const VECTOR_B_CQS: &str = "AccessKeyId=testid&Action=StartExecution&ExecutionName=run-1_a&FlowName=my_flow&Format=JSON&Input=%7B%22msg%22%3A%20%22h%C3%A9llo%20w%C3%B6rld%20%2A%20~%20%2F%2B%22%7D&RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1&SignatureNonce=c0ffee00c0ffee00c0ffee00c0ffee00&SignatureType=&SignatureVersion=1.0&Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
+    const VECTOR_B_STS: &str = "POST&%2F&AccessKeyId%3Dtestid%26Action%3DStartExecution%26ExecutionName%3Drun-1_a%26FlowName%3Dmy_flow%26Format%3DJSON%26Input%3D%257B%2522msg%2522%253A%2520%2522h%25C3%25A9llo%2520w%25C3%25B6rld%2520%252A%2520~%2520%252F%252B%2522%257D%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3Dc0ffee00c0ffee00c0ffee00c0ffee00%26SignatureType%3D%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D2019-03-15";
+    const VECTOR_B_SIGNATURE: &str = "hfEumGf/QpTzKpYXsd5zT4K1QLE=";
+
+    fn parse(query: &str, body: Option<&str>) -> Params {
+        Params::from_sources(query.as_bytes(), body.map(str::as_bytes)).expect("valid vector")
+    }
+
+    #[test]
+    fn vector_a_byte_exact() {
+        let params = parse(VECTOR_A_QUERY, None);
+        assert_eq!(canonical_query(params.iter()), VECTOR_A_CQS);
+        let sts = string_to_sign("GET", params.iter());
+        assert_eq!(sts, VECTOR_A_STS);
+        assert_eq!(sign(SECRET, &sts), VECTOR_A_SIGNATURE);
+        assert!(verify(SECRET, &sts, VECTOR_A_SIGNATURE));
+    }
+
+    #[test]
+    fn vector_b_byte_exact() {
+        let params = parse(VECTOR_B_QUERY, Some(VECTOR_B_BODY));
+        assert_eq!(
+            params.get("Input"),
+            Some("{\"msg\": \"héllo wörld * ~ /+\"}")
+        );
+        assert_eq!(canonical_query(params.iter()), VECTOR_B_CQS);
+        let sts = string_to_sign("POST", params.iter());
+        assert_eq!(sts, VECTOR_B_STS);
+        assert_eq!(sign(SECRET, &sts), VECTOR_B_SIGNATURE);
+        assert!(verify(SECRET, &sts, VECTOR_B_SIGNATURE));
+    }
+
+    #[test]
+    fn moving_parameters_between_query_and_body_keeps_the_signature() {
+        // Node pop-core sends everything, Signature included, in the body (api.md §1.3).
+        let everything_in_body = format!("{VECTOR_B_QUERY}&{VECTOR_B_BODY}&Signature=ignored");
+        let node_style = parse("", Some(&everything_in_body));
+        let sts = string_to_sign("POST", node_style.iter());
+        assert_eq!(sts, VECTOR_B_STS);
+        assert!(verify(SECRET, &sts, VECTOR_B_SIGNATURE));
+
+        let everything_in_query = format!("{VECTOR_B_QUERY}&{VECTOR_B_BODY}");
+        let get_style = parse(&everything_in_query, None);
+        assert_eq!(string_to_sign("POST", get_style.iter()), VECTOR_B_STS);
+    }
+
+    #[test]
+    fn wrong_secret_or_altered_parameters_fail() {
+        let params = parse(VECTOR_A_QUERY, None);
+        let sts = string_to_sign("GET", params.iter());
+        assert!(!verify("othersecret", &sts, VECTOR_A_SIGNATURE));
+        assert!(!verify(
+            SECRET,
+            &string_to_sign("POST", params.iter()),
+            VECTOR_A_SIGNATURE
+        ));
+        let altered = parse(&VECTOR_A_QUERY.replace("exec1", "exec2"), None);
+        assert!(!verify(
+            SECRET,
+            &string_to_sign("GET", altered.iter()),
+            VECTOR_A_SIGNATURE
+        ));
+    }
+
+    #[test]
+    fn malformed_signatures_do_not_match() {
+        let sts = VECTOR_A_STS;
+        for bad in [
+            "",
+            "not base64!",
+            "uOXlWXG5LtpREThTqTTssgtZ1tc",
+            "uOXlWXG5LtpREThTqTTssgtZ1tc=AA==",
+        ] {
+            assert!(!verify(SECRET, sts, bad), "{bad:?}");
+        }
+        // A valid base64 prefix of the right MAC is still a mismatch.
+        assert!(!verify(SECRET, sts, "uOXlWXG5LtpREThTqTTssg=="));
+    }
+
+    #[test]
+    fn signature_parameter_is_excluded() {
+        let without = parse(VECTOR_A_QUERY, None);
+        let with = parse(&format!("{VECTOR_A_QUERY}&Signature=abc%3D"), None);
+        assert_eq!(
+            string_to_sign("GET", with.iter()),
+            string_to_sign("GET", without.iter())
+        );
+        assert!(!canonical_query(with.iter()).contains("Signature="));
+    }
+
+    #[test]
+    fn empty_valued_parameter_is_signed() {
+        let params = [("B", ""), ("A", "1")];
+        assert_eq!(canonical_query(params), "A=1&B=");
+        let without_b = [("A", "1")];
+        assert_ne!(
+            sign(SECRET, &string_to_sign("GET", params)),
+            sign(SECRET, &string_to_sign("GET", without_b))
+        );
+    }
+
+    #[test]
+    fn percent_encoding_rules() {
+        assert_eq!(percent_encode("AZaz09-_.~"), "AZaz09-_.~");
+        assert_eq!(percent_encode("a b"), "a%20b");
+        assert_eq!(percent_encode("*"), "%2A");
+        assert_eq!(percent_encode("/:+=&%"), "%2F%3A%2B%3D%26%25");
+        assert_eq!(percent_encode("é"), "%C3%A9");
+        assert_eq!(percent_encode(""), "");
+    }
+
+    #[test]
+    fn method_is_upper_cased() {
+        assert_eq!(string_to_sign("get", [("A", "1")]), "GET&%2F&A%3D1");
+    }
+}
