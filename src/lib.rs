@@ -5,5 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod engine;
 pub mod error;
+pub mod names;
 pub mod store;
 pub mod time;
+pub mod worker;

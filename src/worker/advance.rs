@@ -1,0 +1,332 @@
+//! One durable advance: load the execution's state and signals, run the interpreter, commit
+//! its events, state and next wake-up in one fenced transaction, then make the calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Hint, Runtime};
+use crate::engine::calls::{CallKind, CallRequest};
+use crate::engine::run::{self, EndState, RunContext, SignalResult, errors};
+use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
+use crate::store::{
+    ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
+    OutgoingSignal, StoreResult, WorkNotice,
+};
+use crate::time::now_ms;
+
+/// The longest a call may run when its task sets no timeout.
+const DEFAULT_CALL_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+impl Runtime {
+    /// Advances a claimed execution. `extra` is a signal applied after the stored ones (a task
+    /// report made through the API); its event id is returned when it applied.
+    pub(super) async fn advance(
+        self: &Arc<Self>,
+        claimed: ClaimedExecution,
+        extra: Option<SignalPayload>,
+    ) -> StoreResult<Option<i64>> {
+        let now = now_ms();
+        let stored_signals = if claimed.state.is_some() {
+            self.store.pending_signals(&claimed.id).await?
+        } else {
+            Vec::new()
+        };
+        let mut payloads = Vec::with_capacity(stored_signals.len() + 1);
+        for signal in &stored_signals {
+            match serde_json::from_str::<SignalPayload>(&signal.payload) {
+                Ok(payload) => payloads.push(payload),
+                Err(error) => {
+                    tracing::error!(%error, execution_id = %claimed.id, "dropping an unreadable signal")
+                }
+            }
+        }
+        let extra_index = extra.map(|extra| {
+            payloads.push(extra);
+            payloads.len() - 1
+        });
+
+        let definition = match self
+            .definitions
+            .get(&claimed.definition, &claimed.flow_name, false)
+        {
+            Ok(definition) => definition,
+            Err(error) => {
+                return self
+                    .fail_unrunnable(
+                        &claimed,
+                        now,
+                        format!("the stored definition is invalid: {error}"),
+                    )
+                    .await;
+            }
+        };
+        let input: Value = if claimed.input.is_empty() {
+            crate::engine::data::empty_object()
+        } else {
+            serde_json::from_str(&claimed.input).unwrap_or_default()
+        };
+        let ctx = RunContext {
+            definition: &definition,
+            account_id: &claimed.account_id,
+            flow_name: &claimed.flow_name,
+            execution_name: &claimed.name,
+            execution_id: &claimed.id,
+            execution_input: &input,
+            role_arn: claimed.role_arn.as_deref(),
+            region: &self.config.region,
+            tokens: &self.tokens,
+            express: false,
+            now,
+        };
+        let (state, outcome, results) = match &claimed.state {
+            None => {
+                let (state, outcome) = run::start(&ctx);
+                (state, outcome, Vec::new())
+            }
+            Some(text) => {
+                let mut state: ExecutionState = match serde_json::from_str(text) {
+                    Ok(state) => state,
+                    Err(error) => {
+                        return self
+                            .fail_unrunnable(
+                                &claimed,
+                                now,
+                                format!("the stored state is unreadable: {error}"),
+                            )
+                            .await;
+                    }
+                };
+                let (outcome, results) = run::resume(&ctx, &mut state, &payloads);
+                (state, outcome, results)
+            }
+        };
+
+        let end = outcome.end.as_ref().map(|end| execution_end(end, now));
+        let mut signals_out = Vec::new();
+        if let (Some(end_state), Some(token)) = (&outcome.end, &claimed.callback_token) {
+            let report = match end_state {
+                EndState::Succeeded(output) => TaskOutcome::Success(output.clone()),
+                EndState::Failed { error, cause } => TaskOutcome::failure(error, cause),
+                EndState::TimedOut { cause } => TaskOutcome::failure(errors::TIMEOUT, cause),
+            };
+            if let Some(signal) = self
+                .parent_signal(&claimed.account_id, token, report)
+                .await?
+            {
+                signals_out.push(signal);
+            }
+        }
+        let due_at = outcome.wake_at.map(|at| at.max(now));
+        let commit = ExecutionCommit {
+            execution_id: claimed.id.clone(),
+            epoch: claimed.lease_epoch,
+            owner: self.config.owner.clone(),
+            now,
+            state: serde_json::to_string(&state).expect("execution state serializes"),
+            next_event_id: state.next_event_id,
+            events: outcome.events,
+            end,
+            due_at,
+            consumed_signals: stored_signals.iter().map(|signal| signal.id).collect(),
+            calls_started: outcome
+                .calls
+                .iter()
+                .map(|call| call.call_key.clone())
+                .collect(),
+            call_lease_until: now + self.lease_ms(),
+            calls_abandoned: outcome.abandoned_calls,
+            signals_out: signals_out.clone(),
+        };
+        match self.store.commit(&commit).await? {
+            CommitOutcome::LostLease => {
+                tracing::debug!(execution_id = %claimed.id, "the lease moved on; the advance is dropped");
+                return Ok(None);
+            }
+            CommitOutcome::Committed => {}
+        }
+        if commit.end.is_some() {
+            let _ = self
+                .store
+                .notify(WorkNotice::Ended(claimed.id.clone()))
+                .await;
+        }
+        for signal in signals_out {
+            self.hint(Hint::Execution(signal.execution_id));
+        }
+        for call in outcome.calls {
+            self.spawn_call(&claimed, call);
+        }
+        match due_at {
+            Some(at) if at <= now => self.hint(Hint::Execution(claimed.id.clone())),
+            Some(at) => self.note_wake(at),
+            None => {}
+        }
+        Ok(extra_index.and_then(|index| match results.get(index) {
+            Some(SignalResult::Applied(event_id)) => Some(*event_id),
+            _ => None,
+        }))
+    }
+
+    /// An execution that cannot be run at all (corrupt row) fails instead of looping.
+    async fn fail_unrunnable(
+        &self,
+        claimed: &ClaimedExecution,
+        now: i64,
+        cause: String,
+    ) -> StoreResult<Option<i64>> {
+        tracing::error!(execution_id = %claimed.id, %cause, "failing an execution that cannot run");
+        let detail = crate::engine::history::error_detail(errors::RUNTIME, &cause);
+        let commit = ExecutionCommit {
+            execution_id: claimed.id.clone(),
+            epoch: claimed.lease_epoch,
+            owner: self.config.owner.clone(),
+            now,
+            state: claimed.state.clone().unwrap_or_default(),
+            next_event_id: claimed.next_event_id + 1,
+            events: vec![crate::engine::history::event(
+                claimed.next_event_id,
+                crate::engine::history::EventType::ExecutionFailed,
+                "",
+                now,
+                0,
+                detail,
+            )],
+            end: Some(ExecutionEnd {
+                status: ExecutionStatus::Failed,
+                output: String::new(),
+                error: Some(errors::RUNTIME.into()),
+                cause: Some(cause),
+                stopped_at: now,
+            }),
+            due_at: None,
+            consumed_signals: Vec::new(),
+            calls_started: Vec::new(),
+            call_lease_until: now,
+            calls_abandoned: Vec::new(),
+            signals_out: Vec::new(),
+        };
+        if self.store.commit(&commit).await? == CommitOutcome::Committed {
+            let _ = self
+                .store
+                .notify(WorkNotice::Ended(claimed.id.clone()))
+                .await;
+        }
+        Ok(None)
+    }
+
+    /// Makes a call in the background; its answer becomes a signal, fenced by the call lease.
+    fn spawn_call(self: &Arc<Self>, execution: &ClaimedExecution, call: CallRequest) {
+        let runtime = self.clone();
+        let execution_id = execution.id.clone();
+        let account_id = execution.account_id.clone();
+        tokio::spawn(async move {
+            let limit = call.deadline.map_or(DEFAULT_CALL_LIMIT, |deadline| {
+                Duration::from_millis(deadline.saturating_sub(now_ms()).max(0) as u64)
+            });
+            let outcome = runtime.perform_call(&account_id, &call, limit).await;
+            let payload = SignalPayload::CallResult {
+                call_key: call.call_key.clone(),
+                outcome,
+            };
+            let signal = OutgoingSignal {
+                execution_id: execution_id.clone(),
+                payload: serde_json::to_string(&payload).expect("signals serialize"),
+            };
+            for attempt in 0..5u64 {
+                match runtime
+                    .store
+                    .complete_call(&runtime.config.owner, &call.call_key, &signal, now_ms())
+                    .await
+                {
+                    Ok(true) => {
+                        runtime.hint(Hint::Execution(execution_id));
+                        return;
+                    }
+                    Ok(false) => return, // abandoned or reaped: nobody waits for this answer
+                    Err(error) => {
+                        tracing::warn!(%error, %execution_id, "recording a call's answer failed");
+                        tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
+                    }
+                }
+            }
+        });
+    }
+
+    pub(super) async fn perform_call(
+        &self,
+        account_id: &str,
+        call: &CallRequest,
+        limit: Duration,
+    ) -> TaskOutcome {
+        match &call.kind {
+            CallKind::Function {
+                function,
+                event,
+                asynchronous,
+                shape,
+            } => {
+                self.calls
+                    .invoke_function(function, event, *asynchronous, *shape, limit)
+                    .await
+            }
+            CallKind::Http {
+                url,
+                method,
+                headers,
+                body,
+                with_callback_token,
+            } => {
+                let token = with_callback_token.then_some(call.token.as_str());
+                self.calls
+                    .http_request(url, method, headers, body.as_ref(), token, limit)
+                    .await
+            }
+            CallKind::StartExecution {
+                flow_name,
+                execution_name,
+                input,
+                callback_token,
+                shape,
+            } => {
+                self.start_child(
+                    account_id,
+                    flow_name,
+                    execution_name.clone(),
+                    input,
+                    callback_token.clone(),
+                    *shape,
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// The stored end of an execution.
+fn execution_end(end: &EndState, now: i64) -> ExecutionEnd {
+    match end {
+        EndState::Succeeded(output) => ExecutionEnd {
+            status: ExecutionStatus::Succeeded,
+            output: output.to_string(),
+            error: None,
+            cause: None,
+            stopped_at: now,
+        },
+        EndState::Failed { error, cause } => ExecutionEnd {
+            status: ExecutionStatus::Failed,
+            output: String::new(),
+            error: Some(error.clone()),
+            cause: Some(cause.clone()),
+            stopped_at: now,
+        },
+        EndState::TimedOut { cause } => ExecutionEnd {
+            status: ExecutionStatus::TimedOut,
+            output: String::new(),
+            error: Some(errors::TIMEOUT.into()),
+            cause: Some(cause.clone()),
+            stopped_at: now,
+        },
+    }
+}

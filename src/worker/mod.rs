@@ -1,0 +1,632 @@
+//! The runtime: the worker pool that advances executions durably, and the operations on
+//! executions that need the engine (start, stop, task reports, waiting for an end).
+//!
+//! Work reaches the pool three ways: executions this replica starts are leased to it at
+//! once and handed over in memory; signals this replica records (call answers, reports)
+//! come as hints; everything else (timers, other replicas' signals, expired leases) is
+//! found by claiming due executions, woken by the store's notices.
+
+mod advance;
+pub mod calls;
+mod definitions;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::engine::calls::ChildShape;
+use crate::engine::history::{self, EventType};
+use crate::engine::state::{SignalPayload, TaskOutcome};
+use crate::engine::tokens::{TokenCodec, TokenScope};
+use crate::store::{
+    Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, ForcedEnd,
+    NewExecution, OutgoingSignal, StartOutcome, Store, StoreError, StoreResult, WorkNotice,
+};
+use crate::time::now_ms;
+use calls::CallExecutor;
+pub use calls::FunctionEndpoints;
+use definitions::DefinitionCache;
+
+/// How the runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// This replica's identity in leases.
+    pub owner: String,
+    pub region: String,
+    pub lease: Duration,
+    /// Advances running at once.
+    pub workers: usize,
+    pub functions: FunctionEndpoints,
+}
+
+/// A unit of work for the pool.
+enum Hint {
+    /// Claim and advance this execution.
+    Execution(String),
+    /// Advance this execution, already leased to us (a new execution started here).
+    Claimed(Box<ClaimedExecution>),
+}
+
+pub struct Runtime {
+    store: Arc<dyn Store>,
+    config: RuntimeConfig,
+    tokens: TokenCodec,
+    definitions: DefinitionCache,
+    calls: CallExecutor,
+    hints: mpsc::UnboundedSender<Hint>,
+    hint_receiver: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Hint>>>,
+    permits: Arc<Semaphore>,
+    /// The earliest timer this replica committed, epoch ms (i64::MAX = none known).
+    next_wake: AtomicI64,
+    wake: Notify,
+    stopping: AtomicBool,
+}
+
+/// What a task report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Recorded as this history event.
+    Reported(i64),
+    /// Not a token of ours, garbled, forged, or for an execution that does not exist.
+    InvalidToken,
+    /// The execution has ended.
+    ExecutionCompleted {
+        flow_name: String,
+        execution_name: String,
+    },
+    /// Already reported, timed out, or superseded by a newer attempt.
+    NoLongerValid,
+}
+
+impl Runtime {
+    /// Creates the runtime; the task-token key is shared by all replicas through the store.
+    pub async fn new(store: Arc<dyn Store>, config: RuntimeConfig) -> StoreResult<Arc<Runtime>> {
+        let candidate =
+            uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+        let key = store.server_key("task-token-key", &candidate).await?;
+        let (hints, hint_receiver) = mpsc::unbounded_channel();
+        Ok(Arc::new(Runtime {
+            permits: Arc::new(Semaphore::new(config.workers.max(1))),
+            calls: CallExecutor::new(config.functions.clone()),
+            tokens: TokenCodec::new(key.into_bytes()),
+            definitions: DefinitionCache::default(),
+            store,
+            config,
+            hints,
+            hint_receiver: std::sync::Mutex::new(Some(hint_receiver)),
+            next_wake: AtomicI64::new(i64::MAX),
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn tokens(&self) -> &TokenCodec {
+        &self.tokens
+    }
+
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.config.lease.as_millis() as i64
+    }
+
+    fn claim(&self) -> Claim {
+        let now = now_ms();
+        Claim {
+            owner: self.config.owner.clone(),
+            now,
+            lease_until: now + self.lease_ms(),
+        }
+    }
+
+    /// Starts the pool, the heartbeat and the reaper of lost calls.
+    pub fn spawn(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
+        let receiver = self
+            .hint_receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("the runtime is spawned once");
+        vec![
+            tokio::spawn(self.clone().pool(receiver)),
+            tokio::spawn(self.clone().heartbeat()),
+        ]
+    }
+
+    /// Stops taking new work and waits up to `grace` for running advances to commit.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        let all = self.config.workers.max(1) as u32;
+        let _ = tokio::time::timeout(grace, self.permits.acquire_many(all)).await;
+    }
+
+    fn hint(&self, hint: Hint) {
+        let _ = self.hints.send(hint);
+    }
+
+    fn note_wake(&self, at: i64) {
+        if self.next_wake.fetch_min(at, Ordering::SeqCst) > at {
+            self.wake.notify_one();
+        }
+    }
+
+    async fn pool(self: Arc<Self>, mut hints: mpsc::UnboundedReceiver<Hint>) {
+        let mut notices = self.store.subscribe();
+        let mut scan = true;
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            if scan {
+                scan = false;
+                match self.scan().await {
+                    Ok(true) => scan = true, // a full batch: there may be more
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "claiming due work failed");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        scan = true;
+                        continue;
+                    }
+                }
+                if scan {
+                    continue;
+                }
+            }
+            let sleep_ms = {
+                let wake = self.next_wake.load(Ordering::SeqCst);
+                // A periodic look catches what no notice announced (a replica that died).
+                (wake.saturating_sub(now_ms())).clamp(0, 1000) as u64
+            };
+            tokio::select! {
+                hint = hints.recv() => match hint {
+                    Some(hint) => self.dispatch(hint).await,
+                    None => return,
+                },
+                notice = notices.recv() => match notice {
+                    Ok(WorkNotice::Ended(_)) => {}
+                    Ok(WorkNotice::Work) | Err(_) => scan = true,
+                },
+                _ = tokio::time::sleep(Duration::from_millis(sleep_ms)) => scan = true,
+                _ = self.wake.notified() => scan = true,
+            }
+        }
+    }
+
+    /// Claims due executions (as many as there are free workers); true if the batch was full.
+    async fn scan(self: &Arc<Self>) -> StoreResult<bool> {
+        let free = self.permits.available_permits().max(1) as i64;
+        self.next_wake.store(i64::MAX, Ordering::SeqCst);
+        let claimed = self.store.claim_due(&self.claim(), free).await?;
+        let full = claimed.len() as i64 >= free;
+        for execution in claimed {
+            self.dispatch(Hint::Claimed(Box::new(execution))).await;
+        }
+        if !full && let Some(due) = self.store.next_due_at().await? {
+            self.note_wake(due);
+        }
+        Ok(full)
+    }
+
+    async fn dispatch(self: &Arc<Self>, hint: Hint) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let runtime = self.clone();
+        tokio::spawn(async move {
+            let claimed = match hint {
+                Hint::Claimed(claimed) => Some(*claimed),
+                Hint::Execution(id) => {
+                    match runtime.store.claim_execution(&id, &runtime.claim()).await {
+                        Ok(ClaimAttempt::Claimed(claimed)) => Some(*claimed),
+                        // The holder commits soon and sees the signal then (or it is due again).
+                        Ok(ClaimAttempt::Busy | ClaimAttempt::NotRunning) => None,
+                        Err(error) => {
+                            tracing::warn!(%error, execution_id = %id, "claiming an execution failed");
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(claimed) = claimed
+                && let Err(error) = runtime.advance(claimed, None).await
+            {
+                tracing::warn!(%error, "advancing an execution failed");
+            }
+            drop(permit);
+        });
+    }
+
+    /// Renews this replica's leases and turns other replicas' expired call leases into
+    /// `CallLost` signals.
+    async fn heartbeat(self: Arc<Self>) {
+        let period = (self.config.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::time::sleep(period).await;
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            let now = now_ms();
+            if let Err(error) = self
+                .store
+                .heartbeat(&self.config.owner, now + self.lease_ms())
+                .await
+            {
+                tracing::warn!(%error, "renewing leases failed");
+            }
+            match self.store.reap_lost_calls(now).await {
+                Ok(0) => {}
+                Ok(lost) => {
+                    tracing::warn!(lost, "task calls of a stopped replica are made again");
+                    let _ = self.store.notify(WorkNotice::Work).await;
+                }
+                Err(error) => tracing::warn!(%error, "reaping lost calls failed"),
+            }
+        }
+    }
+
+    /// StartExecution: creates the execution (one transaction with its first event and work
+    /// item) and runs it here at once.
+    pub async fn start_execution(&self, request: StartRequest) -> StoreResult<StartOutcome> {
+        let now = now_ms();
+        let id = uuid::Uuid::new_v4().to_string();
+        let name = request
+            .name
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let input_value: Value = if request.input.is_empty() {
+            crate::engine::data::empty_object()
+        } else {
+            serde_json::from_str(&request.input).unwrap_or(Value::Null)
+        };
+        let claim = Claim {
+            owner: self.config.owner.clone(),
+            now,
+            lease_until: now + self.lease_ms(),
+        };
+        let new = NewExecution {
+            id,
+            account_id: request.flow.account_id.clone(),
+            flow_id: request.flow.id.clone(),
+            flow_name: request.flow.name.clone(),
+            name,
+            input: request.input,
+            definition: request.flow.definition.clone(),
+            role_arn: request.flow.role_arn.clone(),
+            environment: execution_environment(request.flow.environment.as_deref()),
+            qualifier: request.qualifier,
+            flow_version: request.flow_version,
+            callback_token: request.callback_token,
+            started_at: now,
+            started_event: history::event(
+                1,
+                EventType::ExecutionStarted,
+                "",
+                now,
+                0,
+                history::input_detail(&input_value),
+            ),
+            lease: Some(claim),
+        };
+        let outcome = self.store.start_execution(&new).await?;
+        if let StartOutcome::Started(_) = &outcome {
+            self.hint(Hint::Claimed(Box::new(ClaimedExecution {
+                id: new.id,
+                account_id: new.account_id,
+                flow_id: new.flow_id,
+                flow_name: new.flow_name,
+                name: new.name,
+                input: new.input,
+                definition: new.definition,
+                role_arn: new.role_arn,
+                environment: new.environment,
+                callback_token: new.callback_token,
+                started_at: now,
+                state: None,
+                next_event_id: 2,
+                lease_epoch: 1,
+            })));
+        }
+        Ok(outcome)
+    }
+
+    /// StopExecution: ends a running execution at once, whatever its worker is doing.
+    pub async fn stop_execution(
+        &self,
+        execution: &Execution,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> StoreResult<Option<Execution>> {
+        let now = now_ms();
+        let detail = serde_json::json!({
+            "error": error.clone().unwrap_or_default(),
+            "cause": cause.clone().unwrap_or_default(),
+        });
+        let mut signals = Vec::new();
+        if let Some(token) = &execution.callback_token {
+            // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
+            let outcome = TaskOutcome::failure(
+                error.clone().unwrap_or_else(|| "Stopped".into()),
+                cause.clone().unwrap_or_default(),
+            );
+            if let Some(signal) = self
+                .parent_signal(&execution.account_id, token, outcome)
+                .await?
+            {
+                signals.push(signal);
+            }
+        }
+        let stopped = self
+            .store
+            .force_end(&ForcedEnd {
+                execution_id: execution.id.clone(),
+                status: ExecutionStatus::Stopped,
+                error,
+                cause,
+                now,
+                event_type: EventType::ExecutionStopped.as_str().to_string(),
+                detail: detail.to_string(),
+                signals: signals.clone(),
+            })
+            .await?;
+        if stopped.is_some() {
+            let _ = self
+                .store
+                .notify(WorkNotice::Ended(execution.id.clone()))
+                .await;
+            for signal in signals {
+                self.hint(Hint::Execution(signal.execution_id));
+            }
+        }
+        Ok(stopped)
+    }
+
+    /// ReportTaskSucceeded / ReportTaskFailed (api.md §4.14), applied at once so the answer
+    /// carries the id of the event it produced.
+    pub async fn report_task(
+        self: &Arc<Self>,
+        account_id: &str,
+        token: &str,
+        outcome: TaskOutcome,
+    ) -> StoreResult<ReportOutcome> {
+        let Some(parts) = TokenCodec::decode(token) else {
+            return Ok(ReportOutcome::InvalidToken);
+        };
+        let Some(flow) = self.store.get_flow(account_id, &parts.flow_name).await? else {
+            return Ok(ReportOutcome::InvalidToken);
+        };
+        let Some(execution) = self
+            .store
+            .get_execution(&flow.id, &parts.execution_name)
+            .await?
+        else {
+            return Ok(ReportOutcome::InvalidToken);
+        };
+        let scope = TokenScope {
+            account_id,
+            flow_name: &flow.name,
+            execution_name: &execution.name,
+            execution_id: &execution.id,
+        };
+        if !self.tokens.verify(&parts, scope) {
+            return Ok(ReportOutcome::InvalidToken);
+        }
+        let completed = || ReportOutcome::ExecutionCompleted {
+            flow_name: flow.name.clone(),
+            execution_name: execution.name.clone(),
+        };
+        if execution.status.is_terminal() {
+            return Ok(completed());
+        }
+        let signal = SignalPayload::Callback {
+            entered_id: parts.entered_id,
+            attempt: parts.attempt,
+            outcome,
+        };
+        // Leases are held only while an advance runs (milliseconds); wait for the holder.
+        let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
+        loop {
+            match self
+                .store
+                .claim_execution(&execution.id, &self.claim())
+                .await?
+            {
+                ClaimAttempt::Claimed(claimed) => {
+                    let result = self.advance(*claimed, Some(signal.clone())).await?;
+                    return Ok(match result {
+                        Some(event_id) => ReportOutcome::Reported(event_id),
+                        None => ReportOutcome::NoLongerValid,
+                    });
+                }
+                ClaimAttempt::NotRunning => return Ok(completed()),
+                ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                ClaimAttempt::Busy => {
+                    return Err(StoreError::Unavailable(
+                        "the execution stayed busy; retry the report".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Waits until the execution ends or the time passes (DescribeExecution long polling).
+    pub async fn wait_for_end(&self, execution_id: &str, wait: Duration) -> StoreResult<()> {
+        let mut notices = self.store.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Subscribed before looking, so an end between the two is not missed.
+            match self.store.get_execution_by_id(execution_id).await? {
+                Some(execution) if !execution.status.is_terminal() => {}
+                _ => return Ok(()),
+            }
+            loop {
+                match tokio::time::timeout_at(deadline, notices.recv()).await {
+                    Err(_) => return Ok(()),
+                    Ok(Ok(WorkNotice::Ended(id))) if id == execution_id => return Ok(()),
+                    Ok(Ok(_)) => continue,
+                    // Missed notices: look again.
+                    Ok(Err(_)) => break,
+                }
+            }
+        }
+    }
+
+    /// The signal that reports an ended child to its parent's task token (api.md §3.4);
+    /// `None` (logged) when the token designates nothing.
+    async fn parent_signal(
+        &self,
+        account_id: &str,
+        token: &str,
+        outcome: TaskOutcome,
+    ) -> StoreResult<Option<OutgoingSignal>> {
+        let ignored = |why: &str| {
+            tracing::info!(
+                reason = why,
+                "the callback token of an ended execution is ignored"
+            );
+            Ok(None)
+        };
+        let Some(parts) = TokenCodec::decode(token) else {
+            return ignored("not a task token");
+        };
+        let Some(flow) = self.store.get_flow(account_id, &parts.flow_name).await? else {
+            return ignored("its flow does not exist");
+        };
+        let Some(parent) = self
+            .store
+            .get_execution(&flow.id, &parts.execution_name)
+            .await?
+        else {
+            return ignored("its execution does not exist");
+        };
+        let scope = TokenScope {
+            account_id,
+            flow_name: &flow.name,
+            execution_name: &parent.name,
+            execution_id: &parent.id,
+        };
+        if !self.tokens.verify(&parts, scope) {
+            return ignored("it does not verify");
+        }
+        let payload = SignalPayload::Callback {
+            entered_id: parts.entered_id,
+            attempt: parts.attempt,
+            outcome,
+        };
+        Ok(Some(OutgoingSignal {
+            execution_id: parent.id,
+            payload: serde_json::to_string(&payload).expect("signals serialize"),
+        }))
+    }
+
+    /// Starts a child execution for a task (nested flows, §I.4.2, §II.5.2).
+    async fn start_child(
+        &self,
+        account_id: &str,
+        flow_name: &str,
+        execution_name: Option<String>,
+        input: &Value,
+        callback_token: Option<String>,
+        shape: ChildShape,
+    ) -> TaskOutcome {
+        let flow = match self.store.get_flow(account_id, flow_name).await {
+            Ok(Some(flow)) => flow,
+            Ok(None) => {
+                return TaskOutcome::failure(
+                    "fnf.FlowNotExists",
+                    format!("Flow {flow_name} does not exist."),
+                );
+            }
+            Err(error) => {
+                return TaskOutcome::failure("fnf.InternalServerError", error.to_string());
+            }
+        };
+        if flow.execution_mode == "Express" {
+            return TaskOutcome::failure(
+                "fnf.ActionNotSupported",
+                "Express execution is not supported.",
+            );
+        }
+        if let Some(name) = &execution_name
+            && let Err(reason) = crate::names::check_name(name)
+        {
+            return TaskOutcome::failure(
+                "fnf.InvalidArgument",
+                format!("Parameter error: ExecutionName {reason}"),
+            );
+        }
+        let request = StartRequest {
+            flow,
+            name: execution_name,
+            input: input.to_string(),
+            callback_token,
+            qualifier: None,
+            flow_version: None,
+        };
+        match self.start_execution(request).await {
+            Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
+                TaskOutcome::Success(match shape {
+                    ChildShape::Fdl => serde_json::json!({
+                        "FlowName": child.flow_name,
+                        "ExecutionName": child.name,
+                    }),
+                    ChildShape::StateMachine => serde_json::json!({
+                        "FlowName": child.flow_name,
+                        "ExecutionName": child.name,
+                        "RequestID": uuid::Uuid::new_v4().to_string().to_uppercase(),
+                    }),
+                    ChildShape::Submission => Value::from(child.name),
+                })
+            }
+            Ok(StartOutcome::AlreadyEnded(child)) => TaskOutcome::failure(
+                "fnf.ExecutionAlreadyExists",
+                format!(
+                    "Execution {} for flow {} already exists.",
+                    child.name, child.flow_name
+                ),
+            ),
+            Err(error) => TaskOutcome::failure("fnf.InternalServerError", error.to_string()),
+        }
+    }
+}
+
+/// What StartExecution (or a parent task) asks for.
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub flow: Flow,
+    pub name: Option<String>,
+    /// JSON object text, or "".
+    pub input: String,
+    pub callback_token: Option<String>,
+    pub qualifier: Option<String>,
+    pub flow_version: Option<String>,
+}
+
+/// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).
+fn execution_environment(flow_environment: Option<&str>) -> Option<String> {
+    let environment: Value = serde_json::from_str(flow_environment?).ok()?;
+    let variables: Vec<Value> = environment
+        .get("Variables")?
+        .as_array()?
+        .iter()
+        .map(|variable| {
+            serde_json::json!({
+                "Name": variable.get("Name").cloned().unwrap_or_default(),
+                "Value": variable.get("Value").cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    Some(serde_json::json!({"Variables": variables}).to_string())
+}
