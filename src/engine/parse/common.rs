@@ -1,5 +1,5 @@
 //! Helpers both languages share: error paths, typed field readers that report the exact
-//! path at fault, expressions with allowed roots and FDL mappings.
+//! path at fault, expressions with allowed roots, FDL mappings and state-machine templates.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::DefinitionError;
 use crate::engine::expr::{Expr, Root};
-use crate::engine::ir::{Mapping, Mappings, Source};
+use crate::engine::ir::{Mapping, Mappings, Source, Template};
 
 pub(super) type Result<T> = std::result::Result<T, DefinitionError>;
 
@@ -119,6 +119,11 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(v) => integer_in(v, &self.at(key), min, max).map(Some),
         }
+    }
+
+    pub fn required_integer(&self, key: &str, min: u64, max: Option<u64>) -> Result<u64> {
+        self.integer(key, min, max)?
+            .ok_or_else(|| err(self.at(key), "is required"))
     }
 
     /// A number (integer or float) of at least `min`.
@@ -243,6 +248,12 @@ impl<'a> Siblings<'a> {
 pub(super) const FDL_MAPPING_ROOTS: &[Root] = &[Root::FdlInput, Root::FdlLocal, Root::FdlContext];
 /// FDL conditions, collection, wait and serviceParams (§III.1).
 pub(super) const FDL_DOLLAR_ROOTS: &[Root] = &[Root::Dollar];
+/// State machine everywhere except output/global constructors (§II.3.1).
+pub(super) const SM_INPUT_ROOTS: &[Root] = &[Root::Input, Root::Context, Root::Global];
+/// State machine output and global constructors, Catch `OutputConstructor`.
+pub(super) const SM_OUTPUT_ROOTS: &[Root] =
+    &[Root::Input, Root::Output, Root::Context, Root::Global];
+
 fn root_name(root: Root) -> &'static str {
     match root {
         Root::Dollar => "$",
@@ -312,4 +323,57 @@ pub(super) fn mappings(obj: &Obj, key: &str) -> Result<Option<Mappings>> {
         });
     }
     Ok(Some(Mappings(out)))
+}
+
+// -----------------------------------------------------------------------------------------
+// State-machine constructors (§II.3.3)
+// -----------------------------------------------------------------------------------------
+
+/// An optional constructor field; it must be a mapping when present.
+pub(super) fn constructor(obj: &Obj, key: &str, roots: &[Root]) -> Result<Option<Template>> {
+    match obj.object(key)? {
+        None => Ok(None),
+        Some(map) => object_template(&map, roots).map(Some),
+    }
+}
+
+pub(super) fn object_template(obj: &Obj, roots: &[Root]) -> Result<Template> {
+    let mut fields = Vec::with_capacity(obj.map.len());
+    for (key, value) in obj.map {
+        let path = obj.at(key);
+        let entry = match key.strip_suffix(".$") {
+            Some(stripped) => {
+                let Value::String(src) = value else {
+                    return Err(err(path, "must be a string expression"));
+                };
+                (
+                    stripped.to_string(),
+                    Template::Expr(expression(src, &path, roots)?),
+                )
+            }
+            None => (key.clone(), template(value, &path, roots)?),
+        };
+        fields.push(entry);
+    }
+    Ok(Template::Object(fields))
+}
+
+/// Recursion is bounded by the YAML loader's nesting limit.
+fn template(value: &Value, path: &str, roots: &[Root]) -> Result<Template> {
+    match value {
+        Value::Object(map) => object_template(
+            &Obj {
+                map,
+                path: path.to_string(),
+            },
+            roots,
+        ),
+        Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| template(v, &item(path, i), roots))
+            .collect::<Result<Vec<_>>>()
+            .map(Template::Array),
+        other => Ok(Template::Literal(other.clone())),
+    }
 }

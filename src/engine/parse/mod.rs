@@ -10,6 +10,8 @@
 mod common;
 mod fdl;
 mod fdl_task;
+mod sm_task;
+mod state_machine;
 
 use serde_json::Value;
 
@@ -46,10 +48,7 @@ pub fn parse_definition(
     // §0 (Q1): the language is named by the top-level mapping.
     let is = |key: &str, expected: &str| map.get(key).and_then(Value::as_str) == Some(expected);
     if is("Type", "StateMachine") {
-        Err(err(
-            "Type",
-            "state machine definitions are not supported yet",
-        ))
+        state_machine::parse(map, options)
     } else if is("type", "flow") {
         fdl::parse(map, options)
     } else if let Some(other) = map.get("Type") {
