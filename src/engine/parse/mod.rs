@@ -12,6 +12,8 @@ mod fdl;
 mod fdl_task;
 mod sm_task;
 mod state_machine;
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
 
