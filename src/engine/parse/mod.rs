@@ -7,7 +7,18 @@
 //!   whose `path` names the place in the document (e.g. `steps[2].choices[0].goto`,
 //!   `States[1].Branches[0].Next`) and whose `reason` says what is wrong.
 
+mod common;
+mod fdl;
+mod fdl_task;
+mod sm_task;
+mod state_machine;
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
 use super::ir::FlowDefinition;
+use common::{err, show};
 
 /// What the parser needs to know about the flow being created or updated.
 #[derive(Debug, Clone, Copy)]
@@ -28,8 +39,31 @@ pub struct DefinitionError {
 }
 
 pub fn parse_definition(
-    _text: &str,
-    _options: &ParseOptions<'_>,
+    text: &str,
+    options: &ParseOptions<'_>,
 ) -> Result<FlowDefinition, DefinitionError> {
-    todo!()
+    // The loader caps nesting at 128 levels, which also bounds every recursion below.
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| err("", e.to_string()))?;
+    let Value::Object(map) = &doc else {
+        return Err(err("", "the definition must be a mapping"));
+    };
+    // §0 (Q1): the language is named by the top-level mapping.
+    let is = |key: &str, expected: &str| map.get(key).and_then(Value::as_str) == Some(expected);
+    if is("Type", "StateMachine") {
+        state_machine::parse(map, options)
+    } else if is("type", "flow") {
+        fdl::parse(map, options)
+    } else if let Some(other) = map.get("Type") {
+        Err(err(
+            "Type",
+            format!("must be 'StateMachine', got {}", show(other)),
+        ))
+    } else if let Some(other) = map.get("type") {
+        Err(err("type", format!("must be 'flow', got {}", show(other))))
+    } else {
+        Err(err(
+            "",
+            "is neither a state machine ('Type: StateMachine') nor an FDL flow ('type: flow')",
+        ))
+    }
 }
