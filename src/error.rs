@@ -354,3 +354,54 @@ impl ApiError {
         )
     }
 }
+
+impl From<crate::api::params::ParamError> for ApiError {
+    fn from(error: crate::api::params::ParamError) -> Self {
+        use crate::api::params::ParamError;
+        let code = match error {
+            ParamError::Missing(_) => ErrorCode::MissingRequiredParams,
+            _ => ErrorCode::InvalidArgument,
+        };
+        // The parameter layer already renders the catalogue's wording.
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<crate::auth::v3::V3Error> for ApiError {
+    fn from(error: crate::auth::v3::V3Error) -> Self {
+        use crate::auth::v3::V3Error;
+        match error {
+            V3Error::MissingHeader(name) => ApiError::missing_required_header(&name),
+            V3Error::PayloadHashMismatch => ApiError::signature_not_match(None),
+            other => ApiError::new(ErrorCode::InvalidArgument, other.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    /// Store failures are logged where they happen; the client learns only that it may retry.
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "store unavailable");
+                ApiError::service_unavailable()
+            }
+            crate::store::StoreError::Internal(detail) => {
+                tracing::error!(%detail, "store failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<crate::engine::parse::DefinitionError> for ApiError {
+    fn from(error: crate::engine::parse::DefinitionError) -> Self {
+        // e.g. `Parameter error: Definition steps[2].goto: names no sibling step 'x'`
+        let reason = if error.path.is_empty() {
+            format!("is invalid: {}", error.reason)
+        } else {
+            format!("{}: {}", error.path, error.reason)
+        };
+        ApiError::invalid_argument("Definition", reason)
+    }
+}

@@ -1,3 +1,155 @@
-//! The wire API (api.md §1, §4): request parameters, and later routing and handlers.
+//! The RPC gateway (api.md §1–2): one path, `Action=…` selects the handler.
+//!
+//! Every request goes through `gateway::handle`: method and path, body size and type,
+//! parameters, authentication (signature, clock skew, nonce, policy), throttling, then the
+//! action's handler. The order of those checks is the one api.md §2.4 prescribes.
 
+mod executions;
+mod flows;
+mod gateway;
 pub mod params;
+mod regions;
+mod response;
+mod tasks;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{any, get};
+
+use crate::auth::credentials::Credentials;
+use crate::auth::replay::MemoryNonces;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::throttle::Throttle;
+use crate::worker::Runtime;
+pub use gateway::action_and_version;
+use params::Params;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub runtime: Arc<Runtime>,
+    pub credentials: Arc<Credentials>,
+    pub nonces: Arc<MemoryNonces>,
+    pub throttle: Arc<Throttle>,
+}
+
+/// The router production runs; tests build exactly this.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(gateway::healthz))
+        .route("/readyz", get(gateway::readyz))
+        .route("/", any(gateway::handle))
+        .fallback(gateway::handle)
+        .with_state(state)
+}
+
+/// The actions of API version 2019-03-15 (api.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    CreateFlow,
+    UpdateFlow,
+    DeleteFlow,
+    DescribeFlow,
+    ListFlows,
+    StartExecution,
+    StopExecution,
+    DescribeExecution,
+    ListExecutions,
+    GetExecutionHistory,
+    ReportTaskSucceeded,
+    ReportTaskFailed,
+    DescribeRegions,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::CreateFlow,
+        Action::UpdateFlow,
+        Action::DeleteFlow,
+        Action::DescribeFlow,
+        Action::ListFlows,
+        Action::StartExecution,
+        Action::StopExecution,
+        Action::DescribeExecution,
+        Action::ListExecutions,
+        Action::GetExecutionHistory,
+        Action::ReportTaskSucceeded,
+        Action::ReportTaskFailed,
+        Action::DescribeRegions,
+    ];
+
+    /// Action names are case-sensitive (api.md §1.4).
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|action| action.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateFlow => "CreateFlow",
+            Action::UpdateFlow => "UpdateFlow",
+            Action::DeleteFlow => "DeleteFlow",
+            Action::DescribeFlow => "DescribeFlow",
+            Action::ListFlows => "ListFlows",
+            Action::StartExecution => "StartExecution",
+            Action::StopExecution => "StopExecution",
+            Action::DescribeExecution => "DescribeExecution",
+            Action::ListExecutions => "ListExecutions",
+            Action::GetExecutionHistory => "GetExecutionHistory",
+            Action::ReportTaskSucceeded => "ReportTaskSucceeded",
+            Action::ReportTaskFailed => "ReportTaskFailed",
+            Action::DescribeRegions => "DescribeRegions",
+        }
+    }
+
+    /// The parameter naming the flow the action works on, for per-key flow policies.
+    fn flow_parameter(self) -> Option<&'static str> {
+        match self {
+            Action::CreateFlow
+            | Action::UpdateFlow
+            | Action::DeleteFlow
+            | Action::DescribeFlow => Some("Name"),
+            Action::ListFlows
+            | Action::ReportTaskSucceeded
+            | Action::ReportTaskFailed
+            | Action::DescribeRegions => None,
+            _ => Some("FlowName"),
+        }
+    }
+}
+
+/// One authenticated call, as handlers see it.
+pub struct Call<'a> {
+    pub state: &'a AppState,
+    pub account_id: &'a str,
+    pub key: &'a crate::auth::credentials::KeyEntry,
+    pub params: &'a Params,
+    /// The `Host` the client used (DescribeRegions' endpoint).
+    pub host: &'a str,
+}
+
+pub type ApiResult = Result<serde_json::Value, ApiError>;
+
+/// Runs the handler of an action.
+async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
+    match action {
+        Action::CreateFlow => flows::create_flow(call).await,
+        Action::UpdateFlow => flows::update_flow(call).await,
+        Action::DeleteFlow => flows::delete_flow(call).await,
+        Action::DescribeFlow => flows::describe_flow(call).await,
+        Action::ListFlows => flows::list_flows(call).await,
+        Action::StartExecution => executions::start_execution(call).await,
+        Action::StopExecution => executions::stop_execution(call).await,
+        Action::DescribeExecution => executions::describe_execution(call).await,
+        Action::ListExecutions => executions::list_executions(call).await,
+        Action::GetExecutionHistory => executions::get_execution_history(call).await,
+        Action::ReportTaskSucceeded => tasks::report_task_succeeded(call).await,
+        Action::ReportTaskFailed => tasks::report_task_failed(call).await,
+        Action::DescribeRegions => regions::describe_regions(call).await,
+    }
+}

@@ -4,6 +4,7 @@
 //! These modules take plain strings and bytes; the HTTP middleware only gathers their inputs.
 
 pub mod credentials;
+pub mod gate;
 pub mod replay;
 pub mod v1;
 pub mod v3;

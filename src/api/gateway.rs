@@ -1,0 +1,157 @@
+//! The request pipeline: transport checks, parameters, authentication, throttling, dispatch,
+//! and one structured log line per request.
+
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::params::{Params, content_type_is_form};
+use super::response::{error_response, success_response};
+use super::{Action, AppState, Call, dispatch};
+use crate::auth::gate::{self, Caller};
+use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
+
+/// The API version this server implements.
+pub const API_VERSION: &str = "2019-03-15";
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// `GET /readyz`: the store is reachable and migrated.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {error}\n")).into_response(),
+    }
+}
+
+/// Every RPC call (and every path that is not ours).
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut request_id = new_request_id();
+    let mut log = LogFields::default();
+    let result = process(&state, request, &host, &mut request_id, &mut log).await;
+    let (response, outcome) = match result {
+        Ok(body) => (success_response(body, &request_id), "ok".to_string()),
+        Err(error) => {
+            let outcome = error.code.as_str().to_string();
+            (error_response(&error, &request_id, &host), outcome)
+        }
+    };
+    tracing::info!(
+        request_id = %request_id,
+        action = log.action.unwrap_or("-"),
+        access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
+        flow = log.flow.as_deref().unwrap_or("-"),
+        execution = log.execution.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        outcome = %outcome,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// What the request log line shows (never secrets or signatures).
+#[derive(Default)]
+struct LogFields {
+    action: Option<&'static str>,
+    access_key_id: Option<String>,
+    flow: Option<String>,
+    execution: Option<String>,
+}
+
+/// Upper-case UUID v4, like the cloud's request ids (api.md §1.6).
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string().to_uppercase()
+}
+
+async fn process(
+    state: &AppState,
+    request: Request,
+    host: &str,
+    request_id: &mut String,
+    log: &mut LogFields,
+) -> Result<serde_json::Value, ApiError> {
+    let (parts, body) = request.into_parts();
+    // api.md §1.2: GET and POST only, path `/` only.
+    if parts.method != Method::GET && parts.method != Method::POST {
+        return Err(ApiError::method_not_allowed(parts.method.as_str()));
+    }
+    if parts.uri.path() != "/" {
+        return Err(ApiError::path_not_supported(parts.method.as_str(), parts.uri.path()));
+    }
+    let body = read_body(&parts.headers, body).await?;
+    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let form = content_type_is_form(content_type);
+    if !body.is_empty() && !form {
+        return Err(ApiError::unsupported_media_type(content_type.unwrap_or("(none)")));
+    }
+    let query = parts.uri.query().unwrap_or_default().as_bytes();
+    let params = Params::from_sources(query, form.then_some(&body[..]))?;
+    // api.md §1.5: a RequestId sent by the client is echoed.
+    if let Some(given) = params.optional("RequestId") {
+        *request_id = given.to_string();
+    }
+    let caller: Caller = gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
+    log.action = Some(caller.action.name());
+    log.access_key_id = Some(caller.key.access_key_id().to_string());
+    let flow_param = caller.action.flow_parameter();
+    log.flow = flow_param.and_then(|name| params.get(name)).map(str::to_string);
+    log.execution = params.get("ExecutionName").map(str::to_string);
+    gate::authorize(&caller, flow_param.and_then(|name| params.get(name)))?;
+    state.throttle.admit(caller.key.access_key_id())?;
+    let call = Call {
+        state,
+        account_id: caller.key.account_id(),
+        key: caller.key,
+        params: &params,
+        host,
+    };
+    dispatch(caller.action, &call).await
+}
+
+/// Reads the whole body, refusing more than 1 MiB (api.md §1.3).
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > REQUEST_SIZE_LIMIT as u64) {
+        return Err(ApiError::entity_too_large(REQUEST_SIZE_LIMIT));
+    }
+    to_bytes(body, REQUEST_SIZE_LIMIT)
+        .await
+        .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
+}
+
+/// Resolves the action and version of a request (api.md §1.4): the parameter, else the
+/// `x-acs-*` header.
+pub fn action_and_version(params: &Params, headers: &HeaderMap) -> Result<Action, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let action = params
+        .optional("Action")
+        .or_else(|| header("x-acs-action").filter(|v| !v.is_empty()))
+        .ok_or_else(|| ApiError::missing_required_params("Action"))?;
+    let version = params
+        .optional("Version")
+        .or_else(|| header("x-acs-version").filter(|v| !v.is_empty()))
+        .ok_or_else(|| ApiError::missing_required_params("Version"))?;
+    let action = Action::parse(action).ok_or_else(|| ApiError::action_not_supported(action))?;
+    if version != API_VERSION {
+        return Err(ApiError::api_version_not_supported(version));
+    }
+    Ok(action)
+}
