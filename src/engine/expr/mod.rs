@@ -12,6 +12,8 @@
 //! * `Expr::is_path()` is true when the expression is a bare path (root + accessors), the
 //!   only form FDL mapping sources and `iterationMapping.collection` accept.
 
+mod lexer;
+
 use serde_json::Value;
 
 /// A variable an expression starts from.
