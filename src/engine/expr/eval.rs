@@ -135,3 +135,33 @@ impl<'a> Evaluator<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::Root;
+    use super::super::parser::parse;
+    use super::super::tests::scope;
+    use super::*;
+
+    #[test]
+    fn simple_paths_borrow_from_the_scope() {
+        let s = scope(&[(Root::Input, json!({"a": {"b": [1, 2]}}))]);
+        let ev = Evaluator {
+            scope: &s,
+            mode: Mode::Value,
+        };
+        for src in [
+            "$Input",
+            "$Input.a.b",
+            "$Input.a.b[1]",
+            "get($Input.a, \"b\")",
+        ] {
+            let node = parse(src).unwrap().node;
+            assert!(matches!(ev.eval(&node), Ok(Cow::Borrowed(_))), "{src}");
+        }
+        let node = parse("$Input.a.b[*]").unwrap().node;
+        assert_eq!(ev.eval(&node).unwrap().into_owned(), json!([1, 2]));
+    }
+}

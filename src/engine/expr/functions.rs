@@ -357,3 +357,313 @@ fn get<'a>(args: Vec<Cow<'a, Value>>, mode: Mode) -> Result<Cow<'a, Value>, Eval
         (None, Mode::Value) => Err(fail(format!("get: element {key} not found"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::Root;
+    use super::super::tests::{eval, eval_with, parse_err, scope};
+    use super::*;
+
+    #[test]
+    fn documented_examples() {
+        assert_eq!(
+            eval("format(\"hello {}\", \"world\")"),
+            Ok(json!("hello world"))
+        );
+        assert_eq!(eval("length([1,2,3])"), Ok(json!(3)));
+        assert_eq!(
+            eval("length({\"name\": \"Tom\", \"age\": 10})"),
+            Ok(json!(2))
+        );
+        assert_eq!(eval("length(\"name\")"), Ok(json!(4)));
+        assert_eq!(eval("arrayContains([\"Tom\",10],10)"), Ok(json!(true)));
+        assert_eq!(
+            eval("arrayContains([\"Tom\",10],\"Jack\")"),
+            Ok(json!(false))
+        );
+        assert_eq!(eval("arrayUnique([1, 2, 3, 1])"), Ok(json!([1, 2, 3])));
+        assert_eq!(eval("fromBase64(\"Rm5G\")"), Ok(json!("FnF")));
+        assert_eq!(
+            eval("stringToJson('{\"name\": \"Tom\", \"age\": 10}')"),
+            Ok(json!({"name": "Tom", "age": 10}))
+        );
+        assert_eq!(
+            eval("fromJSON('{\"name\": \"Tom\", \"age\": 10}')"),
+            Ok(json!({"name": "Tom", "age": 10}))
+        );
+        assert_eq!(
+            eval("hash(\"abc\",\"MD5\")"),
+            Ok(json!("900150983cd24fb0d6963f7d28e17f72"))
+        );
+        assert_eq!(
+            eval(
+                "jsonMerge({\"name\": \"Tom\", \"age\": 10},{\"name\": \"Tom\", \"address\": \"beijing\"})"
+            ),
+            Ok(json!({"name": "Tom", "age": 10, "address": "beijing"}))
+        );
+    }
+
+    #[test]
+    fn format_renders_values() {
+        assert_eq!(
+            eval("format(\"{}-{}-{}-{}\", 1, 1.5, [1, \"a\"], {\"k\": null})"),
+            Ok(json!("1-1.5-[1,\"a\"]-{\"k\":null}"))
+        );
+        assert_eq!(
+            eval("format(\"{} {}\", true, null)"),
+            Ok(json!("true null"))
+        );
+        assert_eq!(
+            eval("format(\"no placeholders\")"),
+            Ok(json!("no placeholders"))
+        );
+        assert_eq!(eval("format(\"{}\", \"a\", \"extra\")"), Ok(json!("a")));
+        assert_eq!(eval("format(\"中{}文\", \"é\")"), Ok(json!("中é文")));
+        assert_eq!(
+            eval("format(\"{} {}\", 1)"),
+            Err("format: the template has 2 placeholders but only 1 arguments were given".into())
+        );
+        assert_eq!(
+            eval("format(1)"),
+            Err("format: argument 1 must be a string, got number".into())
+        );
+    }
+
+    #[test]
+    fn length_counts_characters() {
+        assert_eq!(eval("length(\"中文\")"), Ok(json!(2)));
+        assert_eq!(eval("length([])"), Ok(json!(0)));
+        assert_eq!(
+            eval("length(1)"),
+            Err("length: argument 1 must be an array, an object or a string, got number".into())
+        );
+    }
+
+    #[test]
+    fn array_functions() {
+        assert_eq!(eval("arrayContains([1, [2]], [2])"), Ok(json!(true)));
+        assert_eq!(eval("arrayContains([1.0], 1)"), Ok(json!(true)));
+        assert_eq!(
+            eval("arrayContains(\"abc\", \"a\")"),
+            Err("arrayContains: argument 1 must be an array, got string".into())
+        );
+        assert_eq!(
+            eval("arrayUnique([{\"a\": 1, \"b\": 2}, 1.0, {\"b\": 2, \"a\": 1}, 1, \"1\"])"),
+            Ok(json!([{"a": 1, "b": 2}, 1.0, "1"]))
+        );
+        assert_eq!(eval("arrayUnique([])"), Ok(json!([])));
+        assert_eq!(eval("toArray()"), Ok(json!([])));
+        assert_eq!(eval("toArray(1, \"a\", [2])"), Ok(json!([1, "a", [2]])));
+    }
+
+    #[test]
+    fn map_functions() {
+        let m = "{\"b\": 2, \"a\": 1, \"c\": [3]}";
+        assert_eq!(eval(&format!("mapKeys({m})")), Ok(json!(["a", "b", "c"])));
+        assert_eq!(eval(&format!("mapValues({m})")), Ok(json!([1, 2, [3]])));
+        assert_eq!(
+            eval("mapKeys([1])"),
+            Err("mapKeys: argument 1 must be an object, got array".into())
+        );
+        assert_eq!(
+            eval("jsonMerge({\"a\": {\"x\": 1}}, {\"a\": {\"y\": 2}})"),
+            Ok(json!({"a": {"y": 2}}))
+        );
+        assert_eq!(
+            eval("jsonMerge({}, 1)"),
+            Err("jsonMerge: argument 2 must be an object, got number".into())
+        );
+    }
+
+    #[test]
+    fn json_and_base64() {
+        assert_eq!(eval("stringToJson(\"[1, 2.5]\")"), Ok(json!([1, 2.5])));
+        assert!(
+            eval("stringToJson(\"{\")")
+                .unwrap_err()
+                .starts_with("stringToJson: invalid JSON")
+        );
+        assert!(
+            eval("fromJSON(\"x\")")
+                .unwrap_err()
+                .starts_with("fromJSON: invalid JSON")
+        );
+        assert_eq!(
+            eval("jsonToString({\"a\": [1, \"x\"], \"b\": null})"),
+            Ok(json!("{\"a\":[1,\"x\"],\"b\":null}"))
+        );
+        assert_eq!(eval("jsonToString(\"s\")"), Ok(json!("\"s\"")));
+        assert_eq!(eval("toBase64(\"FnF\")"), Ok(json!("Rm5G")));
+        assert_eq!(eval("toBase64(\"中\")"), Ok(json!("5Lit")));
+        assert_eq!(eval("fromBase64(toBase64(\"héllo\"))"), Ok(json!("héllo")));
+        assert_eq!(eval("fromBase64(\"YQ==\")"), Ok(json!("a")));
+        assert_eq!(eval("fromBase64(\"YQ\")"), Ok(json!("a")));
+        assert!(
+            eval("fromBase64(\"!!\")")
+                .unwrap_err()
+                .starts_with("fromBase64: invalid base64")
+        );
+        assert_eq!(
+            eval("fromBase64(\"/w==\")"),
+            Err("fromBase64: decoded bytes are not valid UTF-8".into())
+        );
+        assert_eq!(
+            eval("toBase64(1)"),
+            Err("toBase64: argument 1 must be a string, got number".into())
+        );
+    }
+
+    #[test]
+    fn hashes() {
+        assert_eq!(
+            eval("hash(\"abc\", \"SHA-1\")"),
+            Ok(json!("a9993e364706816aba3e25717850c26c9cd0d89d"))
+        );
+        assert_eq!(
+            eval("hash(\"abc\", \"SHA-256\")"),
+            Ok(json!(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            ))
+        );
+        assert_eq!(
+            eval("hash(\"abc\", \"SHA-512\")"),
+            Ok(json!(
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+            ))
+        );
+        assert_eq!(
+            eval("hash(\"abc\", \"md5\")"),
+            Ok(json!("900150983cd24fb0d6963f7d28e17f72"))
+        );
+        assert_eq!(
+            eval("hash(\"abc\", \"CRC32\")"),
+            Err("hash: unsupported algorithm 'CRC32' (use MD5, SHA-1, SHA-256 or SHA-512)".into())
+        );
+    }
+
+    #[test]
+    fn get_follows_the_missing_path_rule() {
+        let input = json!({"a": {"b": 1}, "list": [10, 20]});
+        let t = |src: &str| eval_with(src, input.clone());
+        assert_eq!(t("get($Input, \"a\")"), Ok(json!({"b": 1})));
+        assert_eq!(t("get($Input.list, 1)"), Ok(json!(20)));
+        assert_eq!(t("get($Input.list, 1.0)"), Ok(json!(20)));
+        assert_eq!(t("get([1, 2], 0)"), Ok(json!(1)));
+        assert_eq!(t("get(get($Input, \"a\"), \"b\")"), Ok(json!(1)));
+        assert_eq!(
+            t("get($Input, \"zz\")"),
+            Err("get: element \"zz\" not found".into())
+        );
+        assert_eq!(
+            t("get($Input.list, 2)"),
+            Err("get: element 2 not found".into())
+        );
+        assert_eq!(
+            t("get($Input.list, -1)"),
+            Err("get: element -1 not found".into())
+        );
+        assert_eq!(
+            t("get($Input.list, \"0\")"),
+            Err("get: an array index must be an integer, got string".into())
+        );
+        assert_eq!(
+            t("get($Input, 0)"),
+            Err("get: an object key must be a string, got number".into())
+        );
+        assert_eq!(
+            t("get(\"abc\", 0)"),
+            Err("get: argument 1 must be an object or an array, got string".into())
+        );
+        // In a condition an absent element is null.
+        let s = scope(&[(Root::Input, input.clone())]);
+        let e = super::super::Expr::parse("get($Input, \"zz\") == null").unwrap();
+        assert_eq!(e.eval_condition(&s), Ok(true));
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(eval("intAdd(123, 321)"), Ok(json!(444)));
+        assert_eq!(eval("intAdd(-5, 2.0)"), Ok(json!(-3)));
+        assert_eq!(
+            eval("intAdd(1.5, 1)"),
+            Err("intAdd: argument 1 must be an integer, got number".into())
+        );
+        assert_eq!(
+            eval("intAdd(1, \"2\")"),
+            Err("intAdd: argument 2 must be an integer, got string".into())
+        );
+        assert_eq!(
+            eval("intAdd(9223372036854775807, 1)"),
+            Err("intAdd: integer overflow".into())
+        );
+        let input = json!({"Branch0": {"FieldA": 123}, "Branch1": {"FieldA": 321}});
+        assert_eq!(
+            eval_with(
+                "intAdd($Input.Branch0.FieldA, $Input.Branch1.FieldA)",
+                input
+            ),
+            Ok(json!(444))
+        );
+        for _ in 0..200 {
+            let v = eval("randomInt(-2, 3)").unwrap().as_i64().unwrap();
+            assert!((-2..3).contains(&v));
+        }
+        assert_eq!(eval("randomInt(5, 6)"), Ok(json!(5)));
+        assert_eq!(
+            eval("randomInt(3, 3)"),
+            Err("randomInt: min (3) must be less than max (3)".into())
+        );
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(
+            eval("regexMatchString(\"^a.c$\", \"abc\")"),
+            Ok(json!(true))
+        );
+        assert_eq!(eval("regexMatchString(\"b\", \"abc\")"), Ok(json!(true)));
+        assert_eq!(eval("regexMatchString(\"^b\", \"abc\")"), Ok(json!(false)));
+        // A pattern computed at run time is compiled then.
+        let input = json!({"p": "[0-9]+", "bad": "("});
+        assert_eq!(
+            eval_with("regexMatchString($Input.p, \"a1\")", input.clone()),
+            Ok(json!(true))
+        );
+        assert!(
+            eval_with("regexMatchString($Input.bad, \"a\")", input)
+                .unwrap_err()
+                .starts_with("regexMatchString: invalid regular expression")
+        );
+        assert!(
+            parse_err("regexMatchString(\"a{99999}{99999}\", \"a\")")
+                .starts_with("regexMatchString: invalid regular expression")
+        );
+        assert_eq!(
+            eval("split(\"a,b,,c\", \",\")"),
+            Ok(json!(["a", "b", "", "c"]))
+        );
+        assert_eq!(eval("split(\"a--b\", \"--\")"), Ok(json!(["a", "b"])));
+        assert_eq!(eval("split(\"\", \",\")"), Ok(json!([""])));
+        assert_eq!(eval("split(\"中文\", \"\")"), Ok(json!(["中", "文"])));
+        assert_eq!(
+            eval("split(1, \",\")"),
+            Err("split: argument 1 must be a string, got number".into())
+        );
+        let id = eval("uuid()").unwrap();
+        let id = id.as_str().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.as_bytes()[14], b'4');
+        assert_ne!(eval("uuid()").unwrap(), eval("uuid()").unwrap());
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        for (name, f, min, max) in TABLE {
+            assert_eq!(Func::lookup(name), Some(*f));
+            assert_eq!(f.name(), *name);
+            assert_eq!(f.arity(), (*min, *max));
+        }
+    }
+}

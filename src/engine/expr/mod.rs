@@ -19,6 +19,8 @@ mod lexer;
 mod ops;
 mod parser;
 mod path;
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
 
