@@ -12,7 +12,19 @@
 //! * `Expr::is_path()` is true when the expression is a bare path (root + accessors), the
 //!   only form FDL mapping sources and `iterationMapping.collection` accept.
 
+mod ast;
+mod eval;
+mod functions;
+mod lexer;
+mod ops;
+mod parser;
+mod path;
+#[cfg(test)]
+mod tests;
+
 use serde_json::Value;
+
+use eval::{Evaluator, Mode};
 
 /// A variable an expression starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,8 +56,10 @@ pub trait Scope {
 /// A parsed expression.
 #[derive(Debug, Clone)]
 pub struct Expr {
-    // PLACEHOLDER until the expression module lands: keeps the source only.
     source: String,
+    // Boxed: expressions are embedded in many IR enums, which should stay small.
+    ast: Box<ast::Node>,
+    is_path: bool,
 }
 
 /// A syntax error (or unknown root / function) found while parsing.
@@ -64,26 +78,45 @@ pub struct EvalError {
 
 impl Expr {
     pub fn parse(src: &str) -> Result<Expr, ExprError> {
+        let parsed = parser::parse(src)?;
         Ok(Expr {
             source: src.to_string(),
+            ast: Box::new(parsed.node),
+            is_path: parsed.is_path,
         })
     }
-    pub fn eval(&self, _scope: &dyn Scope) -> Result<Value, EvalError> {
-        Err(EvalError {
-            message: "expressions are not implemented yet".into(),
-        })
+
+    pub fn eval(&self, scope: &dyn Scope) -> Result<Value, EvalError> {
+        let ev = Evaluator {
+            scope,
+            mode: Mode::Value,
+        };
+        ev.eval(&self.ast).map(std::borrow::Cow::into_owned)
     }
-    pub fn eval_condition(&self, _scope: &dyn Scope) -> Result<bool, EvalError> {
-        Err(EvalError {
-            message: "expressions are not implemented yet".into(),
-        })
+
+    pub fn eval_condition(&self, scope: &dyn Scope) -> Result<bool, EvalError> {
+        let ev = Evaluator {
+            scope,
+            mode: Mode::Condition,
+        };
+        ev.eval(&self.ast).map(|v| ops::is_true(&v))
     }
+
+    /// Distinct roots, in order of first appearance.
     pub fn roots(&self) -> Vec<Root> {
-        Vec::new()
+        let mut out = Vec::new();
+        self.ast.visit_roots(&mut |r| {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        });
+        out
     }
+
     pub fn is_path(&self) -> bool {
-        true
+        self.is_path
     }
+
     /// The source text the expression was parsed from.
     pub fn source(&self) -> &str {
         &self.source
