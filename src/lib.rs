@@ -3,9 +3,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod names;
+pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod time;
 pub mod worker;

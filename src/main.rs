@@ -1,1 +1,54 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use fnf_server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    if config.log_json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let mut server = match fnf_server::server::start(config).await {
+        Ok(server) => server,
+        Err(error) => {
+            tracing::error!(%error, "fnf-server cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    tokio::select! {
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            server.stop().await;
+        }
+        _ = server.serving() => {}
+    }
+    ExitCode::SUCCESS
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -27,7 +27,11 @@ pub async fn healthz() -> Response {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {error}\n")).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {error}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -91,13 +95,21 @@ async fn process(
         return Err(ApiError::method_not_allowed(parts.method.as_str()));
     }
     if parts.uri.path() != "/" {
-        return Err(ApiError::path_not_supported(parts.method.as_str(), parts.uri.path()));
+        return Err(ApiError::path_not_supported(
+            parts.method.as_str(),
+            parts.uri.path(),
+        ));
     }
     let body = read_body(&parts.headers, body).await?;
-    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let form = content_type_is_form(content_type);
     if !body.is_empty() && !form {
-        return Err(ApiError::unsupported_media_type(content_type.unwrap_or("(none)")));
+        return Err(ApiError::unsupported_media_type(
+            content_type.unwrap_or("(none)"),
+        ));
     }
     let query = parts.uri.query().unwrap_or_default().as_bytes();
     let params = Params::from_sources(query, form.then_some(&body[..]))?;
@@ -105,11 +117,14 @@ async fn process(
     if let Some(given) = params.optional("RequestId") {
         *request_id = given.to_string();
     }
-    let caller: Caller = gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
+    let caller: Caller =
+        gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
     log.action = Some(caller.action.name());
     log.access_key_id = Some(caller.key.access_key_id().to_string());
     let flow_param = caller.action.flow_parameter();
-    log.flow = flow_param.and_then(|name| params.get(name)).map(str::to_string);
+    log.flow = flow_param
+        .and_then(|name| params.get(name))
+        .map(str::to_string);
     log.execution = params.get("ExecutionName").map(str::to_string);
     gate::authorize(&caller, flow_param.and_then(|name| params.get(name)))?;
     state.throttle.admit(caller.key.access_key_id())?;

@@ -110,10 +110,9 @@ impl Action {
     /// The parameter naming the flow the action works on, for per-key flow policies.
     fn flow_parameter(self) -> Option<&'static str> {
         match self {
-            Action::CreateFlow
-            | Action::UpdateFlow
-            | Action::DeleteFlow
-            | Action::DescribeFlow => Some("Name"),
+            Action::CreateFlow | Action::UpdateFlow | Action::DeleteFlow | Action::DescribeFlow => {
+                Some("Name")
+            }
             Action::ListFlows
             | Action::ReportTaskSucceeded
             | Action::ReportTaskFailed

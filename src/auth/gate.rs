@@ -48,7 +48,9 @@ pub async fn authenticate<'a>(
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.starts_with("ACS3-"));
     match authorization {
-        Some(authorization) => authenticate_v3(state, method, headers, params, body, authorization).await,
+        Some(authorization) => {
+            authenticate_v3(state, method, headers, params, body, authorization).await
+        }
         None => authenticate_v1(state, method, headers, params).await,
     }
 }
@@ -67,13 +69,20 @@ async fn authenticate_v1<'a>(
     if signature_method != "HMAC-SHA1" {
         return Err(ApiError::invalid_argument(
             "SignatureMethod",
-            format!("must be HMAC-SHA1, got '{}'", crate::names::shorten(signature_method)),
+            format!(
+                "must be HMAC-SHA1, got '{}'",
+                crate::names::shorten(signature_method)
+            ),
         ));
     }
     let key = lookup(state, params.required("AccessKeyId")?)?;
     check_time(state, "Timestamp", params.required("Timestamp")?)?;
     let string_to_sign = v1::string_to_sign(method.as_str(), params.iter());
-    if !v1::verify(key.secret().expose(), &string_to_sign, params.required("Signature")?) {
+    if !v1::verify(
+        key.secret().expose(),
+        &string_to_sign,
+        params.required("Signature")?,
+    ) {
         return Err(ApiError::signature_not_match(Some(&string_to_sign)));
     }
     check_nonce(state, key, params.required("SignatureNonce")?).await?;
@@ -100,7 +109,11 @@ async fn authenticate_v3<'a>(
     let parsed = v3::parse_authorization(authorization)?;
     let action = crate::api::action_and_version(params, headers)?;
     let key = lookup(state, &parsed.access_key_id)?;
-    check_time(state, "x-acs-date", header("x-acs-date").unwrap_or_default())?;
+    check_time(
+        state,
+        "x-acs-date",
+        header("x-acs-date").unwrap_or_default(),
+    )?;
     let payload_hash = v3::checked_payload_hash(header("x-acs-content-sha256"), body)?;
     let all_headers: Vec<(&str, &str)> = headers
         .iter()
@@ -117,7 +130,12 @@ async fn authenticate_v3<'a>(
     if !v3::verify(key.secret().expose(), &string_to_sign, &parsed.signature) {
         return Err(ApiError::signature_not_match(Some(&canonical)));
     }
-    check_nonce(state, key, header("x-acs-signature-nonce").unwrap_or_default()).await?;
+    check_nonce(
+        state,
+        key,
+        header("x-acs-signature-nonce").unwrap_or_default(),
+    )
+    .await?;
     Ok(Caller { action, key })
 }
 
@@ -138,7 +156,10 @@ fn check_time(state: &AppState, name: &str, value: &str) -> Result<(), ApiError>
 /// With a store shared by several replicas, the store decides.
 async fn check_nonce(state: &AppState, key: &KeyEntry, nonce: &str) -> Result<(), ApiError> {
     let now = Utc::now();
-    if !state.nonces.check_and_record(key.access_key_id(), nonce, now) {
+    if !state
+        .nonces
+        .check_and_record(key.access_key_id(), nonce, now)
+    {
         return Err(ApiError::signature_nonce_used());
     }
     if state.store.is_shared() {

@@ -66,6 +66,7 @@ pub trait FlowStore: Send + Sync {
     /// Deletes the flow and stops its running executions (api.md §3.3). False if absent.
     async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool>;
     async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>>;
+    async fn count_flows(&self, account_id: &str) -> StoreResult<i64>;
 }
 
 /// Executions and their history, as the API sees them.

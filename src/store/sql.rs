@@ -217,6 +217,13 @@ macro_rules! impl_shared_store {
                 .fetch_all(self.read_pool())
                 .await?)
             }
+
+            async fn count_flows(&self, account_id: &str) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM flows WHERE account_id = $1")
+                    .bind(account_id)
+                    .fetch_one(self.read_pool())
+                    .await?)
+            }
         }
 
         #[async_trait::async_trait]

@@ -76,7 +76,6 @@ fn choice_needs_choices_with_conditions() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn condition_must_parse_and_read_only_dollar() {
     fails(
         &flow("[{type: choice, name: c, choices: [{condition: '$.a =='}]}]"),
@@ -152,7 +151,6 @@ fn wait_constants_are_checked() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn wait_paths_must_be_dollar_paths() {
     fails(
         &flow("[{type: wait, name: w, duration: '$.a + 1'}]"),
@@ -262,7 +260,6 @@ fn foreach_needs_collection_item_and_steps() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn foreach_collection_must_be_a_dollar_path() {
     fails(
         &flow(
@@ -337,7 +334,6 @@ fn null_source_is_the_constant_null() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn mapping_sources_must_be_paths() {
     fails(
         &flow("[{type: pass, name: p, outputMappings: [{target: a, source: '$input.a + 1'}]}]"),

@@ -267,7 +267,6 @@ fn choice_has_no_next_end_or_output_constructor() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn choice_conditions_must_parse() {
     fails(
         &sm(

@@ -242,7 +242,6 @@ fn dollar_keys_need_string_values() {
 }
 
 #[test]
-#[ignore = "needs the expression module"]
 fn constructor_expressions_must_parse_with_allowed_roots() {
     fails(
         &sm("[{Type: Pass, Name: A, End: true, InputConstructor: {a.$: '$Input.('}}]"),

@@ -1,0 +1,279 @@
+//! Execution actions (api.md §4.7–4.13).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::flows::find_flow;
+use super::views::{ExecutionFields, ExecutionView, HistoryEventView, to_body};
+use super::{ApiResult, Call};
+use crate::error::{ApiError, EVENT_DATA_LIMIT};
+use crate::names::{check_lookup_name, check_name, shorten};
+use crate::store::{Execution, ExecutionQuery, ExecutionStatus, Flow, StartOutcome};
+use crate::time::parse_rfc3339_ms;
+use crate::worker::StartRequest;
+
+/// StartExecution (api.md §4.8).
+pub async fn start_execution(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let flow_name = lookup_name(call, "FlowName")?;
+    let execution_name = params.optional("ExecutionName");
+    if let Some(name) = execution_name {
+        check_name(name).map_err(|reason| ApiError::invalid_argument("ExecutionName", reason))?;
+    }
+    let input = params.optional("Input").unwrap_or_default();
+    check_input("Input", input)?;
+    let callback_token = params.optional("CallbackFnFTaskToken").map(str::to_string);
+    let flow = find_flow(call, flow_name).await?;
+    if flow.execution_mode == "Express" {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::ActionNotSupported,
+            "Express execution is not supported.",
+        ));
+    }
+    check_qualifier(&flow, params.optional("Qualifier"))?;
+    let request = StartRequest {
+        flow,
+        name: execution_name.map(str::to_string),
+        input: input.to_string(),
+        callback_token,
+        qualifier: None,
+        flow_version: None,
+    };
+    match call.state.runtime.start_execution(request).await? {
+        // An execution of that name still running is returned instead of a new one.
+        StartOutcome::Started(execution) | StartOutcome::Running(execution) => Ok(to_body(
+            &ExecutionView::new(&execution, ExecutionFields::default()),
+        )),
+        StartOutcome::AlreadyEnded(execution) => Err(ApiError::execution_already_exists(
+            &execution.name,
+            &execution.flow_name,
+        )),
+    }
+}
+
+/// StopExecution (api.md §4.10).
+pub async fn stop_execution(call: &Call<'_>) -> ApiResult {
+    let flow_name = lookup_name(call, "FlowName")?;
+    let execution_name = lookup_name(call, "ExecutionName")?;
+    let error = bounded(call, "Error", 128)?;
+    let cause = bounded(call, "Cause", 4096)?;
+    let (_, execution) = find_execution(call, flow_name, execution_name).await?;
+    let completed = || ApiError::execution_already_completed(execution_name, flow_name);
+    if execution.status.is_terminal() {
+        return Err(completed());
+    }
+    let stopped = call
+        .state
+        .runtime
+        .stop_execution(&execution, error, cause)
+        .await?
+        .ok_or_else(completed)?;
+    let fields = ExecutionFields {
+        role_arn: true,
+        ..ExecutionFields::default()
+    };
+    Ok(to_body(&ExecutionView::new(&stopped, fields)))
+}
+
+/// DescribeExecution (api.md §4.11), with long polling up to `WaitTimeSeconds`.
+pub async fn describe_execution(call: &Call<'_>) -> ApiResult {
+    let flow_name = lookup_name(call, "FlowName")?;
+    let execution_name = lookup_name(call, "ExecutionName")?;
+    let wait = call.params.int("WaitTimeSeconds", 0, 60)?.unwrap_or(0);
+    let (_, mut execution) = find_execution(call, flow_name, execution_name).await?;
+    if wait > 0 && !execution.status.is_terminal() {
+        call.state
+            .runtime
+            .wait_for_end(&execution.id, Duration::from_secs(wait as u64))
+            .await?;
+        if let Some(latest) = call.state.store.get_execution_by_id(&execution.id).await? {
+            execution = latest;
+        }
+    }
+    let fields = ExecutionFields {
+        environment: true,
+        ..ExecutionFields::default()
+    };
+    Ok(to_body(&ExecutionView::new(&execution, fields)))
+}
+
+/// ListExecutions (api.md §4.12): start time descending, then name; `NextToken` is the next
+/// execution's name.
+pub async fn list_executions(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let flow_name = lookup_name(call, "FlowName")?;
+    let limit = params.int("Limit", 1, 100)?.unwrap_or(60);
+    let status = params
+        .optional("Status")
+        .map(|status| {
+            status.parse::<ExecutionStatus>().map_err(|_| {
+                ApiError::invalid_argument(
+                    "Status",
+                    format!(
+                        "must be one of Starting, Running, Stopped, Succeeded, Failed, TimedOut, got '{}'",
+                        shorten(status)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let started_from = time_param(call, "StartedTimeBegin")?;
+    let started_to = time_param(call, "StartedTimeEnd")?;
+    let metadata_only = params.bool("MetadataOnly")?.unwrap_or(false);
+    let flow = find_flow(call, flow_name).await?;
+    let mut query = ExecutionQuery {
+        flow_id: flow.id.clone(),
+        status,
+        name_prefix: params.optional("ExecutionNamePrefix").map(str::to_string),
+        started_from,
+        started_to,
+        qualifier: params.optional("Qualifier").map(str::to_string),
+        limit: limit + 1,
+        from: None,
+    };
+    let empty = || json!({ "Executions": [] });
+    if params.optional("MapRunName").is_some() {
+        // No map run exists (distributed Map is not served yet), so none has children.
+        return Ok(empty());
+    }
+    if let Some(token) = params.optional("NextToken") {
+        // A token that designates no execution matches nothing (never an error).
+        match call.state.store.get_execution(&flow.id, token).await? {
+            Some(next) => query.from = Some((next.started_at, next.name)),
+            None => return Ok(empty()),
+        }
+    }
+    let mut executions = call.state.store.list_executions(&query).await?;
+    let next_token =
+        (executions.len() as i64 > limit).then(|| executions.remove(limit as usize).name);
+    let fields = ExecutionFields {
+        metadata_only,
+        environment: true,
+        role_arn: false,
+    };
+    let views: Vec<ExecutionView> = executions
+        .iter()
+        .map(|execution| ExecutionView::new(execution, fields))
+        .collect();
+    let mut body = json!({ "Executions": views });
+    if let Some(token) = next_token {
+        body["NextToken"] = Value::from(token);
+    }
+    Ok(body)
+}
+
+/// GetExecutionHistory (api.md §4.13): event id ascending; `NextToken` is the next id.
+pub async fn get_execution_history(call: &Call<'_>) -> ApiResult {
+    let flow_name = lookup_name(call, "FlowName")?;
+    let execution_name = lookup_name(call, "ExecutionName")?;
+    let limit = call.params.int("Limit", 1, 999)?.unwrap_or(60);
+    let (_, execution) = find_execution(call, flow_name, execution_name).await?;
+    let from = match call.params.optional("NextToken") {
+        None => 1,
+        Some(token) => match token.trim().parse::<i64>() {
+            Ok(id) => id,
+            // Not an event id: it designates nothing, so nothing follows it.
+            Err(_) => return Ok(json!({ "Events": [] })),
+        },
+    };
+    let mut events = call
+        .state
+        .store
+        .list_history(&execution.id, from, limit + 1)
+        .await?;
+    let next_token = (events.len() as i64 > limit).then(|| events.remove(limit as usize).event_id);
+    let views: Vec<HistoryEventView> = events.into_iter().map(HistoryEventView::from).collect();
+    let mut body = json!({ "Events": views });
+    if let Some(token) = next_token {
+        body["NextToken"] = Value::from(token.to_string());
+    }
+    Ok(body)
+}
+
+/// A required name used for a lookup (api.md §3.1: non-empty, at most 256 characters).
+pub fn lookup_name<'a>(call: &Call<'a>, name: &str) -> Result<&'a str, ApiError> {
+    let value = call.params.required(name)?;
+    check_lookup_name(value).map_err(|reason| ApiError::invalid_argument(name, reason))?;
+    Ok(value)
+}
+
+/// The caller's flow and its execution of that name.
+pub async fn find_execution(
+    call: &Call<'_>,
+    flow_name: &str,
+    execution_name: &str,
+) -> Result<(Flow, Execution), ApiError> {
+    let flow = find_flow(call, flow_name).await?;
+    let execution = call
+        .state
+        .store
+        .get_execution(&flow.id, execution_name)
+        .await?
+        .ok_or_else(|| ApiError::execution_not_exists(execution_name, flow_name))?;
+    Ok((flow, execution))
+}
+
+/// Execution input: a JSON object of at most 32 KiB (api.md §3.2, §4.8).
+pub fn check_input(name: &str, input: &str) -> Result<(), ApiError> {
+    if input.len() > EVENT_DATA_LIMIT {
+        return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));
+    }
+    if input.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_str::<Value>(input) {
+        Ok(Value::Object(_)) => Ok(()),
+        Ok(_) => Err(ApiError::invalid_argument(name, "must be a JSON object")),
+        Err(error) => Err(ApiError::invalid_argument(
+            name,
+            format!("must be a JSON object: {error}"),
+        )),
+    }
+}
+
+/// `Qualifier` (api.md §3.5): no version or alias is published yet, so any qualifier names
+/// something that does not exist.
+fn check_qualifier(flow: &Flow, qualifier: Option<&str>) -> Result<(), ApiError> {
+    match qualifier {
+        None => Ok(()),
+        Some(q) if q.chars().all(|c| c.is_ascii_digit()) => {
+            Err(ApiError::flow_version_not_exists(q, &flow.name))
+        }
+        Some(q) => Err(ApiError::flow_alias_not_exists(q, &flow.name)),
+    }
+}
+
+/// An optional text parameter of 1 to `max` characters.
+pub fn bounded(call: &Call<'_>, name: &str, max: usize) -> Result<Option<String>, ApiError> {
+    match call.params.get(name) {
+        None => Ok(None),
+        Some(value) if !value.is_empty() && value.chars().count() <= max => {
+            Ok(Some(value.to_string()))
+        }
+        Some(value) => Err(ApiError::invalid_argument(
+            name,
+            format!(
+                "must be between 1 and {max} characters long, got {}",
+                value.chars().count()
+            ),
+        )),
+    }
+}
+
+fn time_param(call: &Call<'_>, name: &str) -> Result<Option<i64>, ApiError> {
+    call.params
+        .optional(name)
+        .map(|value| {
+            parse_rfc3339_ms(value).ok_or_else(|| {
+                ApiError::invalid_argument(
+                    name,
+                    format!(
+                        "must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got '{}'",
+                        shorten(value)
+                    ),
+                )
+            })
+        })
+        .transpose()
+}

@@ -1,0 +1,250 @@
+//! Flow actions (api.md §4.1–4.6).
+
+use serde_json::{Value, json};
+
+use super::views::{FlowView, to_body};
+use super::{ApiResult, Call};
+use crate::engine::parse::{ParseOptions, parse_definition};
+use crate::error::ApiError;
+use crate::names::{check_lookup_name, check_name};
+use crate::store::{CreateFlowOutcome, Flow, FlowQuery};
+use crate::time::now_ms;
+
+/// CreateFlow (api.md §4.2).
+pub async fn create_flow(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let name = params.required("Name")?;
+    check_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
+    let definition = params.required("Definition")?;
+    let description = params.optional("Description").unwrap_or_default();
+    let flow_type = flow_type(params.required("Type")?)?;
+    let execution_mode = match params.optional("ExecutionMode") {
+        None | Some("Standard") => "Standard",
+        Some("Express") => "Express",
+        Some(other) => {
+            return Err(ApiError::invalid_argument(
+                "ExecutionMode",
+                format!(
+                    "must be Standard or Express, got '{}'",
+                    crate::names::shorten(other)
+                ),
+            ));
+        }
+    };
+    let environment = params
+        .optional("Environment")
+        .map(environment)
+        .transpose()?;
+    parse_definition(
+        definition,
+        &ParseOptions {
+            flow_name: name,
+            express: execution_mode == "Express",
+        },
+    )?;
+    let limit = call.state.config.max_flows_per_account;
+    if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
+        return Err(ApiError::invalid_argument(
+            "Name",
+            format!("cannot be created: the account already has the maximum of {limit} flows"),
+        ));
+    }
+    let now = now_ms();
+    let flow = Flow {
+        id: uuid::Uuid::new_v4().to_string(),
+        account_id: call.account_id.to_string(),
+        name: name.to_string(),
+        description: description.to_string(),
+        definition: definition.to_string(),
+        flow_type: flow_type.to_string(),
+        role_arn: non_empty(params.optional("RoleArn")),
+        execution_mode: execution_mode.to_string(),
+        external_storage_location: non_empty(params.optional("ExternalStorageLocation")),
+        resource_group_id: non_empty(params.optional("ResourceGroupId")),
+        environment,
+        created_at: now,
+        modified_at: now,
+        revision: 1,
+    };
+    match call.state.store.create_flow(&flow).await? {
+        CreateFlowOutcome::Created => Ok(to_body(&FlowView::from(&flow))),
+        CreateFlowOutcome::AlreadyExists => Err(ApiError::flow_already_exists(name)),
+    }
+}
+
+/// UpdateFlow (api.md §4.3): only the parameters present change.
+pub async fn update_flow(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let name = params.required("Name")?;
+    check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
+    let definition = params.get("Definition").filter(|d| !d.is_empty());
+    let flow_type_param = params.optional("Type").map(flow_type).transpose()?;
+    let environment = params
+        .optional("Environment")
+        .map(environment)
+        .transpose()?;
+    let mut flow = find_flow(call, name).await?;
+    if let Some(definition) = definition {
+        parse_definition(
+            definition,
+            &ParseOptions {
+                flow_name: name,
+                express: flow.execution_mode == "Express",
+            },
+        )?;
+    }
+    let expected_revision = flow.revision;
+    if let Some(definition) = definition {
+        flow.definition = definition.to_string();
+    }
+    // A present empty Description sets it to empty.
+    if let Some(description) = params.get("Description") {
+        flow.description = description.to_string();
+    }
+    if let Some(flow_type) = flow_type_param {
+        flow.flow_type = flow_type.to_string();
+    }
+    if let Some(role_arn) = params.get("RoleArn") {
+        flow.role_arn = non_empty(Some(role_arn));
+    }
+    if environment.is_some() {
+        flow.environment = environment;
+    }
+    flow.modified_at = now_ms().max(flow.modified_at + 1);
+    flow.revision += 1;
+    if !call
+        .state
+        .store
+        .update_flow(&flow, expected_revision)
+        .await?
+    {
+        return Err(ApiError::concurrent_update());
+    }
+    Ok(to_body(&FlowView::from(&flow)))
+}
+
+/// DeleteFlow (api.md §4.4, semantics §3.3).
+pub async fn delete_flow(call: &Call<'_>) -> ApiResult {
+    let name = call.params.required("Name")?;
+    check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
+    if call
+        .state
+        .store
+        .delete_flow(call.account_id, name, now_ms())
+        .await?
+    {
+        Ok(json!({}))
+    } else {
+        Err(ApiError::flow_not_exists(name))
+    }
+}
+
+/// DescribeFlow (api.md §4.5).
+pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
+    let name = call.params.required("Name")?;
+    check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
+    let flow = find_flow(call, name).await?;
+    if let Some(version) = call.params.optional("FlowVersion") {
+        // No version has been published (PublishFlowVersion is not served yet).
+        return Err(ApiError::flow_version_not_exists(version, name));
+    }
+    Ok(to_body(&FlowView::from(&flow)))
+}
+
+/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name.
+pub async fn list_flows(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let limit = params.int("Limit", 1, 999)?.unwrap_or(60);
+    let query = FlowQuery {
+        account_id: call.account_id.to_string(),
+        from_name: params.optional("NextToken").map(str::to_string),
+        resource_group_id: params.optional("ResourceGroupId").map(str::to_string),
+        limit: limit + 1,
+    };
+    let mut flows = call.state.store.list_flows(&query).await?;
+    let next_token = (flows.len() as i64 > limit).then(|| flows.remove(limit as usize).name);
+    let views: Vec<FlowView> = flows
+        .iter()
+        .filter(|flow| call.key.allows_flow(&flow.name))
+        .map(FlowView::from)
+        .collect();
+    let mut body = json!({ "Flows": views });
+    if let Some(token) = next_token {
+        body["NextToken"] = Value::from(token);
+    }
+    Ok(body)
+}
+
+/// The caller's flow of that name, or `FlowNotExists` (accounts never see each other's).
+pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
+    call.state
+        .store
+        .get_flow(call.account_id, name)
+        .await?
+        .ok_or_else(|| ApiError::flow_not_exists(name))
+}
+
+/// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (api.md §3.3).
+fn flow_type(value: &str) -> Result<&str, ApiError> {
+    match value {
+        "FDL" | "DEFAULT" => Ok(value),
+        other => Err(ApiError::invalid_argument(
+            "Type",
+            format!(
+                "must be FDL or DEFAULT, got '{}'",
+                crate::names::shorten(other)
+            ),
+        )),
+    }
+}
+
+/// `Environment`: `{"Variables":[{"Name","Value","Description"}]}` with unique names,
+/// stored as normalized JSON text.
+fn environment(text: &str) -> Result<String, ApiError> {
+    let invalid = |reason: String| ApiError::invalid_argument("Environment", reason);
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("must be a JSON object: {e}")))?;
+    let Some(object) = value.as_object() else {
+        return Err(invalid("must be a JSON object".into()));
+    };
+    let variables = match object.get("Variables") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(variables)) => variables.clone(),
+        Some(_) => return Err(invalid("Variables must be an array".into())),
+    };
+    let mut names = std::collections::HashSet::new();
+    let mut normalized = Vec::with_capacity(variables.len());
+    for (index, variable) in variables.iter().enumerate() {
+        let field = |key: &str| -> Result<String, ApiError> {
+            match variable.get(key) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(text)) => Ok(text.clone()),
+                Some(_) => Err(invalid(format!(
+                    "Variables[{index}].{key} must be a string"
+                ))),
+            }
+        };
+        if !variable.is_object() {
+            return Err(invalid(format!("Variables[{index}] must be an object")));
+        }
+        let name = field("Name")?;
+        if name.is_empty() {
+            return Err(invalid(format!("Variables[{index}].Name is required")));
+        }
+        if !names.insert(name.clone()) {
+            return Err(invalid(format!(
+                "Variables[{index}].Name '{name}' is used twice"
+            )));
+        }
+        normalized.push(json!({
+            "Name": name,
+            "Value": field("Value")?,
+            "Description": field("Description")?,
+        }));
+    }
+    Ok(json!({ "Variables": normalized }).to_string())
+}
+
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(str::to_string)
+}

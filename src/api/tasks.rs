@@ -1,0 +1,60 @@
+//! ReportTaskSucceeded / ReportTaskFailed (api.md §4.14).
+
+use serde_json::{Value, json};
+
+use super::executions::bounded;
+use super::{ApiResult, Call};
+use crate::engine::state::TaskOutcome;
+use crate::error::{ApiError, EVENT_DATA_LIMIT, ErrorCode};
+use crate::names::shorten;
+use crate::worker::ReportOutcome;
+
+pub async fn report_task_succeeded(call: &Call<'_>) -> ApiResult {
+    let token = call.params.required("TaskToken")?;
+    let output = call.params.required("Output")?;
+    if output.len() > EVENT_DATA_LIMIT {
+        return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));
+    }
+    // Any JSON value; whether it must be an object is decided at run time (§I.4.2).
+    let output: Value = serde_json::from_str(output)
+        .map_err(|e| ApiError::invalid_argument("Output", format!("must be JSON text: {e}")))?;
+    report(call, token, TaskOutcome::Success(output)).await
+}
+
+pub async fn report_task_failed(call: &Call<'_>) -> ApiResult {
+    let token = call.params.required("TaskToken")?;
+    let error = call.params.required("Error")?;
+    let error = bounded(call, "Error", 128)?.unwrap_or_else(|| error.to_string());
+    let cause = bounded(call, "Cause", 4096)?.unwrap_or_default();
+    report(call, token, TaskOutcome::Failure { error, cause }).await
+}
+
+/// Errors in the order of api.md §4.14: bad token, ended execution, token no longer valid.
+async fn report(call: &Call<'_>, token: &str, outcome: TaskOutcome) -> ApiResult {
+    match call
+        .state
+        .runtime
+        .report_task(call.account_id, token, outcome)
+        .await?
+    {
+        ReportOutcome::Reported(event_id) => Ok(json!({ "EventId": event_id })),
+        ReportOutcome::InvalidToken => Err(ApiError::invalid_argument(
+            "TaskToken",
+            "is not a task token issued by this service",
+        )),
+        ReportOutcome::ExecutionCompleted {
+            flow_name,
+            execution_name,
+        } => Err(ApiError::execution_already_completed(
+            &execution_name,
+            &flow_name,
+        )),
+        ReportOutcome::NoLongerValid => Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "Parameter error: task token {} is no longer valid",
+                shorten(token)
+            ),
+        )),
+    }
+}

@@ -1,0 +1,195 @@
+//! Starting and stopping a server: configuration → credentials, store, runtime, listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{AppState, router};
+use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
+use crate::auth::replay::MemoryNonces;
+use crate::config::Config;
+use crate::store::{self, Store};
+use crate::throttle::Throttle;
+use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
+
+/// Nonces remembered in memory per replica (the request rate × twice the skew window at
+/// which older nonces start to be forgotten early; a shared store keeps them all).
+const MEMORY_NONCES: usize = 1_000_000;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Credentials(#[from] crate::auth::credentials::CredentialsError),
+    #[error(
+        "refusing to listen on {0} with the public development key: configure credentials \
+         (FNF_ACCESS_KEY_ID and FNF_ACCESS_KEY_SECRET, or --credentials-file), or listen on a \
+         loopback address"
+    )]
+    DevelopmentKeyOffLoopback(SocketAddr),
+    #[error("cannot open the store {url}: {error}")]
+    Store {
+        url: String,
+        error: store::StoreError,
+    },
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {error}")]
+    Listen {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    serving: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting requests and work, lets running advances finish within the grace
+    /// period, and returns.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        self.state.runtime.shutdown(grace).await;
+        let _ = tokio::time::timeout(grace, &mut self.serving).await;
+        self.serving.abort();
+        for worker in &self.workers {
+            worker.abort();
+        }
+    }
+
+    /// Waits until the listener stops (after `stop` from elsewhere, or an error).
+    pub async fn serving(&mut self) {
+        let _ = (&mut self.serving).await;
+    }
+}
+
+/// Opens the store named by the configuration.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    store::open(&config.database_url)
+        .await
+        .map_err(|error| StartError::Store {
+            url: store::redact_url(&config.database_url),
+            error,
+        })
+}
+
+/// Starts the server: everything `main` runs, and what tests start on `127.0.0.1:0`.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let credentials = Credentials::load(
+        DefaultKey {
+            account_id: &config.account_id,
+            access_key_id: config.access_key_id.as_deref(),
+            access_key_secret: config.access_key_secret.as_deref(),
+        },
+        config.credentials_file.as_deref(),
+    )?;
+    if credentials.is_development_only() {
+        if !config.listen.ip().is_loopback() {
+            return Err(StartError::DevelopmentKeyOffLoopback(config.listen));
+        }
+        tracing::warn!(
+            access_key_id = DEV_ACCESS_KEY_ID,
+            access_key_secret = DEV_ACCESS_KEY_SECRET,
+            "no credentials configured: accepting the public development key (loopback only)"
+        );
+    }
+    let store = open_store(&config).await?;
+    let mut functions = FunctionEndpoints {
+        base: config.fc_endpoint.clone(),
+        ..FunctionEndpoints::default()
+    };
+    if let Some(path) = &config.fc_functions_file {
+        functions.overrides =
+            FunctionEndpoints::load_overrides(path).map_err(StartError::Config)?;
+    }
+    let runtime = Runtime::new(
+        store.clone(),
+        RuntimeConfig {
+            owner: replica_id(),
+            region: config.region.clone(),
+            lease: Duration::from_secs(config.lease_seconds.max(1)),
+            workers: config.workers,
+            functions,
+        },
+    )
+    .await
+    .map_err(|error| StartError::Store {
+        url: store::redact_url(&config.database_url),
+        error,
+    })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|error| StartError::Listen {
+            addr: config.listen,
+            error,
+        })?;
+    let addr = listener.local_addr().map_err(|error| StartError::Listen {
+        addr: config.listen,
+        error,
+    })?;
+    let skew = TimeDelta::seconds(config.max_clock_skew_seconds as i64);
+    let state = AppState {
+        throttle: Arc::new(Throttle::new(config.throttle_rps, config.throttle_burst)),
+        nonces: Arc::new(MemoryNonces::for_skew(skew, MEMORY_NONCES)),
+        credentials: Arc::new(credentials),
+        config: Arc::new(config),
+        runtime: runtime.clone(),
+        store: store.clone(),
+    };
+    let mut workers = runtime.spawn();
+    workers.push(tokio::spawn(prune_nonces(store)));
+    let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let serving = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = shutdown_signal.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the HTTP server stopped");
+        }
+    });
+    tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(shutdown),
+        serving,
+        workers,
+    })
+}
+
+/// This replica's identity in leases: host, process and a random part.
+fn replica_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &random[..8])
+}
+
+/// Forgets expired nonces of the shared store now and then.
+async fn prune_nonces(store: Arc<dyn Store>) {
+    if !store.is_shared() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        if let Err(error) = store.prune_nonces(crate::time::now_ms()).await {
+            tracing::warn!(%error, "pruning nonces failed");
+        }
+    }
+}
