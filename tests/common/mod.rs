@@ -1,0 +1,509 @@
+//! Test harness: a real server on 127.0.0.1:0 over a chosen store, a client that signs its
+//! requests (V1, HMAC-SHA1) like the SDKs do, and helpers that await an execution's end.
+//!
+//! Postgres tests use `TEST_DATABASE_URL` (else `DATABASE_URL`, else the server on
+//! 127.0.0.1:5432) to create a fresh database per test; they fail, never skip, when no
+//! Postgres answers.
+
+#![allow(dead_code)]
+
+pub mod fc_stub;
+
+use std::time::{Duration, Instant};
+
+use fnf_server::auth::v1;
+use fnf_server::config::Config;
+use fnf_server::server::{RunningServer, start};
+use serde_json::Value;
+use sqlx::Connection;
+
+pub const ACCESS_KEY_ID: &str = "test-access-key";
+pub const ACCESS_KEY_SECRET: &str = "test-access-secret";
+pub const ACCOUNT_ID: &str = "1111111111111111";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each test body once per backend: `backend_tests! { async fn name(backend) { … } }`
+/// expands to `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: $crate::common::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::common::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// The admin URL of the Postgres the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty Postgres database for one test; dropped by `drop_database`.
+pub async fn create_database() -> (String, String) {
+    let admin = postgres_admin_url();
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "Postgres tests need a server: set TEST_DATABASE_URL (tried {admin}): {e}. \
+             Run ./scripts/test, which finds or starts one."
+            )
+        });
+    let name = format!("fnf_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await
+        .expect("creating a test database");
+    (with_database(&admin, &name), name)
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+pub async fn drop_database(name: &str) {
+    if let Ok(mut connection) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut connection)
+        .await;
+    }
+}
+
+/// Where a test server keeps its data.
+pub struct Storage {
+    pub backend: Backend,
+    pub database_url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_database: Option<String>,
+}
+
+impl Storage {
+    pub async fn new(backend: Backend) -> Storage {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let path = dir.path().join("fnf.db");
+                Storage {
+                    backend,
+                    database_url: format!("sqlite://{}", path.display()),
+                    _dir: Some(dir),
+                    pg_database: None,
+                }
+            }
+            Backend::Postgres => {
+                let (url, name) = create_database().await;
+                Storage {
+                    backend,
+                    database_url: url,
+                    _dir: None,
+                    pg_database: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn cleanup(self) {
+        if let Some(name) = &self.pg_database {
+            drop_database(name).await;
+        }
+    }
+}
+
+/// The configuration tests start servers with: one known key, loopback, port 0.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::defaults();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.database_url = database_url.to_string();
+    config.access_key_id = Some(ACCESS_KEY_ID.into());
+    config.access_key_secret = Some(ACCESS_KEY_SECRET.into());
+    config.account_id = ACCOUNT_ID.into();
+    config.credentials_file = None;
+    config.throttle_rps = None;
+    config.throttle_burst = None;
+    config.fc_endpoint = None;
+    config.fc_functions_file = None;
+    config.lease_seconds = 3;
+    config.shutdown_grace_seconds = 2;
+    config
+}
+
+/// A running server with its storage.
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub storage: Option<Storage>,
+    pub endpoint: String,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        TestServer::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `adjust`.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let storage = Storage::new(backend).await;
+        let mut config = test_config(&storage.database_url);
+        adjust(&mut config);
+        TestServer::start_on(storage, config).await
+    }
+
+    pub async fn start_on(storage: Storage, config: Config) -> TestServer {
+        let server = start(config).await.expect("the test server starts");
+        TestServer {
+            endpoint: server.addr.to_string(),
+            server: Some(server),
+            storage: Some(storage),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    }
+
+    pub fn client_with_key(&self, key: &str, secret: &str) -> Client {
+        Client::new(&self.endpoint, key, secret)
+    }
+
+    /// Stops the server and removes its storage.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        if let Some(storage) = self.storage.take() {
+            storage.cleanup().await;
+        }
+    }
+}
+
+/// An answer: status and parsed JSON body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["Code"].as_str().unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["Message"].as_str().unwrap_or("")
+    }
+
+    /// Asserts success and returns the body.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(
+            self.status, 200,
+            "expected success, got {}: {}",
+            self.status, self.body
+        );
+        assert!(
+            self.body["RequestId"].is_string(),
+            "no RequestId in {}",
+            self.body
+        );
+        assert!(
+            self.body.get("Code").is_none(),
+            "a Code in a success body: {}",
+            self.body
+        );
+        &self.body
+    }
+
+    /// Asserts an error with this status and code.
+    #[track_caller]
+    pub fn err(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "unexpected answer: {}",
+            self.body
+        );
+        for member in ["RequestId", "HostId", "Code", "Message"] {
+            assert!(
+                self.body[member].is_string(),
+                "{member} is not a string in {}",
+                self.body
+            );
+        }
+        self
+    }
+}
+
+/// Signs and sends RPC calls like the SDKs (V1, HMAC-SHA1).
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub endpoint: String,
+    pub key: String,
+    pub secret: String,
+}
+
+impl Client {
+    pub fn new(endpoint: &str, key: &str, secret: &str) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(90))
+                .build()
+                .unwrap(),
+            endpoint: endpoint.to_string(),
+            key: key.to_string(),
+            secret: secret.to_string(),
+        }
+    }
+
+    /// The common parameters of a signed request, with a fresh nonce.
+    pub fn common(&self, action: &str) -> Vec<(String, String)> {
+        vec![
+            ("Action".into(), action.into()),
+            ("Version".into(), "2019-03-15".into()),
+            ("AccessKeyId".into(), self.key.clone()),
+            ("SignatureMethod".into(), "HMAC-SHA1".into()),
+            ("SignatureVersion".into(), "1.0".into()),
+            (
+                "SignatureNonce".into(),
+                uuid::Uuid::new_v4().simple().to_string(),
+            ),
+            (
+                "Timestamp".into(),
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            ),
+            ("Format".into(), "JSON".into()),
+        ]
+    }
+
+    /// Adds `Signature` over all parameters for `method`.
+    pub fn sign(&self, method: &str, params: &mut Vec<(String, String)>) {
+        let string_to_sign =
+            v1::string_to_sign(method, params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        params.push(("Signature".into(), v1::sign(&self.secret, &string_to_sign)));
+    }
+
+    /// POST with every parameter in the form body (like the Node SDK).
+    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        let mut all = self.common(action);
+        all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.sign("POST", &mut all);
+        self.send_form("POST", &[], &all).await
+    }
+
+    /// GET with every parameter in the query (like the SDKs' GET actions).
+    pub async fn get(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        let mut all = self.common(action);
+        all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.sign("GET", &mut all);
+        self.send_form("GET", &all, &[]).await
+    }
+
+    /// Sends already signed parameters: `query` in the URL, `body` as a form.
+    pub async fn send_form(
+        &self,
+        method: &str,
+        query: &[(String, String)],
+        body: &[(String, String)],
+    ) -> Answer {
+        let url = format!("http://{}/?{}", self.endpoint, encode_form(query));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, url);
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(encode_form(body));
+        }
+        answer(request.send().await.expect("the server answers")).await
+    }
+
+    /// Sends a raw request (for malformed-input tests).
+    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Answer {
+        answer(request.send().await.expect("the server answers")).await
+    }
+
+    /// Creates a flow; panics unless it worked.
+    pub async fn create_flow(&self, name: &str, definition: &str) -> Value {
+        self.create_flow_with(name, definition, &[]).await
+    }
+
+    pub async fn create_flow_with(
+        &self,
+        name: &str,
+        definition: &str,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let mut params = vec![
+            ("Name", name),
+            ("Definition", definition),
+            ("Description", "test flow"),
+            ("Type", "FDL"),
+        ];
+        params.extend_from_slice(extra);
+        self.call("CreateFlow", &params).await.ok().clone()
+    }
+
+    /// Starts an execution; panics unless it worked.
+    pub async fn start(&self, flow: &str, name: &str, input: &str) -> Value {
+        self.call(
+            "StartExecution",
+            &[
+                ("FlowName", flow),
+                ("ExecutionName", name),
+                ("Input", input),
+            ],
+        )
+        .await
+        .ok()
+        .clone()
+    }
+
+    pub async fn describe(&self, flow: &str, execution: &str) -> Value {
+        self.get(
+            "DescribeExecution",
+            &[("FlowName", flow), ("ExecutionName", execution)],
+        )
+        .await
+        .ok()
+        .clone()
+    }
+
+    /// Waits (long polling, with a deadline) until the execution is terminal.
+    pub async fn wait_end(&self, flow: &str, execution: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = left.as_secs().clamp(1, 20).to_string();
+            let body = self
+                .get(
+                    "DescribeExecution",
+                    &[
+                        ("FlowName", flow),
+                        ("ExecutionName", execution),
+                        ("WaitTimeSeconds", &wait),
+                    ],
+                )
+                .await
+                .ok()
+                .clone();
+            let status = body["Status"].as_str().unwrap_or_default().to_string();
+            if !matches!(status.as_str(), "Running" | "Starting") {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "execution {flow}/{execution} still {status} after {within:?}"
+            );
+        }
+    }
+
+    /// Waits until the execution's history has an event of this type; returns the history.
+    pub async fn wait_event(
+        &self,
+        flow: &str,
+        execution: &str,
+        event_type: &str,
+        within: Duration,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let events = self.history(flow, execution).await;
+            if events.iter().any(|e| e["Type"] == event_type) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {event_type} in {flow}/{execution} after {within:?}: {events:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The whole history (following NextToken).
+    pub async fn history(&self, flow: &str, execution: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut params = vec![
+                ("FlowName", flow),
+                ("ExecutionName", execution),
+                ("Limit", "999"),
+            ];
+            if let Some(token) = &token {
+                params.push(("NextToken", token));
+            }
+            let body = self.get("GetExecutionHistory", &params).await.ok().clone();
+            events.extend(body["Events"].as_array().cloned().unwrap_or_default());
+            match body["NextToken"].as_str() {
+                Some(next) => token = Some(next.to_string()),
+                None => return events,
+            }
+        }
+    }
+}
+
+/// Form-encodes pairs the way the SDKs do (`%20` for spaces, everything reserved escaped).
+pub fn encode_form(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", v1::percent_encode(k), v1::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("the answer is not JSON (status {status}): {text:?}"));
+    Answer {
+        status,
+        body,
+        headers,
+    }
+}
+
+/// Parses a JSON text field of a response (Input, Output, EventDetail).
+pub fn json_field(value: &Value, field: &str) -> Value {
+    let text = value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing in {value}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON ({e}): {text}"))
+}
