@@ -58,29 +58,61 @@ pub enum Action {
     DescribeFlow,
     ListFlows,
     StartExecution,
+    StartSyncExecution,
     StopExecution,
     DescribeExecution,
     ListExecutions,
     GetExecutionHistory,
     ReportTaskSucceeded,
     ReportTaskFailed,
+    CreateSchedule,
+    UpdateSchedule,
+    DeleteSchedule,
+    DescribeSchedule,
+    ListSchedules,
+    PublishFlowVersion,
+    ListFlowVersions,
+    DeleteFlowVersion,
+    CreateFlowAlias,
+    UpdateFlowAlias,
+    DescribeFlowAlias,
+    ListFlowAliases,
+    DeleteFlowAlias,
+    DescribeMapRun,
+    UpdateMapRun,
     DescribeRegions,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 29] = [
         Action::CreateFlow,
         Action::UpdateFlow,
         Action::DeleteFlow,
         Action::DescribeFlow,
         Action::ListFlows,
         Action::StartExecution,
+        Action::StartSyncExecution,
         Action::StopExecution,
         Action::DescribeExecution,
         Action::ListExecutions,
         Action::GetExecutionHistory,
         Action::ReportTaskSucceeded,
         Action::ReportTaskFailed,
+        Action::CreateSchedule,
+        Action::UpdateSchedule,
+        Action::DeleteSchedule,
+        Action::DescribeSchedule,
+        Action::ListSchedules,
+        Action::PublishFlowVersion,
+        Action::ListFlowVersions,
+        Action::DeleteFlowVersion,
+        Action::CreateFlowAlias,
+        Action::UpdateFlowAlias,
+        Action::DescribeFlowAlias,
+        Action::ListFlowAliases,
+        Action::DeleteFlowAlias,
+        Action::DescribeMapRun,
+        Action::UpdateMapRun,
         Action::DescribeRegions,
     ];
 
@@ -97,12 +129,28 @@ impl Action {
             Action::DescribeFlow => "DescribeFlow",
             Action::ListFlows => "ListFlows",
             Action::StartExecution => "StartExecution",
+            Action::StartSyncExecution => "StartSyncExecution",
             Action::StopExecution => "StopExecution",
             Action::DescribeExecution => "DescribeExecution",
             Action::ListExecutions => "ListExecutions",
             Action::GetExecutionHistory => "GetExecutionHistory",
             Action::ReportTaskSucceeded => "ReportTaskSucceeded",
             Action::ReportTaskFailed => "ReportTaskFailed",
+            Action::CreateSchedule => "CreateSchedule",
+            Action::UpdateSchedule => "UpdateSchedule",
+            Action::DeleteSchedule => "DeleteSchedule",
+            Action::DescribeSchedule => "DescribeSchedule",
+            Action::ListSchedules => "ListSchedules",
+            Action::PublishFlowVersion => "PublishFlowVersion",
+            Action::ListFlowVersions => "ListFlowVersions",
+            Action::DeleteFlowVersion => "DeleteFlowVersion",
+            Action::CreateFlowAlias => "CreateFlowAlias",
+            Action::UpdateFlowAlias => "UpdateFlowAlias",
+            Action::DescribeFlowAlias => "DescribeFlowAlias",
+            Action::ListFlowAliases => "ListFlowAliases",
+            Action::DeleteFlowAlias => "DeleteFlowAlias",
+            Action::DescribeMapRun => "DescribeMapRun",
+            Action::UpdateMapRun => "UpdateMapRun",
             Action::DescribeRegions => "DescribeRegions",
         }
     }
@@ -110,9 +158,10 @@ impl Action {
     /// The parameter naming the flow the action works on, for per-key flow policies.
     fn flow_parameter(self) -> Option<&'static str> {
         match self {
-            Action::CreateFlow | Action::UpdateFlow | Action::DeleteFlow | Action::DescribeFlow => {
-                Some("Name")
-            }
+            Action::CreateFlow
+            | Action::UpdateFlow
+            | Action::DeleteFlow
+            | Action::DescribeFlow => Some("Name"),
             Action::ListFlows
             | Action::ReportTaskSucceeded
             | Action::ReportTaskFailed
@@ -150,5 +199,26 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::ReportTaskSucceeded => tasks::report_task_succeeded(call).await,
         Action::ReportTaskFailed => tasks::report_task_failed(call).await,
         Action::DescribeRegions => regions::describe_regions(call).await,
+        Action::StartSyncExecution => not_served(action),
+        Action::CreateSchedule => not_served(action),
+        Action::UpdateSchedule => not_served(action),
+        Action::DeleteSchedule => not_served(action),
+        Action::DescribeSchedule => not_served(action),
+        Action::ListSchedules => not_served(action),
+        Action::PublishFlowVersion => not_served(action),
+        Action::ListFlowVersions => not_served(action),
+        Action::DeleteFlowVersion => not_served(action),
+        Action::CreateFlowAlias => not_served(action),
+        Action::UpdateFlowAlias => not_served(action),
+        Action::DescribeFlowAlias => not_served(action),
+        Action::ListFlowAliases => not_served(action),
+        Action::DeleteFlowAlias => not_served(action),
+        Action::DescribeMapRun => not_served(action),
+        Action::UpdateMapRun => not_served(action),
     }
+}
+
+/// An action of the API that this server does not serve yet.
+fn not_served(action: Action) -> ApiResult {
+    Err(ApiError::action_not_supported(action.name()))
 }
