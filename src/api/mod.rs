@@ -10,6 +10,7 @@ mod gateway;
 pub mod params;
 mod regions;
 mod response;
+mod sync_execution;
 mod tasks;
 mod views;
 
@@ -158,10 +159,9 @@ impl Action {
     /// The parameter naming the flow the action works on, for per-key flow policies.
     fn flow_parameter(self) -> Option<&'static str> {
         match self {
-            Action::CreateFlow
-            | Action::UpdateFlow
-            | Action::DeleteFlow
-            | Action::DescribeFlow => Some("Name"),
+            Action::CreateFlow | Action::UpdateFlow | Action::DeleteFlow | Action::DescribeFlow => {
+                Some("Name")
+            }
             Action::ListFlows
             | Action::ReportTaskSucceeded
             | Action::ReportTaskFailed
@@ -199,7 +199,7 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::ReportTaskSucceeded => tasks::report_task_succeeded(call).await,
         Action::ReportTaskFailed => tasks::report_task_failed(call).await,
         Action::DescribeRegions => regions::describe_regions(call).await,
-        Action::StartSyncExecution => not_served(action),
+        Action::StartSyncExecution => sync_execution::start_sync_execution(call).await,
         Action::CreateSchedule => not_served(action),
         Action::UpdateSchedule => not_served(action),
         Action::DeleteSchedule => not_served(action),

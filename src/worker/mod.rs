@@ -9,6 +9,7 @@
 mod advance;
 pub mod calls;
 mod definitions;
+mod express;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -30,6 +31,8 @@ use crate::time::now_ms;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
+use express::ExpressRegistry;
+pub use express::{SyncRequest, SyncResult};
 
 /// How the runtime is set up.
 #[derive(Debug, Clone)]
@@ -64,6 +67,8 @@ pub struct Runtime {
     next_wake: AtomicI64,
     wake: Notify,
     stopping: AtomicBool,
+    /// Synchronous executions running in this process.
+    express: ExpressRegistry,
 }
 
 /// What a task report did.
@@ -101,6 +106,7 @@ impl Runtime {
             next_wake: AtomicI64::new(i64::MAX),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            express: ExpressRegistry::default(),
         }))
     }
 
@@ -410,7 +416,9 @@ impl Runtime {
             .get_execution(&flow.id, &parts.execution_name)
             .await?
         else {
-            return Ok(ReportOutcome::InvalidToken);
+            return Ok(self
+                .report_to_express(account_id, &flow.name, &parts, outcome)
+                .await);
         };
         let scope = TokenScope {
             account_id,
@@ -458,6 +466,53 @@ impl Runtime {
                     ));
                 }
             }
+        }
+    }
+
+    /// A report for a synchronous execution running in this process.
+    async fn report_to_express(
+        &self,
+        account_id: &str,
+        flow_name: &str,
+        parts: &crate::engine::tokens::TokenParts,
+        outcome: TaskOutcome,
+    ) -> ReportOutcome {
+        let Some(run) = self
+            .express
+            .find(account_id, flow_name, &parts.execution_name)
+        else {
+            return ReportOutcome::InvalidToken;
+        };
+        let scope = TokenScope {
+            account_id,
+            flow_name,
+            execution_name: &parts.execution_name,
+            execution_id: &run.execution_id,
+        };
+        if !self.tokens.verify(parts, scope) {
+            return ReportOutcome::InvalidToken;
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let signal = SignalPayload::Callback {
+            entered_id: parts.entered_id,
+            attempt: parts.attempt,
+            outcome,
+        };
+        if run.signals.send((signal, Some(reply))).is_err() {
+            return ReportOutcome::ExecutionCompleted {
+                flow_name: flow_name.to_string(),
+                execution_name: parts.execution_name.clone(),
+            };
+        }
+        match answer.await {
+            Ok(crate::engine::run::SignalResult::Applied(event_id)) => {
+                ReportOutcome::Reported(event_id)
+            }
+            Ok(crate::engine::run::SignalResult::Stale) => ReportOutcome::NoLongerValid,
+            Err(_) => ReportOutcome::ExecutionCompleted {
+                flow_name: flow_name.to_string(),
+                execution_name: parts.execution_name.clone(),
+            },
         }
     }
 
@@ -509,6 +564,27 @@ impl Runtime {
             .get_execution(&flow.id, &parts.execution_name)
             .await?
         else {
+            // A synchronous parent running here gets the report directly.
+            if let Some(run) = self
+                .express
+                .find(account_id, &flow.name, &parts.execution_name)
+            {
+                let scope = TokenScope {
+                    account_id,
+                    flow_name: &flow.name,
+                    execution_name: &parts.execution_name,
+                    execution_id: &run.execution_id,
+                };
+                if self.tokens.verify(&parts, scope) {
+                    let signal = SignalPayload::Callback {
+                        entered_id: parts.entered_id,
+                        attempt: parts.attempt,
+                        outcome,
+                    };
+                    let _ = run.signals.send((signal, None));
+                    return Ok(None);
+                }
+            }
             return ignored("its execution does not exist");
         };
         let scope = TokenScope {
@@ -615,7 +691,7 @@ pub struct StartRequest {
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).
-fn execution_environment(flow_environment: Option<&str>) -> Option<String> {
+pub fn execution_environment(flow_environment: Option<&str>) -> Option<String> {
     let environment: Value = serde_json::from_str(flow_environment?).ok()?;
     let variables: Vec<Value> = environment
         .get("Variables")?

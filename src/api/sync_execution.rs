@@ -1,0 +1,92 @@
+//! StartSyncExecution (api.md §4.9): an Express flow runs within the request and the answer
+//! carries its result. A failed run is still HTTP 200.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::executions::{check_input, lookup_name};
+use super::flows::find_flow;
+use super::views::to_body;
+use super::{ApiResult, Call};
+use crate::error::{ApiError, ErrorCode};
+use crate::names::check_name;
+use crate::store::ExecutionStatus;
+use crate::time::format_ms;
+use crate::worker::{SyncRequest, execution_environment};
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SyncExecutionView {
+    flow_name: String,
+    name: String,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+    started_time: String,
+    stopped_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<Value>,
+}
+
+pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
+    let params = call.params;
+    let flow_name = lookup_name(call, "FlowName")?;
+    let execution_name = params.optional("ExecutionName");
+    if let Some(name) = execution_name {
+        check_name(name).map_err(|reason| ApiError::invalid_argument("ExecutionName", reason))?;
+    }
+    let input = params.optional("Input").unwrap_or_default();
+    check_input("Input", input)?;
+    let flow = find_flow(call, flow_name).await?;
+    if flow.execution_mode != "Express" {
+        return Err(ApiError::new(
+            ErrorCode::ActionNotSupported,
+            "Standard execution is not supported.",
+        ));
+    }
+    if let Some(qualifier) = params.optional("Qualifier") {
+        // No version or alias exists until PublishFlowVersion is served.
+        return Err(if qualifier.chars().all(|c| c.is_ascii_digit()) {
+            ApiError::flow_version_not_exists(qualifier, &flow.name)
+        } else {
+            ApiError::flow_alias_not_exists(qualifier, &flow.name)
+        });
+    }
+    // Names need not be unique: `<ExecutionName>:<uuid>` (api.md §3.1, §4.9).
+    let generated = uuid::Uuid::new_v4().to_string();
+    let name = match execution_name {
+        Some(name) => format!("{name}:{generated}"),
+        None => generated,
+    };
+    let environment = execution_environment(flow.environment.as_deref())
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+    let limit = Duration::from_secs(call.state.config.sync_execution_timeout_seconds.max(1));
+    let result = call
+        .state
+        .runtime
+        .run_sync(SyncRequest {
+            flow: flow.clone(),
+            name: name.clone(),
+            input: input.to_string(),
+            limit,
+        })
+        .await;
+    let succeeded = result.status == ExecutionStatus::Succeeded;
+    Ok(to_body(&SyncExecutionView {
+        flow_name: flow.name,
+        name,
+        status: result.status.as_str().to_string(),
+        output: if succeeded { result.output } else { None },
+        error_code: result.error,
+        error_message: result.cause,
+        started_time: format_ms(result.started_at),
+        stopped_time: format_ms(result.stopped_at),
+        environment,
+    }))
+}
