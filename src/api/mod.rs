@@ -8,6 +8,7 @@ mod executions;
 mod flows;
 mod gateway;
 pub mod params;
+mod qualifier;
 mod regions;
 mod response;
 mod tasks;
