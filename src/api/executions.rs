@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::flows::find_flow;
+use super::qualifier::resolve_qualifier;
 use super::views::{ExecutionFields, ExecutionView, HistoryEventView, to_body};
 use super::{ApiResult, Call};
 use crate::error::{ApiError, EVENT_DATA_LIMIT};
@@ -24,6 +25,12 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     let input = params.optional("Input").unwrap_or_default();
     check_input("Input", input)?;
     let callback_token = params.optional("CallbackFnFTaskToken").map(str::to_string);
+    let qualifier = params.optional("Qualifier");
+    // api.md §3.1: a qualifier is looked up, so only the lookup rule applies.
+    if let Some(qualifier) = qualifier {
+        check_lookup_name(qualifier)
+            .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
+    }
     let flow = find_flow(call, flow_name).await?;
     if flow.execution_mode == "Express" {
         return Err(ApiError::new(
@@ -31,14 +38,14 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
             "Express execution is not supported.",
         ));
     }
-    check_qualifier(&flow, params.optional("Qualifier"))?;
+    let resolved = resolve_qualifier(call, &flow, qualifier).await?;
     let request = StartRequest {
         flow,
         name: execution_name.map(str::to_string),
         input: input.to_string(),
         callback_token,
-        qualifier: None,
-        flow_version: None,
+        qualifier: resolved.qualifier,
+        flow_version: resolved.version,
     };
     match call.state.runtime.start_execution(request).await? {
         // An execution of that name still running is returned instead of a new one.
@@ -229,18 +236,6 @@ pub fn check_input(name: &str, input: &str) -> Result<(), ApiError> {
             name,
             format!("must be a JSON object: {error}"),
         )),
-    }
-}
-
-/// `Qualifier` (api.md §3.5): no version or alias is published yet, so any qualifier names
-/// something that does not exist.
-fn check_qualifier(flow: &Flow, qualifier: Option<&str>) -> Result<(), ApiError> {
-    match qualifier {
-        None => Ok(()),
-        Some(q) if q.chars().all(|c| c.is_ascii_digit()) => {
-            Err(ApiError::flow_version_not_exists(q, &flow.name))
-        }
-        Some(q) => Err(ApiError::flow_alias_not_exists(q, &flow.name)),
     }
 }
 

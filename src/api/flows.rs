@@ -145,8 +145,8 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
     let flow = find_flow(call, name).await?;
     if let Some(version) = call.params.optional("FlowVersion") {
-        // No version has been published (PublishFlowVersion is not served yet).
-        return Err(ApiError::flow_version_not_exists(version, name));
+        let version = super::versions::find_version(call, &flow, version).await?;
+        return Ok(to_body(&FlowView::of_version(&flow, &version)));
     }
     Ok(to_body(&FlowView::from(&flow)))
 }

@@ -4,14 +4,17 @@
 //! parameters, authentication (signature, clock skew, nonce, policy), throttling, then the
 //! action's handler. The order of those checks is the one api.md §2.4 prescribes.
 
+mod aliases;
 mod executions;
 mod flows;
 mod gateway;
 pub mod params;
+mod qualifier;
 mod regions;
 mod response;
 mod sync_execution;
 mod tasks;
+mod versions;
 mod views;
 
 use std::sync::Arc;
@@ -205,14 +208,14 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::DeleteSchedule => not_served(action),
         Action::DescribeSchedule => not_served(action),
         Action::ListSchedules => not_served(action),
-        Action::PublishFlowVersion => not_served(action),
-        Action::ListFlowVersions => not_served(action),
-        Action::DeleteFlowVersion => not_served(action),
-        Action::CreateFlowAlias => not_served(action),
-        Action::UpdateFlowAlias => not_served(action),
-        Action::DescribeFlowAlias => not_served(action),
-        Action::ListFlowAliases => not_served(action),
-        Action::DeleteFlowAlias => not_served(action),
+        Action::PublishFlowVersion => versions::publish_flow_version(call).await,
+        Action::ListFlowVersions => versions::list_flow_versions(call).await,
+        Action::DeleteFlowVersion => versions::delete_flow_version(call).await,
+        Action::CreateFlowAlias => aliases::create_flow_alias(call).await,
+        Action::UpdateFlowAlias => aliases::update_flow_alias(call).await,
+        Action::DescribeFlowAlias => aliases::describe_flow_alias(call).await,
+        Action::ListFlowAliases => aliases::list_flow_aliases(call).await,
+        Action::DeleteFlowAlias => aliases::delete_flow_alias(call).await,
         Action::DescribeMapRun => not_served(action),
         Action::UpdateMapRun => not_served(action),
     }

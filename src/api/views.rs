@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::{Execution, Flow, HistoryEvent};
+use crate::store::{Execution, Flow, FlowVersion, HistoryEvent};
 use crate::time::format_ms;
 
 /// `StoppedTime` of an execution that has not stopped (api.md §3.4, as observed).
@@ -48,6 +48,23 @@ impl From<&Flow> for FlowView {
             environment: json_object(flow.environment.as_deref()),
             created_time: format_ms(flow.created_at),
             last_modified_time: format_ms(flow.modified_at),
+        }
+    }
+}
+
+impl FlowView {
+    /// A published version as DescribeFlow shows it (api.md §3.5): the version's snapshot,
+    /// with the flow's identity, and the version's creation as `LastModifiedTime`.
+    pub fn of_version(flow: &Flow, version: &FlowVersion) -> Self {
+        FlowView {
+            description: version.description.clone(),
+            definition: version.definition.clone(),
+            flow_type: version.flow_type.clone(),
+            role_arn: version.role_arn.clone(),
+            execution_mode: version.execution_mode.clone(),
+            environment: json_object(version.environment.as_deref()),
+            last_modified_time: format_ms(version.created_at),
+            ..FlowView::from(flow)
         }
     }
 }

@@ -12,11 +12,14 @@ use async_trait::async_trait;
 mod postgres;
 mod rows;
 mod sql;
+mod sql_versions;
 mod sqlite;
+mod versions;
 
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
+pub use versions::*;
 
 /// Failures of the persistence layer. Unique-key violations are not errors of this kind: the
 /// methods report them as typed outcomes (e.g. `CreateFlowOutcome::AlreadyExists`).
@@ -142,7 +145,7 @@ pub trait GatewayStore: Send + Sync {
 
 /// Everything a replica needs from its database.
 #[async_trait]
-pub trait Store: FlowStore + ExecutionStore + WorkStore + GatewayStore {
+pub trait Store: FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore {
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;
     /// True when several replicas may share this store (replay and throttling state must

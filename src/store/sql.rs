@@ -199,6 +199,14 @@ macro_rules! impl_shared_store {
                 .bind(&flow_id)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("DELETE FROM flow_versions WHERE flow_id = $1")
+                    .bind(&flow_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM flow_aliases WHERE flow_id = $1")
+                    .bind(&flow_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(true)
             }

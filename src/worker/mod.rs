@@ -24,8 +24,9 @@ use crate::engine::history::{self, EventType};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::store::{
-    Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, ForcedEnd,
-    NewExecution, OutgoingSignal, StartOutcome, Store, StoreError, StoreResult, WorkNotice,
+    Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, FlowVersion,
+    ForcedEnd, NewExecution, OutgoingSignal, StartOutcome, Store, StoreError, StoreResult,
+    WorkNotice,
 };
 use crate::time::now_ms;
 use calls::CallExecutor;
@@ -300,6 +301,15 @@ impl Runtime {
             now,
             lease_until: now + self.lease_ms(),
         };
+        // api.md §3.4: the execution keeps the definition, role and environment it runs.
+        let (definition, role_arn, environment) = match &request.flow_version {
+            Some(version) => (&version.definition, &version.role_arn, &version.environment),
+            None => (
+                &request.flow.definition,
+                &request.flow.role_arn,
+                &request.flow.environment,
+            ),
+        };
         let new = NewExecution {
             id,
             account_id: request.flow.account_id.clone(),
@@ -307,11 +317,13 @@ impl Runtime {
             flow_name: request.flow.name.clone(),
             name,
             input: request.input,
-            definition: request.flow.definition.clone(),
-            role_arn: request.flow.role_arn.clone(),
-            environment: execution_environment(request.flow.environment.as_deref()),
+            definition: definition.clone(),
+            role_arn: role_arn.clone(),
+            environment: execution_environment(environment.as_deref()),
             qualifier: request.qualifier,
-            flow_version: request.flow_version,
+            flow_version: request
+                .flow_version
+                .map(|version| version.version.to_string()),
             callback_token: request.callback_token,
             started_at: now,
             started_event: history::event(
@@ -686,8 +698,10 @@ pub struct StartRequest {
     /// JSON object text, or "".
     pub input: String,
     pub callback_token: Option<String>,
+    /// The `Qualifier` given, recorded as is (api.md §3.5).
     pub qualifier: Option<String>,
-    pub flow_version: Option<String>,
+    /// The published version the execution runs; `None` runs the flow's latest configuration.
+    pub flow_version: Option<FlowVersion>,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).
