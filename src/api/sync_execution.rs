@@ -8,10 +8,11 @@ use serde_json::Value;
 
 use super::executions::{check_input, lookup_name};
 use super::flows::find_flow;
+use super::qualifier::resolve_qualifier;
 use super::views::to_body;
 use super::{ApiResult, Call};
 use crate::error::{ApiError, ErrorCode};
-use crate::names::check_name;
+use crate::names::{check_lookup_name, check_name};
 use crate::store::ExecutionStatus;
 use crate::time::format_ms;
 use crate::worker::{SyncRequest, execution_environment};
@@ -43,20 +44,24 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
     }
     let input = params.optional("Input").unwrap_or_default();
     check_input("Input", input)?;
-    let flow = find_flow(call, flow_name).await?;
+    let qualifier = params.optional("Qualifier");
+    // api.md §3.1: a qualifier is looked up, so only the lookup rule applies.
+    if let Some(qualifier) = qualifier {
+        check_lookup_name(qualifier)
+            .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
+    }
+    let mut flow = find_flow(call, flow_name).await?;
     if flow.execution_mode != "Express" {
         return Err(ApiError::new(
             ErrorCode::ActionNotSupported,
             "Standard execution is not supported.",
         ));
     }
-    if let Some(qualifier) = params.optional("Qualifier") {
-        // No version or alias exists until PublishFlowVersion is served.
-        return Err(if qualifier.chars().all(|c| c.is_ascii_digit()) {
-            ApiError::flow_version_not_exists(qualifier, &flow.name)
-        } else {
-            ApiError::flow_alias_not_exists(qualifier, &flow.name)
-        });
+    // A version runs its own snapshot (api.md §3.5).
+    if let Some(version) = resolve_qualifier(call, &flow, qualifier).await?.version {
+        flow.definition = version.definition;
+        flow.role_arn = version.role_arn;
+        flow.environment = version.environment;
     }
     // Names need not be unique: `<ExecutionName>:<uuid>` (api.md §3.1, §4.9).
     let generated = uuid::Uuid::new_v4().to_string();

@@ -83,7 +83,10 @@ impl Signer {
             ("Format", "JSON"),
         ];
         all.extend_from_slice(params);
-        let signature = v1::sign(&self.secret, &v1::string_to_sign("POST", all.iter().copied()));
+        let signature = v1::sign(
+            &self.secret,
+            &v1::string_to_sign("POST", all.iter().copied()),
+        );
         all.push(("Signature", &signature));
         let body = all
             .iter()
@@ -121,7 +124,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 async fn main() -> Result<(), String> {
     let args = Args::parse();
     if !args.endpoint.ip().is_loopback() {
-        return Err(format!("refusing to load {}: only loopback addresses", args.endpoint));
+        return Err(format!(
+            "refusing to load {}: only loopback addresses",
+            args.endpoint
+        ));
     }
     let signer = Signer {
         http: reqwest::Client::builder()
@@ -135,7 +141,8 @@ async fn main() -> Result<(), String> {
         secret: args.access_key_secret.clone(),
     };
     if let Some(path) = &args.definition_file {
-        let definition = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let definition =
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let _ = signer.call("DeleteFlow", &[("Name", &args.flow)]).await;
         let mode = if args.express { "Express" } else { "Standard" };
         signer
@@ -183,7 +190,9 @@ async fn run_calls(args: &Args, signer: &Signer) -> Result<Value, String> {
             let mut first_error = None;
             while issued.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
                 let sent = Instant::now();
-                let answer = signer.call(action, &[("FlowName", &flow), ("Input", "{}")]).await;
+                let answer = signer
+                    .call(action, &[("FlowName", &flow), ("Input", "{}")])
+                    .await;
                 latencies.push(sent.elapsed().as_micros() as u64);
                 let failed = match &answer {
                     Ok(body) => action == "StartSyncExecution" && body["Status"] != "Succeeded",
@@ -226,10 +235,18 @@ async fn run_calls(args: &Args, signer: &Signer) -> Result<Value, String> {
             let running = signer
                 .call(
                     "ListExecutions",
-                    &[("FlowName", &args.flow), ("Status", "Running"), ("Limit", "1"), ("MetadataOnly", "true")],
+                    &[
+                        ("FlowName", &args.flow),
+                        ("Status", "Running"),
+                        ("Limit", "1"),
+                        ("MetadataOnly", "true"),
+                    ],
                 )
                 .await?;
-            if running["Executions"].as_array().is_none_or(|e| e.is_empty()) {
+            if running["Executions"]
+                .as_array()
+                .is_none_or(|e| e.is_empty())
+            {
                 break;
             }
             if Instant::now() > deadline {
@@ -252,7 +269,12 @@ async fn run_callbacks(args: &Args, signer: &Signer) -> Result<Value, String> {
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let mut workers = Vec::new();
     for client in 0..args.clients {
-        let (signer, issued, flow, total) = (signer.clone(), issued.clone(), args.flow.clone(), args.requests);
+        let (signer, issued, flow, total) = (
+            signer.clone(),
+            issued.clone(),
+            args.flow.clone(),
+            args.requests,
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut round = 0u64;
@@ -260,29 +282,51 @@ async fn run_callbacks(args: &Args, signer: &Signer) -> Result<Value, String> {
                 round += 1;
                 let name = format!("cb-{client}-{round}-{}", uuid::Uuid::new_v4().simple());
                 signer
-                    .call("StartExecution", &[("FlowName", &flow), ("ExecutionName", &name), ("Input", "{}")])
+                    .call(
+                        "StartExecution",
+                        &[
+                            ("FlowName", &flow),
+                            ("ExecutionName", &name),
+                            ("Input", "{}"),
+                        ],
+                    )
                     .await?;
                 let token = loop {
                     let history = signer
-                        .call("GetExecutionHistory", &[("FlowName", &flow), ("ExecutionName", &name)])
+                        .call(
+                            "GetExecutionHistory",
+                            &[("FlowName", &flow), ("ExecutionName", &name)],
+                        )
                         .await?;
                     let scheduled = history["Events"].as_array().and_then(|events| {
-                        events.iter().find(|e| e["Type"] == "TaskSubmitted" || e["Type"] == "TaskScheduled")
-                            .and_then(|e| serde_json::from_str::<Value>(e["EventDetail"].as_str()?).ok())
+                        events
+                            .iter()
+                            .find(|e| e["Type"] == "TaskSubmitted" || e["Type"] == "TaskScheduled")
+                            .and_then(|e| {
+                                serde_json::from_str::<Value>(e["EventDetail"].as_str()?).ok()
+                            })
                     });
-                    if let Some(token) = scheduled.and_then(|d| d["input"]["input"]["token"].as_str().map(str::to_string)) {
+                    if let Some(token) = scheduled
+                        .and_then(|d| d["input"]["input"]["token"].as_str().map(str::to_string))
+                    {
                         break token;
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 };
                 let sent = Instant::now();
                 signer
-                    .call("ReportTaskSucceeded", &[("TaskToken", &token), ("Output", "{}")])
+                    .call(
+                        "ReportTaskSucceeded",
+                        &[("TaskToken", &token), ("Output", "{}")],
+                    )
                     .await?;
                 // The next step has started once its StepStarted is in the history.
                 loop {
                     let history = signer
-                        .call("GetExecutionHistory", &[("FlowName", &flow), ("ExecutionName", &name)])
+                        .call(
+                            "GetExecutionHistory",
+                            &[("FlowName", &flow), ("ExecutionName", &name)],
+                        )
                         .await?;
                     let started = history["Events"]
                         .as_array()
@@ -293,7 +337,10 @@ async fn run_callbacks(args: &Args, signer: &Signer) -> Result<Value, String> {
                 }
                 latencies.push(sent.elapsed().as_micros() as u64);
                 let _ = signer
-                    .call("StopExecution", &[("FlowName", &flow), ("ExecutionName", &name)])
+                    .call(
+                        "StopExecution",
+                        &[("FlowName", &flow), ("ExecutionName", &name)],
+                    )
                     .await;
             }
             Ok::<_, String>(latencies)
