@@ -73,6 +73,7 @@ fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Claim>)
         started_at,
         started_event: started_event(started_at),
         lease,
+        advance: None,
     }
 }
 

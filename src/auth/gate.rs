@@ -11,6 +11,7 @@ use super::{v1, v3};
 use crate::api::params::Params;
 use crate::api::{Action, AppState};
 use crate::error::ApiError;
+use crate::store::{WriteOp, WriteResult};
 
 /// An authenticated caller.
 pub struct Caller<'a> {
@@ -166,11 +167,14 @@ async fn check_nonce(state: &AppState, key: &KeyEntry, nonce: &str) -> Result<()
         let now_ms = now.timestamp_millis();
         // Kept for twice the skew window: a request older than that is refused by its time.
         let expires = now_ms + 2 * 1000 * state.config.max_clock_skew_seconds as i64;
-        if !state
-            .store
-            .record_nonce(key.access_key_id(), nonce, now_ms, expires)
-            .await?
-        {
+        let op = WriteOp::Nonce {
+            access_key_id: key.access_key_id().to_string(),
+            nonce: nonce.to_string(),
+            now: now_ms,
+            expires_at: expires,
+        };
+        // Group-committed with other requests' nonces and writes.
+        if state.runtime.batcher().write(op).await? != WriteResult::Nonce(true) {
             return Err(ApiError::signature_nonce_used());
         }
     }

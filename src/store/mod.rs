@@ -9,13 +9,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod batcher;
 mod postgres;
 mod rows;
 mod sql;
+mod sql_batch;
 mod sql_versions;
 mod sqlite;
 mod versions;
 
+pub use batcher::Batcher;
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
@@ -23,7 +26,7 @@ pub use versions::*;
 
 /// Failures of the persistence layer. Unique-key violations are not errors of this kind: the
 /// methods report them as typed outcomes (e.g. `CreateFlowOutcome::AlreadyExists`).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached (connection refused, pool timed out, shutting down).
     #[error("store unavailable: {0}")]
@@ -127,6 +130,14 @@ pub trait WorkStore: Send + Sync {
     async fn next_due_at(&self) -> StoreResult<Option<i64>>;
 }
 
+/// Group commit: writes of many callers in one transaction.
+#[async_trait]
+pub trait BatchStore: Send + Sync {
+    /// Applies the writes in one transaction; one result per write, in order. Any failure
+    /// fails them all (callers retry the writes one by one to isolate a bad one).
+    async fn write_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<WriteResult>>;
+}
+
 /// Replay protection and server-wide secrets.
 #[async_trait]
 pub trait GatewayStore: Send + Sync {
@@ -145,7 +156,9 @@ pub trait GatewayStore: Send + Sync {
 
 /// Everything a replica needs from its database.
 #[async_trait]
-pub trait Store: FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore {
+pub trait Store:
+    FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore + BatchStore
+{
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;
     /// True when several replicas may share this store (replay and throttling state must

@@ -6,6 +6,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
 use super::sql::impl_shared_store;
+use super::sql_batch::impl_batch_store;
 use super::sql_versions::impl_version_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
@@ -14,6 +15,14 @@ const CHANNEL: &str = "fnf_work";
 pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<super::WorkNotice>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    /// The listener holds a connection of its own; it ends with the store.
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 impl PgStore {
@@ -30,8 +39,12 @@ impl PgStore {
             .await
             .map_err(|e| super::StoreError::Internal(format!("migrations failed: {e}")))?;
         let (notices, _) = broadcast::channel(1024);
-        tokio::spawn(listen(pool.clone(), notices.clone()));
-        Ok(PgStore { pool, notices })
+        let listener = tokio::spawn(listen(pool.clone(), notices.clone()));
+        Ok(PgStore {
+            pool,
+            notices,
+            listener,
+        })
     }
 
     fn write_pool(&self) -> &PgPool {
@@ -116,6 +129,7 @@ fn decode_notice(payload: &str) -> super::WorkNotice {
 }
 
 impl_shared_store!(PgStore, sqlx::Postgres);
+impl_batch_store!(PgStore, sqlx::Postgres);
 impl_version_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]

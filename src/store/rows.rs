@@ -139,6 +139,9 @@ pub struct NewExecution {
     /// Lease the new execution to this replica at once, so its local workers run it
     /// without a claim round trip; another replica takes it over if the lease expires.
     pub lease: Option<Claim>,
+    /// The first advance, already run (then `lease` is unused: the row is written as the
+    /// advance left it).
+    pub advance: Option<InitialAdvance>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -288,4 +291,43 @@ pub enum WorkNotice {
     Work,
     /// An execution reached a terminal status.
     Ended(String),
+}
+
+/// The first advance of a new execution, run in memory before it is stored, so that an
+/// execution that needs no outside call is written once, already finished (one commit per
+/// wait point, the first one included).
+#[derive(Debug, Clone)]
+pub struct InitialAdvance {
+    pub state: String,
+    pub next_event_id: i64,
+    /// Events after `ExecutionStarted`.
+    pub events: Vec<HistoryEvent>,
+    pub end: Option<ExecutionEnd>,
+    pub due_at: Option<i64>,
+    /// Task calls the starting replica makes, leased to `owner` until `call_lease_until`.
+    pub calls_started: Vec<String>,
+    pub owner: String,
+    pub call_lease_until: i64,
+    pub signals_out: Vec<OutgoingSignal>,
+}
+
+/// A write that can share a transaction with others (group commit).
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    Start(Box<NewExecution>),
+    Commit(Box<ExecutionCommit>),
+    Nonce {
+        access_key_id: String,
+        nonce: String,
+        now: i64,
+        expires_at: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteResult {
+    Started(Box<StartOutcome>),
+    Committed(CommitOutcome),
+    /// True when the nonce was new.
+    Nonce(bool),
 }

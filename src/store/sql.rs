@@ -237,73 +237,11 @@ macro_rules! impl_shared_store {
         #[async_trait::async_trait]
         impl ExecutionStore for $store {
             async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
-                let mut tx = self.write_pool().begin().await?;
-                let (lease_owner, lease_until) = match &new.lease {
-                    Some(claim) => (Some(claim.owner.as_str()), Some(claim.lease_until)),
-                    None => (None, None),
-                };
-                let inserted = sqlx::query(
-                    "INSERT INTO executions (id, account_id, flow_id, flow_name, name, status, input, output, \
-                     definition, role_arn, environment, qualifier, flow_version, callback_token, started_at, \
-                     next_event_id, due_at, lease_owner, lease_until, lease_epoch) \
-                     VALUES ($1, $2, $3, $4, $5, 'Running', $6, '', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1) \
-                     ON CONFLICT (flow_id, name) DO NOTHING",
-                )
-                .bind(&new.id)
-                .bind(&new.account_id)
-                .bind(&new.flow_id)
-                .bind(&new.flow_name)
-                .bind(&new.name)
-                .bind(&new.input)
-                .bind(&new.definition)
-                .bind(&new.role_arn)
-                .bind(&new.environment)
-                .bind(&new.qualifier)
-                .bind(&new.flow_version)
-                .bind(&new.callback_token)
-                .bind(new.started_at)
-                .bind(new.started_event.event_id + 1)
-                .bind(lease_until.unwrap_or(new.started_at))
-                .bind(lease_owner)
-                .bind(lease_until)
-                .execute(&mut *tx)
-                .await?;
-                if inserted.rows_affected() == 0 {
-                    let row = sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
-                        .bind(&new.flow_id)
-                        .bind(&new.name)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    let existing = Execution::try_from(row)?;
-                    return Ok(if existing.status.is_terminal() {
-                        StartOutcome::AlreadyEnded(existing)
-                    } else {
-                        StartOutcome::Running(existing)
-                    });
+                let op = WriteOp::Start(Box::new(new.clone()));
+                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
+                    Some(WriteResult::Started(outcome)) => Ok(*outcome),
+                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
                 }
-                insert_events(&mut tx, &new.id, std::slice::from_ref(&new.started_event)).await?;
-                tx.commit().await?;
-                Ok(StartOutcome::Started(Execution {
-                    id: new.id.clone(),
-                    account_id: new.account_id.clone(),
-                    flow_id: new.flow_id.clone(),
-                    flow_name: new.flow_name.clone(),
-                    name: new.name.clone(),
-                    status: ExecutionStatus::Running,
-                    input: new.input.clone(),
-                    output: String::new(),
-                    error: None,
-                    cause: None,
-                    definition: new.definition.clone(),
-                    role_arn: new.role_arn.clone(),
-                    environment: new.environment.clone(),
-                    qualifier: new.qualifier.clone(),
-                    flow_version: new.flow_version.clone(),
-                    callback_token: new.callback_token.clone(),
-                    started_at: new.started_at,
-                    stopped_at: None,
-                }))
             }
 
             async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>> {
@@ -450,93 +388,11 @@ macro_rules! impl_shared_store {
             }
 
             async fn commit(&self, commit: &ExecutionCommit) -> StoreResult<CommitOutcome> {
-                let mut tx = self.write_pool().begin().await?;
-                let (status, output, error, cause, stopped_at) = match &commit.end {
-                    Some(end) => (
-                        end.status.as_str(),
-                        Some(end.output.as_str()),
-                        end.error.as_deref(),
-                        end.cause.as_deref(),
-                        Some(end.stopped_at),
-                    ),
-                    None => ("Running", None, None, None, None),
-                };
-                let updated = sqlx::query(
-                    "UPDATE executions SET state = $1, next_event_id = $2, status = $3, \
-                     output = COALESCE($4, output), error = $5, cause = $6, stopped_at = $7, due_at = $8, \
-                     lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $9 AND lease_epoch = $10 AND status = 'Running'",
-                )
-                .bind(&commit.state)
-                .bind(commit.next_event_id)
-                .bind(status)
-                .bind(output)
-                .bind(error)
-                .bind(cause)
-                .bind(stopped_at)
-                .bind(if commit.end.is_some() { None } else { commit.due_at })
-                .bind(&commit.execution_id)
-                .bind(commit.epoch)
-                .execute(&mut *tx)
-                .await?;
-                if updated.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(CommitOutcome::LostLease);
+                let op = WriteOp::Commit(Box::new(commit.clone()));
+                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
+                    Some(WriteResult::Committed(outcome)) => Ok(outcome),
+                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
                 }
-                if commit.end.is_some() {
-                    sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
-                        .bind(&commit.execution_id)
-                        .execute(&mut *tx)
-                        .await?;
-                } else {
-                    for call_key in &commit.calls_abandoned {
-                        sqlx::query("DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2")
-                            .bind(&commit.execution_id)
-                            .bind(call_key)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    if !commit.calls_started.is_empty() {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO task_calls (execution_id, call_key, owner, lease_until) ",
-                        );
-                        insert.push_values(&commit.calls_started, |mut row, key| {
-                            row.push_bind(&commit.execution_id)
-                                .push_bind(key)
-                                .push_bind(&commit.owner)
-                                .push_bind(commit.call_lease_until);
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                    }
-                }
-                for signal_id in &commit.consumed_signals {
-                    sqlx::query("DELETE FROM execution_signals WHERE id = $1")
-                        .bind(signal_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                if commit.end.is_none() {
-                    // A signal queued while this advance ran must not be slept through. The row
-                    // lock taken above orders this check after any such signal's commit, or its
-                    // own due-now update after ours.
-                    let waiting: Option<i64> = sqlx::query_scalar(
-                        "SELECT id FROM execution_signals WHERE execution_id = $1 LIMIT 1",
-                    )
-                    .bind(&commit.execution_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if waiting.is_some() {
-                        sqlx::query("UPDATE executions SET due_at = $1 WHERE id = $2")
-                            .bind(commit.now)
-                            .bind(&commit.execution_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                insert_events(&mut tx, &commit.execution_id, &commit.events).await?;
-                insert_signals(&mut tx, &commit.signals_out, commit.now).await?;
-                tx.commit().await?;
-                Ok(CommitOutcome::Committed)
             }
 
             async fn release(&self, execution_id: &str, epoch: i64, due_at: Option<i64>) -> StoreResult<()> {
@@ -569,6 +425,12 @@ macro_rules! impl_shared_store {
                 now: i64,
             ) -> StoreResult<bool> {
                 let mut tx = self.write_pool().begin().await?;
+                // Lock order: the execution row first, then its calls, as commits do; the
+                // other order deadlocks against a commit on Postgres.
+                sqlx::query("UPDATE executions SET due_at = due_at WHERE id = $1")
+                    .bind(&signal.execution_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let ours = sqlx::query(
                     "DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2 AND owner = $3",
                 )
@@ -639,19 +501,16 @@ macro_rules! impl_shared_store {
                 now: i64,
                 expires_at: i64,
             ) -> StoreResult<bool> {
-                // An expired record of the same nonce is overwritten: only a live one is a replay.
-                let done = sqlx::query(
-                    "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
-                     WHERE nonces.expires_at < $4",
-                )
-                .bind(access_key_id)
-                .bind(nonce)
-                .bind(expires_at)
-                .bind(now)
-                .execute(self.write_pool())
-                .await?;
-                Ok(done.rows_affected() == 1)
+                let op = WriteOp::Nonce {
+                    access_key_id: access_key_id.to_string(),
+                    nonce: nonce.to_string(),
+                    now,
+                    expires_at,
+                };
+                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
+                    Some(WriteResult::Nonce(new)) => Ok(new),
+                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
+                }
             }
 
             async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 use tokio::sync::broadcast;
 
 use super::sql::impl_shared_store;
+use super::sql_batch::impl_batch_store;
 use super::sql_versions::impl_version_store;
 
 pub struct SqliteStore {
@@ -91,6 +92,7 @@ impl SqliteStore {
 }
 
 impl_shared_store!(SqliteStore, sqlx::Sqlite);
+impl_batch_store!(SqliteStore, sqlx::Sqlite);
 impl_version_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]

@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
-use crate::engine::run::{self, EndState, RunContext, SignalResult, errors};
+use crate::engine::run::{self, EndState, Outcome, RunContext, SignalResult, errors};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::store::{
     ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
-    OutgoingSignal, StoreResult, WorkNotice,
+    OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
 };
 use crate::time::now_ms;
 
@@ -103,22 +103,14 @@ impl Runtime {
             }
         };
 
-        let end = outcome.end.as_ref().map(|end| execution_end(end, now));
-        let mut signals_out = Vec::new();
-        if let (Some(end_state), Some(token)) = (&outcome.end, &claimed.callback_token) {
-            let report = match end_state {
-                EndState::Succeeded(output) => TaskOutcome::Success(output.clone()),
-                EndState::Failed { error, cause } => TaskOutcome::failure(error, cause),
-                EndState::TimedOut { cause } => TaskOutcome::failure(errors::TIMEOUT, cause),
-            };
-            if let Some(signal) = self
-                .parent_signal(&claimed.account_id, token, report)
-                .await?
-            {
-                signals_out.push(signal);
-            }
-        }
-        let due_at = outcome.wake_at.map(|at| at.max(now));
+        let written = self
+            .written_advance(
+                &claimed.account_id,
+                claimed.callback_token.as_deref(),
+                &outcome,
+                now,
+            )
+            .await?;
         let commit = ExecutionCommit {
             execution_id: claimed.id.clone(),
             epoch: claimed.lease_epoch,
@@ -127,8 +119,8 @@ impl Runtime {
             state: serde_json::to_string(&state).expect("execution state serializes"),
             next_event_id: state.next_event_id,
             events: outcome.events,
-            end,
-            due_at,
+            end: written.end.clone(),
+            due_at: written.due_at,
             consumed_signals: stored_signals.iter().map(|signal| signal.id).collect(),
             calls_started: outcome
                 .calls
@@ -137,36 +129,91 @@ impl Runtime {
                 .collect(),
             call_lease_until: now + self.lease_ms(),
             calls_abandoned: outcome.abandoned_calls,
-            signals_out: signals_out.clone(),
+            signals_out: written.signals_out.clone(),
         };
-        match self.store.commit(&commit).await? {
-            CommitOutcome::LostLease => {
+        match self
+            .batcher
+            .write(WriteOp::Commit(Box::new(commit)))
+            .await?
+        {
+            WriteResult::Committed(CommitOutcome::Committed) => {}
+            WriteResult::Committed(CommitOutcome::LostLease) => {
                 tracing::debug!(execution_id = %claimed.id, "the lease moved on; the advance is dropped");
                 return Ok(None);
             }
-            CommitOutcome::Committed => {}
+            other => {
+                return Err(StoreError::Internal(format!(
+                    "unexpected write result {other:?}"
+                )));
+            }
         }
-        if commit.end.is_some() {
-            let _ = self
-                .store
-                .notify(WorkNotice::Ended(claimed.id.clone()))
-                .await;
-        }
-        for signal in signals_out {
-            self.hint(Hint::Execution(signal.execution_id));
-        }
-        for call in outcome.calls {
-            self.spawn_call(&claimed, call);
-        }
-        match due_at {
-            Some(at) if at <= now => self.hint(Hint::Execution(claimed.id.clone())),
-            Some(at) => self.note_wake(at),
-            None => {}
-        }
+        self.after_commit(
+            &claimed.id,
+            &claimed.account_id,
+            outcome.calls,
+            &written,
+            now,
+        )
+        .await;
         Ok(extra_index.and_then(|index| match results.get(index) {
             Some(SignalResult::Applied(event_id)) => Some(*event_id),
             _ => None,
         }))
+    }
+
+    /// What an advance writes besides its events: its end, its next wake-up, and the report
+    /// to the task token it was started with when it ends (api.md §3.4).
+    pub(super) async fn written_advance(
+        &self,
+        account_id: &str,
+        callback_token: Option<&str>,
+        outcome: &Outcome,
+        now: i64,
+    ) -> StoreResult<Written> {
+        let mut signals_out = Vec::new();
+        if let (Some(end_state), Some(token)) = (&outcome.end, callback_token) {
+            let report = match end_state {
+                EndState::Succeeded(output) => TaskOutcome::Success(output.clone()),
+                EndState::Failed { error, cause } => TaskOutcome::failure(error, cause),
+                EndState::TimedOut { cause } => TaskOutcome::failure(errors::TIMEOUT, cause),
+            };
+            if let Some(signal) = self.parent_signal(account_id, token, report).await? {
+                signals_out.push(signal);
+            }
+        }
+        Ok(Written {
+            end: outcome.end.as_ref().map(|end| execution_end(end, now)),
+            due_at: outcome.wake_at.map(|at| at.max(now)),
+            signals_out,
+        })
+    }
+
+    /// What follows a commit: the calls, the end notice, the wake-ups.
+    pub(super) async fn after_commit(
+        self: &Arc<Self>,
+        execution_id: &str,
+        account_id: &str,
+        calls: Vec<CallRequest>,
+        written: &Written,
+        now: i64,
+    ) {
+        if written.end.is_some() {
+            let _ = self
+                .store
+                .notify(WorkNotice::Ended(execution_id.to_string()))
+                .await;
+        }
+        for signal in &written.signals_out {
+            self.hint(Hint::Execution(signal.execution_id.clone()));
+        }
+        for call in calls {
+            self.spawn_call(execution_id, account_id, call);
+        }
+        match written.due_at {
+            Some(at) if at <= now => self.hint(Hint::Execution(execution_id.to_string())),
+            Some(at) => self.note_wake(at),
+            None => {}
+        }
     }
 
     /// An execution that cannot be run at all (corrupt row) fails instead of looping.
@@ -217,10 +264,10 @@ impl Runtime {
     }
 
     /// Makes a call in the background; its answer becomes a signal, fenced by the call lease.
-    fn spawn_call(self: &Arc<Self>, execution: &ClaimedExecution, call: CallRequest) {
+    fn spawn_call(self: &Arc<Self>, execution_id: &str, account_id: &str, call: CallRequest) {
         let runtime = self.clone();
-        let execution_id = execution.id.clone();
-        let account_id = execution.account_id.clone();
+        let execution_id = execution_id.to_string();
+        let account_id = account_id.to_string();
         tokio::spawn(async move {
             let limit = call.deadline.map_or(DEFAULT_CALL_LIMIT, |deadline| {
                 Duration::from_millis(deadline.saturating_sub(now_ms()).max(0) as u64)
@@ -255,7 +302,7 @@ impl Runtime {
     }
 
     pub(super) async fn perform_call(
-        &self,
+        self: &Arc<Self>,
         account_id: &str,
         call: &CallRequest,
         limit: Duration,
@@ -302,6 +349,13 @@ impl Runtime {
             }
         }
     }
+}
+
+/// What an advance writes besides its events and state.
+pub(super) struct Written {
+    pub end: Option<ExecutionEnd>,
+    pub due_at: Option<i64>,
+    pub signals_out: Vec<OutgoingSignal>,
 }
 
 /// The stored end of an execution.

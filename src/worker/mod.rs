@@ -21,12 +21,13 @@ use tokio::task::JoinHandle;
 
 use crate::engine::calls::ChildShape;
 use crate::engine::history::{self, EventType};
+use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::store::{
-    Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, FlowVersion,
-    ForcedEnd, NewExecution, OutgoingSignal, StartOutcome, Store, StoreError, StoreResult,
-    WorkNotice,
+    Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, FlowVersion,
+    ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome, Store, StoreError,
+    StoreResult, WorkNotice, WriteOp, WriteResult,
 };
 use crate::time::now_ms;
 use calls::CallExecutor;
@@ -70,6 +71,8 @@ pub struct Runtime {
     stopping: AtomicBool,
     /// Synchronous executions running in this process.
     express: ExpressRegistry,
+    /// Group commit of starts, advance commits and nonces.
+    batcher: Batcher,
 }
 
 /// What a task report did.
@@ -95,7 +98,14 @@ impl Runtime {
             uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
         let key = store.server_key("task-token-key", &candidate).await?;
         let (hints, hint_receiver) = mpsc::unbounded_channel();
+        // SQLite has one writer; Postgres takes several transactions at once.
+        let writers = match store.backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgres => 4,
+        };
+        let batcher = Batcher::start(store.clone(), writers);
         Ok(Arc::new(Runtime {
+            batcher,
             permits: Arc::new(Semaphore::new(config.workers.max(1))),
             calls: CallExecutor::new(config.functions.clone()),
             tokens: TokenCodec::new(key.into_bytes()),
@@ -117,6 +127,11 @@ impl Runtime {
 
     pub fn tokens(&self) -> &TokenCodec {
         &self.tokens
+    }
+
+    /// The group-commit writer (nonces of the shared store go through it too).
+    pub fn batcher(&self) -> &Batcher {
+        &self.batcher
     }
 
     pub fn region(&self) -> &str {
@@ -283,11 +298,14 @@ impl Runtime {
         }
     }
 
-    /// StartExecution: creates the execution (one transaction with its first event and work
-    /// item) and runs it here at once.
-    pub async fn start_execution(&self, request: StartRequest) -> StoreResult<StartOutcome> {
+    /// StartExecution: runs the execution's first advance in memory and writes the execution,
+    /// its first events and its next wake-up (or its end) in one transaction, shared with
+    /// other starts (group commit). A flow that needs no outside call is thus written once.
+    pub async fn start_execution(
+        self: &Arc<Self>,
+        request: StartRequest,
+    ) -> StoreResult<StartOutcome> {
         let now = now_ms();
-        let id = uuid::Uuid::new_v4().to_string();
         let name = request
             .name
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -295,11 +313,6 @@ impl Runtime {
             crate::engine::data::empty_object()
         } else {
             serde_json::from_str(&request.input).unwrap_or(Value::Null)
-        };
-        let claim = Claim {
-            owner: self.config.owner.clone(),
-            now,
-            lease_until: now + self.lease_ms(),
         };
         // api.md §3.4: the execution keeps the definition, role and environment it runs.
         let (definition, role_arn, environment) = match &request.flow_version {
@@ -310,8 +323,8 @@ impl Runtime {
                 &request.flow.environment,
             ),
         };
-        let new = NewExecution {
-            id,
+        let mut new = NewExecution {
+            id: uuid::Uuid::new_v4().to_string(),
             account_id: request.flow.account_id.clone(),
             flow_id: request.flow.id.clone(),
             flow_name: request.flow.name.clone(),
@@ -334,26 +347,95 @@ impl Runtime {
                 0,
                 history::input_detail(&input_value),
             ),
-            lease: Some(claim),
+            lease: None,
+            advance: None,
         };
-        let outcome = self.store.start_execution(&new).await?;
+        let mut effects = None;
+        match self.definitions.get(&new.definition, &new.flow_name, false) {
+            Ok(parsed) => {
+                let ctx = RunContext {
+                    definition: &parsed,
+                    account_id: &new.account_id,
+                    flow_name: &new.flow_name,
+                    execution_name: &new.name,
+                    execution_id: &new.id,
+                    execution_input: &input_value,
+                    role_arn: new.role_arn.as_deref(),
+                    region: &self.config.region,
+                    tokens: &self.tokens,
+                    express: false,
+                    now,
+                };
+                let (state, outcome) = run::start(&ctx);
+                let written = self
+                    .written_advance(
+                        &new.account_id,
+                        new.callback_token.as_deref(),
+                        &outcome,
+                        now,
+                    )
+                    .await?;
+                new.advance = Some(InitialAdvance {
+                    state: serde_json::to_string(&state).expect("execution state serializes"),
+                    next_event_id: state.next_event_id,
+                    events: outcome.events,
+                    end: written.end.clone(),
+                    due_at: written.due_at,
+                    calls_started: outcome
+                        .calls
+                        .iter()
+                        .map(|call| call.call_key.clone())
+                        .collect(),
+                    owner: self.config.owner.clone(),
+                    call_lease_until: now + self.lease_ms(),
+                    signals_out: written.signals_out.clone(),
+                });
+                effects = Some((outcome.calls, written));
+            }
+            // Not runnable here: lease it to our workers, which fail it with the reason.
+            Err(_) => {
+                new.lease = Some(Claim {
+                    owner: self.config.owner.clone(),
+                    now,
+                    lease_until: now + self.lease_ms(),
+                });
+            }
+        }
+        let outcome = match self
+            .batcher
+            .write(WriteOp::Start(Box::new(new.clone())))
+            .await?
+        {
+            WriteResult::Started(outcome) => *outcome,
+            other => {
+                return Err(StoreError::Internal(format!(
+                    "unexpected write result {other:?}"
+                )));
+            }
+        };
         if let StartOutcome::Started(_) = &outcome {
-            self.hint(Hint::Claimed(Box::new(ClaimedExecution {
-                id: new.id,
-                account_id: new.account_id,
-                flow_id: new.flow_id,
-                flow_name: new.flow_name,
-                name: new.name,
-                input: new.input,
-                definition: new.definition,
-                role_arn: new.role_arn,
-                environment: new.environment,
-                callback_token: new.callback_token,
-                started_at: now,
-                state: None,
-                next_event_id: 2,
-                lease_epoch: 1,
-            })));
+            match effects {
+                Some((calls, written)) => {
+                    self.after_commit(&new.id, &new.account_id, calls, &written, now)
+                        .await;
+                }
+                None => self.hint(Hint::Claimed(Box::new(ClaimedExecution {
+                    id: new.id,
+                    account_id: new.account_id,
+                    flow_id: new.flow_id,
+                    flow_name: new.flow_name,
+                    name: new.name,
+                    input: new.input,
+                    definition: new.definition,
+                    role_arn: new.role_arn,
+                    environment: new.environment,
+                    callback_token: new.callback_token,
+                    started_at: now,
+                    state: None,
+                    next_event_id: 2,
+                    lease_epoch: 1,
+                }))),
+            }
         }
         Ok(outcome)
     }
@@ -621,7 +703,7 @@ impl Runtime {
 
     /// Starts a child execution for a task (nested flows, §I.4.2, §II.5.2).
     async fn start_child(
-        &self,
+        self: &Arc<Self>,
         account_id: &str,
         flow_name: &str,
         execution_name: Option<String>,
