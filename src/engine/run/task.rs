@@ -501,6 +501,9 @@ pub(super) fn apply_signal(
             let TaskPhase::Calling { mode, .. } = task.phase else {
                 return SignalResult::Stale;
             };
+            if attempt_timed_out(advance, task) {
+                return SignalResult::Stale;
+            }
             let scheduled_id = task.scheduled_id;
             let (event_id, phase) = match (mode, outcome) {
                 (CallMode::Result, outcome) => (
@@ -558,6 +561,9 @@ pub(super) fn apply_signal(
             let Work::Task(task) = &mut run.work else {
                 return SignalResult::Stale;
             };
+            if attempt_timed_out(advance, task) {
+                return SignalResult::Stale;
+            }
             let scheduled_id = task.scheduled_id;
             match &task.phase {
                 TaskPhase::Submitted => {}
@@ -614,6 +620,13 @@ pub(super) fn apply_signal(
             SignalResult::Applied(event_id)
         }
     }
+}
+
+/// An answer or report that arrives once the attempt's timeout has passed is too late: the
+/// attempt times out on this drive (a call's own limit ends at that same instant, so its
+/// "timed out" answer races the timer and must not decide the outcome).
+fn attempt_timed_out(advance: &Advance<'_>, task: &TaskRun) -> bool {
+    task.timeout_at.is_some_and(|at| advance.now() >= at)
 }
 
 /// Finds the running state (anywhere in the tree) that `matches`, with its definition.
