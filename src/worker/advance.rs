@@ -27,6 +27,24 @@ impl Runtime {
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
+        let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
+        let result = self.advance_leased(claimed, extra).await;
+        if result.is_err() {
+            // The advance was not committed (a store failure, e.g. a deadlock victim): give
+            // the lease back, due at once, so the execution is advanced again. Kept, the
+            // lease would be renewed by the heartbeat forever and the execution never move.
+            if let Err(error) = self.store.release(&id, epoch, Some(now_ms())).await {
+                tracing::warn!(%error, execution_id = %id, "releasing a failed advance's lease failed");
+            }
+        }
+        result
+    }
+
+    async fn advance_leased(
+        self: &Arc<Self>,
+        claimed: ClaimedExecution,
+        extra: Option<SignalPayload>,
+    ) -> StoreResult<Option<i64>> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
             self.store.pending_signals(&claimed.id).await?
