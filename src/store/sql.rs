@@ -453,28 +453,8 @@ macro_rules! impl_shared_store {
                     ),
                     None => ("Running", None, None, None, None),
                 };
-                let updated = sqlx::query(
-                    "UPDATE executions SET state = $1, next_event_id = $2, status = $3, \
-                     output = COALESCE($4, output), error = $5, cause = $6, stopped_at = $7, due_at = $8, \
-                     lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $9 AND lease_epoch = $10 AND status = 'Running'",
-                )
-                .bind(&commit.state)
-                .bind(commit.next_event_id)
-                .bind(status)
-                .bind(output)
-                .bind(error)
-                .bind(cause)
-                .bind(stopped_at)
-                .bind(if commit.end.is_some() { None } else { commit.due_at })
-                .bind(&commit.execution_id)
-                .bind(commit.epoch)
-                .execute(&mut *tx)
-                .await?;
-                if updated.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(CommitOutcome::LostLease);
-                }
+                // Task calls first, then the execution row: the order in which complete_call
+                // and reap_lost_calls take the same locks (the reverse order deadlocked).
                 if commit.end.is_some() {
                     sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
                         .bind(&commit.execution_id)
@@ -500,6 +480,28 @@ macro_rules! impl_shared_store {
                         });
                         insert.build().execute(&mut *tx).await?;
                     }
+                }
+                let updated = sqlx::query(
+                    "UPDATE executions SET state = $1, next_event_id = $2, status = $3, \
+                     output = COALESCE($4, output), error = $5, cause = $6, stopped_at = $7, due_at = $8, \
+                     lease_owner = NULL, lease_until = NULL \
+                     WHERE id = $9 AND lease_epoch = $10 AND status = 'Running'",
+                )
+                .bind(&commit.state)
+                .bind(commit.next_event_id)
+                .bind(status)
+                .bind(output)
+                .bind(error)
+                .bind(cause)
+                .bind(stopped_at)
+                .bind(if commit.end.is_some() { None } else { commit.due_at })
+                .bind(&commit.execution_id)
+                .bind(commit.epoch)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(CommitOutcome::LostLease);
                 }
                 for signal_id in &commit.consumed_signals {
                     sqlx::query("DELETE FROM execution_signals WHERE id = $1")
