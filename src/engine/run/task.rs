@@ -285,11 +285,11 @@ impl<'a> Advance<'a> {
                     (TaskPattern::Sync, _) => {
                         (FunctionShape::Wrapped, CallMode::SubmitAndResult, false)
                     }
-                    (TaskPattern::WaitForCallback, asynchronous) => (
-                        FunctionShape::Submission,
-                        CallMode::SubmitThenWait,
-                        asynchronous,
-                    ),
+                    // Appendix C: `Async` only for RequestComplete; a callback task's
+                    // submission is a synchronous invocation whatever `invocationType` says.
+                    (TaskPattern::WaitForCallback, _) => {
+                        (FunctionShape::Submission, CallMode::SubmitThenWait, false)
+                    }
                 };
                 PlannedCall {
                     kind: CallKind::Function {
