@@ -650,7 +650,9 @@ backend_tests! {
         client.create_flow("cf-callback", CF_12).await;
         client.start("cf-callback", "e1", r#"{"orderId": "o-1"}"#).await;
         let calls = wait_invocations(&stub, "echo", 1, WITHIN).await;
-        assert_eq!(calls[0].invocation_type, "Async");
+        // Appendix C: the header says `Async` only for RequestComplete + `invocationType:
+        // Async`; a WaitForCustomCallback submission is invoked synchronously.
+        assert_eq!(calls[0].invocation_type, "Sync");
         let token = calls[0].event["token"].as_str().expect("a token").to_string();
         assert!(!token.is_empty());
         assert_eq!(calls[0].event, json!({"token": token, "orderId": "o-1"}));
