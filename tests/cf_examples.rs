@@ -594,6 +594,13 @@ backend_tests! {
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].event, json!({"who": "tom", "lang": "en"}));
         assert_eq!(calls[0].invocation_type, "Sync");
+        // §I.8: `resource` is the Action, `pattern` the TaskMode.
+        let scheduled = event_detail(first_event(&ended.events, "TaskScheduled"));
+        assert_eq!(
+            (&scheduled["resource"], &scheduled["pattern"], &scheduled["attempt"]),
+            (&json!("FC:InvokeFunction"), &json!("RequestComplete"), &json!(1)),
+            "{scheduled}"
+        );
         // The raw result wraps the function's return value (§II.5.1).
         let succeeded = first_event(&ended.events, "TaskSucceeded");
         assert_eq!(
