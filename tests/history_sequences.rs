@@ -180,6 +180,27 @@ steps:
     )
 }
 
+fn retried_callback_flow() -> String {
+    format!(
+        r#"
+version: v1
+type: flow
+steps:
+  - type: task
+    name: approval
+    resourceArn: {ECHO_ARN}
+    pattern: waitForCallback
+    inputMappings:
+      - target: taskToken
+        source: $context.task.token
+    retry:
+      - errors: [Rejected]
+        intervalSeconds: 1
+        maxAttempts: 1
+"#
+    )
+}
+
 const PARALLEL_FLOW: &str = r#"
 version: v1
 type: flow
@@ -199,6 +220,24 @@ steps:
             outputMappings:
               - target: side
                 source: right
+"#;
+
+const FAILING_PARALLEL_FLOW: &str = r#"
+version: v1
+type: flow
+steps:
+  - type: parallel
+    name: fan
+    branches:
+      - steps:
+          - type: wait
+            name: slow
+            duration: 30
+      - steps:
+          - type: fail
+            name: boom
+            error: Broken
+            cause: branch 1 broke
 "#;
 
 const FOREACH_FLOW: &str = r#"
@@ -436,6 +475,54 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn retried_callback_task(backend) {
+        // §I.4.2 rule 6 and §I.6.2 step 2: each attempt gets its own token, older tokens are
+        // refused; StepEntered keeps the first attempt's input, TaskScheduled each attempt's.
+        let (server, stub) = start_with_stub(backend).await;
+        let client = server.client();
+        client.create_flow("hrecall", &retried_callback_flow()).await;
+        client.start("hrecall", "e1", "{}").await;
+        let first = wait_invocations(&stub, "echo", 1, WITHIN).await[0].event["taskToken"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        client.wait_event("hrecall", "e1", "TaskSubmitted", WITHIN).await;
+        common::report_failed(&client, &first, "Rejected", "try again").await.ok();
+        let second = wait_invocations(&stub, "echo", 2, WITHIN).await[1].event["taskToken"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        assert_ne!(first, second, "a new token for the new attempt");
+        report_succeeded(&client, &first, "{}").await.err(400, "InvalidArgument");
+        // (The second submission's answer may still be on its way: a report before it counts.)
+        report_succeeded(&client, &second, r#"{"ok": true}"#).await.ok();
+        let ended = common::ended_execution(&client, "hrecall", "e1", WITHIN).await;
+        assert_eq!(ended.output, Some(json!({"ok": true})));
+        let scheduled: Vec<Value> = ended
+            .events
+            .iter()
+            .filter(|e| e["Type"] == "TaskScheduled")
+            .map(|e| {
+                let detail = event_detail(e);
+                json!([detail["attempt"], detail["input"]["taskToken"]])
+            })
+            .collect();
+        assert_eq!(scheduled, [json!([1, first]), json!([2, second])]);
+        let entered = event_detail(event(&ended.events, 2));
+        assert_eq!(entered, json!({"input": {"taskToken": first}}));
+        let types = event_types(&ended.events);
+        assert_eq!(
+            types,
+            [
+                "ExecutionStarted", "StepEntered",
+                "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskFailed",
+                "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded",
+                "StepExited", "ExecutionSucceeded",
+            ]
+        );
+        server.stop().await;
+    }
+
     async fn parallel_branches(backend) {
         let (server, client) = server_with_flow(backend, "hparallel", PARALLEL_FLOW).await;
         let ended = run_execution(&client, "hparallel", "e1", r#"{"k": 1}"#, WITHIN).await;
@@ -481,6 +568,46 @@ backend_tests! {
         assert_eq!((fan_exit["Type"].as_str(), fan_exit["StepName"].as_str(), fan_exit["ScheduleEventId"].as_i64()),
                    (Some("StepExited"), Some("fan"), Some(2)));
         assert_eq!(event_detail(fan_exit), json!({"output": {}}));
+        server.stop().await;
+    }
+
+    async fn parallel_branch_failure(backend) {
+        // §I.4.7 (Q25): a failing branch fails the parallel at once; the other is cancelled.
+        let (server, client) = server_with_flow(backend, "hpfail", FAILING_PARALLEL_FLOW).await;
+        let ended = run_execution(&client, "hpfail", "e1", "{}", WITHIN).await;
+        assert_eq!(ended.status, "Failed");
+        let error = json!({"error": "Broken", "cause": "branch 1 broke"});
+        let events = &ended.events;
+        let n = events.len();
+        let boom_entered = events
+            .iter()
+            .find(|e| e["Type"] == "StepEntered" && e["StepName"] == "boom")
+            .expect("boom entered");
+        let branch_1 = event(events, boom_entered["ScheduleEventId"].as_i64().unwrap());
+        assert_eq!(branch_1["Type"], "BranchEntered");
+        assert_eq!(event_detail(branch_1), json!({"index": 1}));
+        let tail: Vec<(String, String, i64, Value)> = events[n - 3..]
+            .iter()
+            .map(|e| {
+                (
+                    e["Type"].as_str().unwrap().to_string(),
+                    e["StepName"].as_str().unwrap().to_string(),
+                    e["ScheduleEventId"].as_i64().unwrap(),
+                    event_detail(e),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                ("StepFailed".into(), "boom".into(), id_of(boom_entered), error.clone()),
+                ("StepFailed".into(), "fan".into(), 2, error.clone()),
+                ("ExecutionFailed".into(), "".into(), 0, error),
+            ]
+        );
+        assert!(!event_types(events).contains(&"BranchExited".to_string()));
+        let lasted = event_time_gap_ms(&events[0], &events[n - 1]);
+        assert!(lasted < 5000, "the waiting branch was not awaited: {lasted} ms");
         server.stop().await;
     }
 
