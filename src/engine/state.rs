@@ -201,6 +201,10 @@ pub enum SignalPayload {
         entered_id: i64,
         attempt: u32,
         outcome: TaskOutcome,
+        /// What the submission answered, when the report can tell (a child execution's
+        /// name): recorded as `TaskSubmitted` if the report overtakes the submission's answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        submitted: Option<Value>,
     },
     /// The replica making a call died; the attempt is retried (recorded in the history).
     CallLost { call_key: String },

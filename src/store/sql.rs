@@ -467,6 +467,22 @@ macro_rules! impl_shared_store {
 
             async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64> {
                 let mut tx = self.write_pool().begin().await?;
+                // Lock order: execution rows (by id) before their calls, as every other writer.
+                let owners: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT execution_id FROM task_calls WHERE lease_until < $1 ORDER BY execution_id",
+                )
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                if owners.is_empty() {
+                    return Ok(0);
+                }
+                for execution_id in &owners {
+                    sqlx::query("UPDATE executions SET due_at = due_at WHERE id = $1")
+                        .bind(execution_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let lost: Vec<(String, String)> = sqlx::query_as(
                     "DELETE FROM task_calls WHERE lease_until < $1 RETURNING execution_id, call_key",
                 )

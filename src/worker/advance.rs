@@ -27,6 +27,24 @@ impl Runtime {
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
+        let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
+        let result = self.advance_leased(claimed, extra).await;
+        if result.is_err() {
+            // The advance was not committed (a store failure, e.g. a deadlock victim): give
+            // the lease back, due at once, so the execution is advanced again. Kept, the
+            // lease would be renewed by the heartbeat forever and the execution never move.
+            if let Err(error) = self.store.release(&id, epoch, Some(now_ms())).await {
+                tracing::warn!(%error, execution_id = %id, "releasing a failed advance's lease failed");
+            }
+        }
+        result
+    }
+
+    async fn advance_leased(
+        self: &Arc<Self>,
+        claimed: ClaimedExecution,
+        extra: Option<SignalPayload>,
+    ) -> StoreResult<Option<i64>> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
             self.store.pending_signals(&claimed.id).await?
@@ -103,14 +121,7 @@ impl Runtime {
             }
         };
 
-        let written = self
-            .written_advance(
-                &claimed.account_id,
-                claimed.callback_token.as_deref(),
-                &outcome,
-                now,
-            )
-            .await?;
+        let written = self.written_advance(&claimed, &outcome, now).await?;
         let commit = ExecutionCommit {
             execution_id: claimed.id.clone(),
             epoch: claimed.lease_epoch,
@@ -165,19 +176,22 @@ impl Runtime {
     /// to the task token it was started with when it ends (api.md §3.4).
     pub(super) async fn written_advance(
         &self,
-        account_id: &str,
-        callback_token: Option<&str>,
+        execution: &impl ExecutionIdentity,
         outcome: &Outcome,
         now: i64,
     ) -> StoreResult<Written> {
         let mut signals_out = Vec::new();
-        if let (Some(end_state), Some(token)) = (&outcome.end, callback_token) {
+        if let (Some(end_state), Some(token)) = (&outcome.end, execution.callback_token()) {
             let report = match end_state {
                 EndState::Succeeded(output) => TaskOutcome::Success(output.clone()),
                 EndState::Failed { error, cause } => TaskOutcome::failure(error, cause),
                 EndState::TimedOut { cause } => TaskOutcome::failure(errors::TIMEOUT, cause),
             };
-            if let Some(signal) = self.parent_signal(account_id, token, report).await? {
+            let (account_id, name) = (execution.account_id(), execution.name());
+            if let Some(signal) = self
+                .parent_signal(account_id, token, Some(name), report)
+                .await?
+            {
                 signals_out.push(signal);
             }
         }
@@ -348,6 +362,37 @@ impl Runtime {
                 .await
             }
         }
+    }
+}
+
+/// Who an advance is for (a claimed execution, or a new one).
+pub(super) trait ExecutionIdentity {
+    fn account_id(&self) -> &str;
+    fn name(&self) -> &str;
+    fn callback_token(&self) -> Option<&str>;
+}
+
+impl ExecutionIdentity for ClaimedExecution {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn callback_token(&self) -> Option<&str> {
+        self.callback_token.as_deref()
+    }
+}
+
+impl ExecutionIdentity for crate::store::NewExecution {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn callback_token(&self) -> Option<&str> {
+        self.callback_token.as_deref()
     }
 }
 

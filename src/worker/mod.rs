@@ -367,14 +367,7 @@ impl Runtime {
                     now,
                 };
                 let (state, outcome) = run::start(&ctx);
-                let written = self
-                    .written_advance(
-                        &new.account_id,
-                        new.callback_token.as_deref(),
-                        &outcome,
-                        now,
-                    )
-                    .await?;
+                let written = self.written_advance(&new, &outcome, now).await?;
                 new.advance = Some(InitialAdvance {
                     state: serde_json::to_string(&state).expect("execution state serializes"),
                     next_event_id: state.next_event_id,
@@ -460,7 +453,7 @@ impl Runtime {
                 cause.clone().unwrap_or_default(),
             );
             if let Some(signal) = self
-                .parent_signal(&execution.account_id, token, outcome)
+                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
                 .await?
             {
                 signals.push(signal);
@@ -534,6 +527,7 @@ impl Runtime {
             entered_id: parts.entered_id,
             attempt: parts.attempt,
             outcome,
+            submitted: None,
         };
         // Leases are held only while an advance runs (milliseconds); wait for the holder.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
@@ -591,6 +585,7 @@ impl Runtime {
             entered_id: parts.entered_id,
             attempt: parts.attempt,
             outcome,
+            submitted: None,
         };
         if run.signals.send((signal, Some(reply))).is_err() {
             return ReportOutcome::ExecutionCompleted {
@@ -632,12 +627,13 @@ impl Runtime {
         }
     }
 
-    /// The signal that reports an ended child to its parent's task token (api.md §3.4);
-    /// `None` (logged) when the token designates nothing.
+    /// The signal that reports an ended child (`reporter`, its name) to its parent's task
+    /// token (api.md §3.4); `None` (logged) when the token designates nothing.
     async fn parent_signal(
         &self,
         account_id: &str,
         token: &str,
+        reporter: Option<&str>,
         outcome: TaskOutcome,
     ) -> StoreResult<Option<OutgoingSignal>> {
         let ignored = |why: &str| {
@@ -674,6 +670,7 @@ impl Runtime {
                         entered_id: parts.entered_id,
                         attempt: parts.attempt,
                         outcome,
+                        submitted: reporter.map(Value::from),
                     };
                     let _ = run.signals.send((signal, None));
                     return Ok(None);
@@ -694,6 +691,7 @@ impl Runtime {
             entered_id: parts.entered_id,
             attempt: parts.attempt,
             outcome,
+            submitted: reporter.map(Value::from),
         };
         Ok(Some(OutgoingSignal {
             execution_id: parent.id,

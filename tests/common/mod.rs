@@ -507,3 +507,145 @@ pub fn json_field(value: &Value, field: &str) -> Value {
         .unwrap_or_else(|| panic!("{field} missing in {value}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON ({e}): {text}"))
 }
+
+/// A server whose Function Compute endpoint is a fresh stub (Appendix A functions).
+pub async fn start_with_stub(backend: Backend) -> (TestServer, fc_stub::FcStub) {
+    let stub = fc_stub::FcStub::start().await;
+    let endpoint = stub.endpoint();
+    let server = TestServer::start_with(backend, |c| c.fc_endpoint = Some(endpoint)).await;
+    (server, stub)
+}
+
+/// How an execution ended: its status, its output when it succeeded, and the error and cause
+/// of its last event (ExecutionFailed / ExecutionTimedOut / ExecutionStopped).
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub status: String,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub events: Vec<Value>,
+}
+
+/// Starts an execution, waits for its end and reads its history.
+pub async fn run_execution(
+    client: &Client,
+    flow: &str,
+    execution: &str,
+    input: &str,
+    within: Duration,
+) -> Ended {
+    client.start(flow, execution, input).await;
+    ended_execution(client, flow, execution, within).await
+}
+
+/// Waits for an execution's end and reads its history.
+pub async fn ended_execution(
+    client: &Client,
+    flow: &str,
+    execution: &str,
+    within: Duration,
+) -> Ended {
+    let described = client.wait_end(flow, execution, within).await;
+    let status = described["Status"].as_str().unwrap_or_default().to_string();
+    let output = match described["Output"].as_str() {
+        Some(text) if status == "Succeeded" => Some(
+            serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("Output is not JSON ({e}): {text}")),
+        ),
+        _ => None,
+    };
+    let events = client.history(flow, execution).await;
+    let last = events.last().cloned().unwrap_or_default();
+    let (error, cause) = match last["Type"].as_str() {
+        Some("ExecutionFailed" | "ExecutionTimedOut" | "ExecutionStopped") => {
+            let detail = json_field(&last, "EventDetail");
+            (
+                detail["error"].as_str().map(str::to_string),
+                detail["cause"].as_str().map(str::to_string),
+            )
+        }
+        _ => (None, None),
+    };
+    Ended {
+        status,
+        output,
+        error,
+        cause,
+        events,
+    }
+}
+
+/// The parsed `EventDetail` of a history event.
+pub fn event_detail(event: &Value) -> Value {
+    json_field(event, "EventDetail")
+}
+
+/// The `Type`s of a history, in order.
+pub fn event_types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["Type"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// ReportTaskSucceeded with this token and output text.
+pub async fn report_succeeded(client: &Client, token: &str, output: &str) -> Answer {
+    client
+        .call(
+            "ReportTaskSucceeded",
+            &[("TaskToken", token), ("Output", output)],
+        )
+        .await
+}
+
+/// ReportTaskFailed with this token, error and cause.
+pub async fn report_failed(client: &Client, token: &str, error: &str, cause: &str) -> Answer {
+    client
+        .call(
+            "ReportTaskFailed",
+            &[("TaskToken", token), ("Error", error), ("Cause", cause)],
+        )
+        .await
+}
+
+/// Waits until the stub has recorded `count` invocations of `function`; returns them.
+pub async fn wait_invocations(
+    stub: &fc_stub::FcStub,
+    function: &str,
+    count: usize,
+    within: Duration,
+) -> Vec<fc_stub::Invocation> {
+    let deadline = Instant::now() + within;
+    loop {
+        let invocations = stub.invocations_of(function);
+        if invocations.len() >= count {
+            return invocations;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{function} was invoked {} times, not {count}, within {within:?}",
+            invocations.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The gaps in seconds between consecutive invocations.
+pub fn invocation_gaps(invocations: &[fc_stub::Invocation]) -> Vec<f64> {
+    invocations
+        .windows(2)
+        .map(|pair| pair[1].at.duration_since(pair[0].at).as_secs_f64())
+        .collect()
+}
+
+/// Milliseconds between two history events' `Time`s.
+pub fn event_time_gap_ms(from: &Value, to: &Value) -> i64 {
+    let time = |event: &Value| {
+        let text = event["Time"].as_str().expect("an event Time");
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap_or_else(|e| panic!("Time is not RFC 3339 ({e}): {text}"))
+            .timestamp_millis()
+    };
+    time(to) - time(from)
+}

@@ -323,8 +323,11 @@ impl<'a> Advance<'a> {
             }
         };
         if let Some(end) = &end {
-            // The end event is allowed past the event limit (§I.8).
-            self.limit_hit = false;
+            // The end event is allowed past the event limit (§I.8). The ids reserved past the
+            // limit were never written: the end event takes the first of them, unchecked.
+            if self.limit_hit {
+                self.next_event_id = self.next_event_id.min(limits::MAX_EVENTS + 1);
+            }
             let (event_type, detail) = match end {
                 EndState::Succeeded(output) => (
                     EventType::ExecutionSucceeded,
@@ -339,7 +342,10 @@ impl<'a> Advance<'a> {
                     history::error_detail(errors::TIMEOUT, cause),
                 ),
             };
-            self.emit(event_type, "", 0, detail);
+            let id = self.next_event_id;
+            self.next_event_id += 1;
+            self.limit_hit = false;
+            self.push(id, event_type, "", 0, detail);
         }
         let wake_at = if end.is_none() {
             let timer = next_timer(&state.root);

@@ -285,11 +285,11 @@ impl<'a> Advance<'a> {
                     (TaskPattern::Sync, _) => {
                         (FunctionShape::Wrapped, CallMode::SubmitAndResult, false)
                     }
-                    (TaskPattern::WaitForCallback, asynchronous) => (
-                        FunctionShape::Submission,
-                        CallMode::SubmitThenWait,
-                        asynchronous,
-                    ),
+                    // Appendix C: `Async` only for RequestComplete; a callback task's
+                    // submission is a synchronous invocation whatever `invocationType` says.
+                    (TaskPattern::WaitForCallback, _) => {
+                        (FunctionShape::Submission, CallMode::SubmitThenWait, false)
+                    }
                 };
                 PlannedCall {
                     kind: CallKind::Function {
@@ -501,6 +501,9 @@ pub(super) fn apply_signal(
             let TaskPhase::Calling { mode, .. } = task.phase else {
                 return SignalResult::Stale;
             };
+            if attempt_timed_out(advance, task) {
+                return SignalResult::Stale;
+            }
             let scheduled_id = task.scheduled_id;
             let (event_id, phase) = match (mode, outcome) {
                 (CallMode::Result, outcome) => (
@@ -545,6 +548,7 @@ pub(super) fn apply_signal(
             entered_id,
             attempt,
             outcome,
+            submitted,
         } => {
             let found = find_state(definition_root, root, &|run: &StateRun| {
                 run.entered_id == *entered_id
@@ -558,6 +562,9 @@ pub(super) fn apply_signal(
             let Work::Task(task) = &mut run.work else {
                 return SignalResult::Stale;
             };
+            if attempt_timed_out(advance, task) {
+                return SignalResult::Stale;
+            }
             let scheduled_id = task.scheduled_id;
             match &task.phase {
                 TaskPhase::Submitted => {}
@@ -572,7 +579,7 @@ pub(super) fn apply_signal(
                         EventType::TaskSubmitted,
                         &state.name,
                         scheduled_id,
-                        json!({"output": {}}),
+                        history::output_detail(submitted.as_ref().unwrap_or(&json!({}))),
                     );
                 }
                 _ => return SignalResult::Stale,
@@ -614,6 +621,13 @@ pub(super) fn apply_signal(
             SignalResult::Applied(event_id)
         }
     }
+}
+
+/// An answer or report that arrives once the attempt's timeout has passed is too late: the
+/// attempt times out on this drive (a call's own limit ends at that same instant, so its
+/// "timed out" answer races the timer and must not decide the outcome).
+fn attempt_timed_out(advance: &Advance<'_>, task: &TaskRun) -> bool {
+    task.timeout_at.is_some_and(|at| advance.now() >= at)
 }
 
 /// Finds the running state (anywhere in the tree) that `matches`, with its definition.
