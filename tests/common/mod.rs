@@ -507,3 +507,67 @@ pub fn json_field(value: &Value, field: &str) -> Value {
         .unwrap_or_else(|| panic!("{field} missing in {value}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON ({e}): {text}"))
 }
+
+/// Asserts a response time: RFC 3339 in UTC with milliseconds and `Z` (api.md §1.6), e.g.
+/// `2024-05-01T12:00:00.123Z`; returns it as epoch milliseconds.
+#[track_caller]
+pub fn assert_time_ms(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a time must be a string, got {value}"));
+    let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$").unwrap();
+    assert!(
+        shape.is_match(text),
+        "not RFC 3339 UTC with milliseconds: {text}"
+    );
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("unparseable time {text}: {e}"))
+        .timestamp_millis()
+}
+
+/// Asserts the server's `RequestId` form: an upper-case UUID v4 (api.md §1.6), echoed in
+/// the `x-acs-request-id` header.
+#[track_caller]
+pub fn assert_request_id(answer: &Answer) {
+    let id = answer.body["RequestId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no RequestId in {}", answer.body));
+    let parsed = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("RequestId {id}: {e}"));
+    assert_eq!(parsed.get_version_num(), 4, "RequestId {id}");
+    assert_eq!(id, id.to_uppercase(), "RequestId is not upper case");
+    assert_eq!(
+        answer
+            .headers
+            .get("x-acs-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some(id),
+        "x-acs-request-id header"
+    );
+}
+
+/// Asserts that a JSON object has exactly these members (order ignored).
+#[track_caller]
+pub fn assert_keys(value: &Value, expected: &[&str]) {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut expected = expected.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "members of {value}");
+}
+
+/// A state machine that forwards its input (one Pass state).
+pub fn pass_state_machine(name: &str) -> String {
+    format!(
+        "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: p\nStates:\n  - Type: Pass\n    Name: p\n    End: true\n"
+    )
+}
+
+/// A state machine that waits `seconds` (1–300) and then forwards its input.
+pub fn wait_state_machine(name: &str, seconds: u32) -> String {
+    format!(
+        "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: w\nStates:\n  - Type: Wait\n    Name: w\n    Seconds: {seconds}\n    End: true\n"
+    )
+}
