@@ -366,10 +366,14 @@ impl Runtime {
         cause: Option<String>,
     ) -> StoreResult<Option<Execution>> {
         let now = now_ms();
-        let detail = serde_json::json!({
-            "error": error.clone().unwrap_or_default(),
-            "cause": cause.clone().unwrap_or_default(),
-        });
+        // `{"error", "cause"}` with the values given; absent ones are omitted (definitions.md §I.8).
+        let mut detail = serde_json::Map::new();
+        if let Some(error) = &error {
+            detail.insert("error".into(), Value::from(error.as_str()));
+        }
+        if let Some(cause) = &cause {
+            detail.insert("cause".into(), Value::from(cause.as_str()));
+        }
         let mut signals = Vec::new();
         if let Some(token) = &execution.callback_token {
             // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
@@ -393,7 +397,7 @@ impl Runtime {
                 cause,
                 now,
                 event_type: EventType::ExecutionStopped.as_str().to_string(),
-                detail: detail.to_string(),
+                detail: Value::Object(detail).to_string(),
                 signals: signals.clone(),
             })
             .await?;
