@@ -1030,4 +1030,33 @@ backend_tests! {
         assert_eq!(answer.message(), "The HTTP query 'ExecutionName' must be specified.");
         server.stop().await;
     }
+
+    async fn concurrent_starts_of_one_name_make_one_execution(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        client.create_flow("crowd", &router("crowd")).await;
+        let starts = (0..8).map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let input = json!({"mode": "wait", "i": i}).to_string();
+                start(&client, &[("FlowName", "crowd"), ("ExecutionName", "one"), ("Input", &input)])
+                    .await
+                    .ok()
+                    .clone()
+            })
+        });
+        let mut bodies = Vec::new();
+        for task in starts.collect::<Vec<_>>() {
+            bodies.push(task.await.unwrap());
+        }
+        for body in &bodies {
+            assert_eq!(body["Name"], "one");
+            assert_eq!(body["StartedTime"], bodies[0]["StartedTime"]);
+            assert_eq!(body["Input"], bodies[0]["Input"]);
+        }
+        assert_eq!(names(list(&client, "crowd", &[]).await.ok()), ["one"]);
+        let events = client.wait_event("crowd", "one", "StepStarted", TEN_SECONDS).await;
+        assert_eq!(events.iter().filter(|e| e["Type"] == "ExecutionStarted").count(), 1);
+        server.stop().await;
+    }
 }

@@ -864,4 +864,111 @@ backend_tests! {
         assert_eq!(body["Regions"]["Region"][0]["RegionId"], "cn-shanghai");
         server.stop().await;
     }
+
+    async fn concurrent_creates_and_updates(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        let creates = (0..8).map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let description = format!("d{i}");
+                create(
+                    &client,
+                    &[("Name", "race"), ("Definition", FDL_PASS), ("Type", "FDL"), ("Description", &description)],
+                )
+                .await
+            })
+        });
+        let mut created = 0;
+        for task in creates.collect::<Vec<_>>() {
+            let answer = task.await.unwrap();
+            if answer.status == 200 {
+                created += 1;
+            } else {
+                answer.err(409, "FlowAlreadyExists");
+            }
+        }
+        assert_eq!(created, 1, "exactly one of the concurrent creates wins");
+
+        let updates = (0..8).map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let description = format!("u{i}");
+                let answer = client
+                    .call("UpdateFlow", &[("Name", "race"), ("Description", &description)])
+                    .await;
+                (description, answer)
+            })
+        });
+        let mut applied = Vec::new();
+        for task in updates.collect::<Vec<_>>() {
+            let (description, answer) = task.await.unwrap();
+            if answer.status == 200 {
+                assert_eq!(answer.body["Description"], description.as_str());
+                applied.push(description);
+            } else {
+                answer.err(409, "ConcurrentUpdateError");
+                assert_eq!(answer.message(), "Update conflict, please retry.");
+            }
+        }
+        assert!(!applied.is_empty());
+        let last = describe_flow(&client, "race").await.ok()["Description"].clone();
+        assert!(applied.iter().any(|d| last == d.as_str()), "{last} not among {applied:?}");
+        server.stop().await;
+    }
+
+    async fn flows_per_account_are_limited(backend) {
+        let server =
+            TestServer::start_with(backend, |config| config.max_flows_per_account = 2).await;
+        let client = server.client();
+        client.create_flow("one", FDL_PASS).await;
+        client.create_flow("two", FDL_PASS).await;
+        let answer = create(
+            &client,
+            &[("Name", "three"), ("Definition", FDL_PASS), ("Type", "FDL")],
+        )
+        .await;
+        answer.err(400, "InvalidArgument");
+        assert!(answer.message().starts_with("Parameter error: Name "), "{}", answer.message());
+        client.call("DeleteFlow", &[("Name", "one")]).await.ok();
+        client.create_flow("three", FDL_PASS).await;
+        server.stop().await;
+    }
+
+    async fn express_flows_are_validated_as_express(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        let express = [("ExecutionMode", "Express")];
+        // A state machine Wait is limited to 1–20 s in express mode (definitions.md §II.4.4).
+        let answer = create(
+            &client,
+            &[
+                ("Name", "quick"),
+                ("Definition", &wait_state_machine("quick", 30)),
+                ("Type", "FDL"),
+                express[0],
+            ],
+        )
+        .await;
+        answer.err(400, "InvalidArgument");
+        assert!(
+            answer.message().starts_with("Parameter error: Definition States[0].Seconds"),
+            "{}",
+            answer.message()
+        );
+        client
+            .create_flow_with("quick", &wait_state_machine("quick", 20), &express)
+            .await;
+        let answer = client
+            .call(
+                "UpdateFlow",
+                &[("Name", "quick"), ("Definition", &wait_state_machine("quick", 30))],
+            )
+            .await;
+        answer.err(400, "InvalidArgument");
+        assert!(answer.message().starts_with("Parameter error: Definition States[0].Seconds"));
+        // The same definition is fine for a Standard flow.
+        client.create_flow("slow", &wait_state_machine("slow", 30)).await;
+        server.stop().await;
+    }
 }
