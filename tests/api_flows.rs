@@ -972,3 +972,49 @@ backend_tests! {
         server.stop().await;
     }
 }
+
+/// Names sort by their bytes on every backend (as in SQLite), not by the Postgres
+/// database's default collation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_order_does_not_depend_on_the_postgres_collation() {
+    let storage = common::Storage::postgres_with_linguistic_collation().await;
+    let config = common::test_config(&storage.database_url);
+    let server = TestServer::start_on(storage, config).await;
+    let client = server.client();
+    let mut names = ["ab", "a_b", "Z", "a-b", "_x", "B", "a"];
+    for name in names {
+        client.create_flow(name, FDL_PASS).await;
+    }
+    names.sort_unstable();
+    assert_eq!(names, ["B", "Z", "_x", "a", "a-b", "a_b", "ab"]);
+    assert_eq!(list_all_flows(&client, "60").await, names);
+    assert_eq!(list_all_flows(&client, "2").await, names);
+    // Executions started in the same millisecond are ordered by name the same way.
+    client
+        .create_flow("runs", &pass_state_machine("runs"))
+        .await;
+    for name in ["ab", "a_b", "Z", "a-b", "_x", "B", "a"] {
+        client.start("runs", name, "{}").await;
+    }
+    let listed = client
+        .get("ListExecutions", &[("FlowName", "runs")])
+        .await
+        .ok()
+        .clone();
+    let mut expected: Vec<(i64, String)> = listed["Executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                assert_time_ms(&e["StartedTime"]),
+                e["Name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let got: Vec<String> = expected.iter().map(|(_, n)| n.clone()).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let expected: Vec<String> = expected.into_iter().map(|(_, n)| n).collect();
+    assert_eq!(got, expected);
+    server.stop().await;
+}

@@ -571,3 +571,28 @@ pub fn wait_state_machine(name: &str, seconds: u32) -> String {
         "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: w\nStates:\n  - Type: Wait\n    Name: w\n    Seconds: {seconds}\n    End: true\n"
     )
 }
+
+impl Storage {
+    /// A fresh Postgres database whose default collation is linguistic (ICU `en`) instead
+    /// of the byte order of `C`, as on many installations (the official Docker image
+    /// initialises its cluster with `en_US.utf8`).
+    pub async fn postgres_with_linguistic_collation() -> Storage {
+        let admin = postgres_admin_url();
+        let mut connection = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("Postgres tests need a server (tried {admin}): {e}"));
+        let name = format!("fnf_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'"
+        )))
+        .execute(&mut connection)
+        .await
+        .expect("creating a test database with an ICU collation");
+        Storage {
+            backend: Backend::Postgres,
+            database_url: with_database(&admin, &name),
+            _dir: None,
+            pg_database: Some(name),
+        }
+    }
+}
