@@ -570,7 +570,7 @@ backend_tests! {
     async fn delete_flow_stops_executions_and_frees_the_name(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();
-        client.create_flow("reused", &wait_state_machine("reused", 300)).await;
+        let original = client.create_flow("reused", &wait_state_machine("reused", 300)).await;
         client.start("reused", "waiting", "{}").await;
         client
             .wait_event("reused", "waiting", "StepStarted", Duration::from_secs(10))
@@ -589,11 +589,11 @@ backend_tests! {
         answer.err(404, "FlowNotExists");
 
         // Re-created at once: a new flow that shares nothing with the old one.
-        let old_id = {
-            let recreated = client.create_flow("reused", &pass_state_machine("reused")).await;
-            recreated["Id"].as_str().unwrap().to_string()
-        };
-        assert!(uuid::Uuid::parse_str(&old_id).is_ok());
+        let recreated = client.create_flow("reused", &pass_state_machine("reused")).await;
+        assert_ne!(recreated["Id"], original["Id"], "a re-created flow gets a new Id");
+        assert!(
+            assert_time_ms(&recreated["CreatedTime"]) >= assert_time_ms(&original["CreatedTime"])
+        );
         for name in ["waiting", "done"] {
             let answer = client
                 .get("DescribeExecution", &[("FlowName", "reused"), ("ExecutionName", name)])
@@ -855,6 +855,18 @@ backend_tests! {
             body["Regions"]["Region"][0]["RegionEndpoint"],
             "fnf.example.test:8080"
         );
+        server.stop().await;
+    }
+
+    async fn a_request_id_parameter_is_echoed(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        let answer = client.call("DescribeRegions", &[("RequestId", "my-request-1")]).await;
+        assert_eq!(answer.ok()["RequestId"], "my-request-1");
+        assert_eq!(answer.headers.get("x-acs-request-id").unwrap(), "my-request-1");
+        let answer = client.get("DescribeFlow", &[("Name", "none"), ("RequestId", "my-request-2")]).await;
+        answer.err(404, "FlowNotExists");
+        assert_eq!(answer.body["RequestId"], "my-request-2");
         server.stop().await;
     }
 

@@ -537,4 +537,26 @@ backend_tests! {
         assert_eq!(json_field(&after, "Output"), json!({"first": true}));
         server.stop().await;
     }
+
+    async fn an_output_that_is_not_an_object_fails_the_task(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        callback_flows(&client, "shaped", false).await;
+        // Any JSON is accepted by the API; the task then fails (definitions.md §I.4.2).
+        for (execution, output) in [("s1", "[1]"), ("s2", "5"), ("s3", r#""text""#), ("s4", "null")] {
+            let token = start_waiting(&client, "shaped", execution).await;
+            let body = report(&client, "ReportTaskSucceeded", &token, &[("Output", output)])
+                .await
+                .ok()
+                .clone();
+            let ended = client.wait_end("shaped", execution, TEN_SECONDS).await;
+            assert_eq!(ended["Status"], "Failed", "{output}");
+            let events = client.history("shaped", execution).await;
+            let failed = event(&events, "TaskFailed");
+            assert_eq!(failed["EventId"], body["EventId"]);
+            assert_eq!(json_field(failed, "EventDetail")["error"], "FnF.InvalidLocal");
+            assert_eq!(json_field(events.last().unwrap(), "EventDetail")["error"], "FnF.InvalidLocal");
+        }
+        server.stop().await;
+    }
 }
