@@ -127,12 +127,8 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
 pub async fn delete_flow(call: &Call<'_>) -> ApiResult {
     let name = call.params.required("Name")?;
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
-    if call
-        .state
-        .store
-        .delete_flow(call.account_id, name, now_ms())
-        .await?
-    {
+    let flow = find_flow(call, name).await?;
+    if call.state.runtime.delete_flow(&flow).await? {
         Ok(json!({}))
     } else {
         Err(ApiError::flow_not_exists(name))

@@ -358,19 +358,20 @@ macro_rules! impl_batch_store {
                 }
             }
 
+            /// The execution as it was when it started: StartExecution answers with that
+            /// (api.md §4.8: `Running`), even when its first advance already ended it.
             fn started_execution(new: &NewExecution) -> Execution {
-                let start = StartRow::of(new);
                 Execution {
                     id: new.id.clone(),
                     account_id: new.account_id.clone(),
                     flow_id: new.flow_id.clone(),
                     flow_name: new.flow_name.clone(),
                     name: new.name.clone(),
-                    status: start.status.parse().unwrap_or(ExecutionStatus::Running),
+                    status: ExecutionStatus::Running,
                     input: new.input.clone(),
-                    output: start.output.to_string(),
-                    error: start.error.map(str::to_string),
-                    cause: start.cause.map(str::to_string),
+                    output: String::new(),
+                    error: None,
+                    cause: None,
                     definition: new.definition.clone(),
                     role_arn: new.role_arn.clone(),
                     environment: new.environment.clone(),
@@ -378,7 +379,7 @@ macro_rules! impl_batch_store {
                     flow_version: new.flow_version.clone(),
                     callback_token: new.callback_token.clone(),
                     started_at: new.started_at,
-                    stopped_at: start.stopped_at,
+                    stopped_at: None,
                 }
             }
         };

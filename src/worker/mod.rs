@@ -25,9 +25,9 @@ use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::store::{
-    Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionStatus, Flow, FlowVersion,
-    ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome, Store, StoreError,
-    StoreResult, WorkNotice, WriteOp, WriteResult,
+    Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionQuery, ExecutionStatus,
+    Flow, FlowVersion, ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome,
+    Store, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
 };
 use crate::time::now_ms;
 use calls::CallExecutor;
@@ -441,10 +441,14 @@ impl Runtime {
         cause: Option<String>,
     ) -> StoreResult<Option<Execution>> {
         let now = now_ms();
-        let detail = serde_json::json!({
-            "error": error.clone().unwrap_or_default(),
-            "cause": cause.clone().unwrap_or_default(),
-        });
+        // `{"error", "cause"}` with the values given; absent ones are omitted (definitions.md §I.8).
+        let mut detail = serde_json::Map::new();
+        if let Some(error) = &error {
+            detail.insert("error".into(), Value::from(error.as_str()));
+        }
+        if let Some(cause) = &cause {
+            detail.insert("cause".into(), Value::from(cause.as_str()));
+        }
         let mut signals = Vec::new();
         if let Some(token) = &execution.callback_token {
             // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
@@ -468,7 +472,7 @@ impl Runtime {
                 cause,
                 now,
                 event_type: EventType::ExecutionStopped.as_str().to_string(),
-                detail: detail.to_string(),
+                detail: Value::Object(detail).to_string(),
                 signals: signals.clone(),
             })
             .await?;
@@ -625,6 +629,58 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// DeleteFlow (api.md §3.3): deletes the flow and stops its running executions. Those
+    /// started with a `CallbackFnFTaskToken` report the stop to it (§3.4), so a parent
+    /// waiting for one of them does not wait forever. False if the flow does not exist.
+    pub async fn delete_flow(&self, flow: &Flow) -> StoreResult<bool> {
+        let running = self
+            .store
+            .list_executions(&ExecutionQuery {
+                flow_id: flow.id.clone(),
+                from: None,
+                status: Some(ExecutionStatus::Running),
+                name_prefix: None,
+                started_from: None,
+                started_to: None,
+                qualifier: None,
+                limit: i64::MAX,
+            })
+            .await?;
+        let now = now_ms();
+        if !self
+            .store
+            .delete_flow(&flow.account_id, &flow.name, now)
+            .await?
+        {
+            return Ok(false);
+        }
+        for execution in running {
+            let Some(token) = &execution.callback_token else {
+                continue;
+            };
+            // Only the executions this deletion stopped: one that ended meanwhile has
+            // reported its own end.
+            let Some(stopped) = self.store.get_execution_by_id(&execution.id).await? else {
+                continue;
+            };
+            if stopped.status != ExecutionStatus::Stopped || stopped.stopped_at != Some(now) {
+                continue;
+            }
+            let outcome = TaskOutcome::failure(
+                stopped.error.unwrap_or_else(|| "Stopped".into()),
+                stopped.cause.unwrap_or_default(),
+            );
+            if let Some(signal) = self
+                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .await?
+            {
+                self.store.push_signal(&signal, now).await?;
+                self.hint(Hint::Execution(signal.execution_id));
+            }
+        }
+        Ok(true)
     }
 
     /// The signal that reports an ended child (`reporter`, its name) to its parent's task

@@ -649,3 +649,91 @@ pub fn event_time_gap_ms(from: &Value, to: &Value) -> i64 {
     };
     time(to) - time(from)
 }
+/// Asserts a response time: RFC 3339 in UTC with milliseconds and `Z` (api.md §1.6), e.g.
+/// `2024-05-01T12:00:00.123Z`; returns it as epoch milliseconds.
+#[track_caller]
+pub fn assert_time_ms(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a time must be a string, got {value}"));
+    let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$").unwrap();
+    assert!(
+        shape.is_match(text),
+        "not RFC 3339 UTC with milliseconds: {text}"
+    );
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("unparseable time {text}: {e}"))
+        .timestamp_millis()
+}
+
+/// Asserts the server's `RequestId` form: an upper-case UUID v4 (api.md §1.6), echoed in
+/// the `x-acs-request-id` header.
+#[track_caller]
+pub fn assert_request_id(answer: &Answer) {
+    let id = answer.body["RequestId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no RequestId in {}", answer.body));
+    let parsed = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("RequestId {id}: {e}"));
+    assert_eq!(parsed.get_version_num(), 4, "RequestId {id}");
+    assert_eq!(id, id.to_uppercase(), "RequestId is not upper case");
+    assert_eq!(
+        answer
+            .headers
+            .get("x-acs-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some(id),
+        "x-acs-request-id header"
+    );
+}
+
+/// Asserts that a JSON object has exactly these members (order ignored).
+#[track_caller]
+pub fn assert_keys(value: &Value, expected: &[&str]) {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut expected = expected.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "members of {value}");
+}
+
+/// A state machine that forwards its input (one Pass state).
+pub fn pass_state_machine(name: &str) -> String {
+    format!(
+        "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: p\nStates:\n  - Type: Pass\n    Name: p\n    End: true\n"
+    )
+}
+
+/// A state machine that waits `seconds` (1–300) and then forwards its input.
+pub fn wait_state_machine(name: &str, seconds: u32) -> String {
+    format!(
+        "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: w\nStates:\n  - Type: Wait\n    Name: w\n    Seconds: {seconds}\n    End: true\n"
+    )
+}
+
+impl Storage {
+    /// A fresh Postgres database whose default collation is linguistic (ICU `en`) instead
+    /// of the byte order of `C`, as on many installations (the official Docker image
+    /// initialises its cluster with `en_US.utf8`).
+    pub async fn postgres_with_linguistic_collation() -> Storage {
+        let admin = postgres_admin_url();
+        let mut connection = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("Postgres tests need a server (tried {admin}): {e}"));
+        let name = format!("fnf_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'"
+        )))
+        .execute(&mut connection)
+        .await
+        .expect("creating a test database with an ICU collation");
+        Storage {
+            backend: Backend::Postgres,
+            database_url: with_database(&admin, &name),
+            _dir: None,
+            pg_database: Some(name),
+        }
+    }
+}
