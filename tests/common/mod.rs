@@ -558,8 +558,8 @@ pub fn assert_envelope(answer: &Answer, host: &str) {
         .as_str()
         .unwrap_or_else(|| panic!("no string RequestId in {}", answer.body));
     assert_eq!(
-        answer.header("x-acs-request-id"),
-        Some(request_id),
+        answer.headers.get("x-acs-request-id").map(|v| v.as_bytes()),
+        Some(request_id.as_bytes()),
         "x-acs-request-id differs from the body's RequestId"
     );
     if answer.status < 400 {
