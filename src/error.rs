@@ -144,14 +144,18 @@ impl ApiError {
         }
     }
 
+    /// The client's value is cut short: a message never echoes a huge parameter.
     pub fn action_not_supported(action: &str) -> Self {
+        let action = crate::names::shorten(action);
         Self::new(
             ErrorCode::ActionNotSupported,
             format!("The requested API operation '{action}' is incorrect. Please check."),
         )
     }
 
+    /// The client's value is cut short: a message never echoes a huge parameter.
     pub fn api_version_not_supported(version: &str) -> Self {
+        let version = crate::names::shorten(version);
         Self::new(
             ErrorCode::ApiVersionNotSupported,
             format!("The requested API version '{version}' is not supported yet. Please check."),

@@ -77,6 +77,14 @@ struct LogFields {
     execution: Option<String>,
 }
 
+/// Whether a client's `RequestId` can be echoed: visible ASCII (anything else is dropped
+/// or mangled in a header) and short enough for any client's header limits. Others are
+/// replaced by a generated id, so the header and the body always agree.
+fn echoable(request_id: &str) -> bool {
+    const MAX_ECHOED_CHARS: usize = 128;
+    request_id.len() <= MAX_ECHOED_CHARS && request_id.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Upper-case UUID v4, like the cloud's request ids (api.md §1.6).
 fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
@@ -113,8 +121,9 @@ async fn process(
     }
     let query = parts.uri.query().unwrap_or_default().as_bytes();
     let params = Params::from_sources(query, form.then_some(&body[..]))?;
-    // api.md §1.5: a RequestId sent by the client is echoed.
-    if let Some(given) = params.optional("RequestId") {
+    // api.md §1.5: a RequestId sent by the client is echoed, in the body and in the
+    // `x-acs-request-id` header (§1.6), so it must survive as a header value unchanged.
+    if let Some(given) = params.optional("RequestId").filter(|id| echoable(id)) {
         *request_id = given.to_string();
     }
     let caller: Caller =
