@@ -74,6 +74,7 @@ fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Claim>)
         started_event: started_event(started_at),
         lease,
         advance: None,
+        map_child: None,
     }
 }
 
@@ -108,6 +109,8 @@ fn commit_of(claimed: &ClaimedExecution, owner: &str, now: i64) -> ExecutionComm
         call_lease_until: now + 10_000,
         calls_abandoned: Vec::new(),
         signals_out: Vec::new(),
+        children: Vec::new(),
+        map_runs: Vec::new(),
     }
 }
 

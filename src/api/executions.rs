@@ -138,12 +138,11 @@ pub async fn list_executions(call: &Call<'_>) -> ApiResult {
         qualifier: params.optional("Qualifier").map(str::to_string),
         limit: limit + 1,
         from: None,
+        map_run: None,
     };
     let empty = || json!({ "Executions": [] });
-    if params.optional("MapRunName").is_some() {
-        // No map run exists (distributed Map is not served yet), so none has children.
-        return Ok(empty());
-    }
+    // The children of a distributed Map's map run are listed only by their map run.
+    query.map_run = params.optional("MapRunName").map(str::to_string);
     if let Some(token) = params.optional("NextToken") {
         // A token that designates no execution matches nothing (never an error).
         match call.state.store.get_execution(&flow.id, token).await? {

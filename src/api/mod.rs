@@ -8,6 +8,7 @@ mod aliases;
 mod executions;
 mod flows;
 mod gateway;
+mod map_runs;
 pub mod params;
 mod qualifier;
 mod regions;
@@ -216,8 +217,8 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::DescribeFlowAlias => aliases::describe_flow_alias(call).await,
         Action::ListFlowAliases => aliases::list_flow_aliases(call).await,
         Action::DeleteFlowAlias => aliases::delete_flow_alias(call).await,
-        Action::DescribeMapRun => not_served(action),
-        Action::UpdateMapRun => not_served(action),
+        Action::DescribeMapRun => map_runs::describe_map_run(call).await,
+        Action::UpdateMapRun => map_runs::update_map_run(call).await,
     }
 }
 

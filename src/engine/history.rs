@@ -27,6 +27,10 @@ pub enum EventType {
     TaskSucceeded,
     TaskFailed,
     TaskTimedOut,
+    MapRunStarted,
+    MapRunSucceeded,
+    MapRunFailed,
+    MapRunAborted,
 }
 
 impl EventType {
@@ -53,6 +57,10 @@ impl EventType {
             TaskSucceeded => "TaskSucceeded",
             TaskFailed => "TaskFailed",
             TaskTimedOut => "TaskTimedOut",
+            MapRunStarted => "MapRunStarted",
+            MapRunSucceeded => "MapRunSucceeded",
+            MapRunFailed => "MapRunFailed",
+            MapRunAborted => "MapRunAborted",
         }
     }
 }

@@ -401,8 +401,30 @@ pub struct MapSpec {
     /// FDL `iterationMapping.index`.
     pub index_key: Option<String>,
     pub processor: Scope,
-    /// Iterations running at once (FDL: 100; state machine: `MaxConcurrency`, 0 → 40, capped at 40).
+    /// Iterations running at once (FDL: 100; state machine: `MaxConcurrency`, 0 → 40, capped at
+    /// 40 inline and at 1000 distributed).
     pub max_concurrency: usize,
+    /// Distributed mode (§II.4.9): every item (or batch) runs as a child execution.
+    pub distributed: Option<Box<DistributedSpec>>,
+}
+
+/// A distributed Map (§II.4.9). Items come from the state's input (`ItemsPath`); reading
+/// them from or writing results to object storage is not supported.
+#[derive(Debug, Clone)]
+pub struct DistributedSpec {
+    /// The Processor as a state machine document of its own: what each child runs.
+    pub child_definition: String,
+    /// `ItemConstructor`: builds each item; `$Item` is the original item.
+    pub item_constructor: Option<Template>,
+    /// `ItemBatcher.MaxItemsPerBatch`: children get `{"Items": [...]}` batches.
+    pub batch_size: Option<usize>,
+    /// `MaxItems`: items beyond it are ignored.
+    pub max_items: Option<usize>,
+    /// `ToleratedFailureCount`: failed children allowed before the Map fails. With neither
+    /// tolerance set, any failed child fails the Map.
+    pub tolerated_failure_count: Option<u64>,
+    /// `ToleratedFailurePercentage` (0–100).
+    pub tolerated_failure_percentage: Option<f64>,
 }
 
 /// Limits the parsers and the interpreter share.
@@ -425,6 +447,10 @@ pub mod limits {
     pub const FDL_FOREACH_CONCURRENCY: usize = 100;
     /// State machine Map concurrency (§II.4.8).
     pub const SM_MAP_CONCURRENCY: usize = 40;
+    /// Distributed Map: children running at once, at most (§II.4.9).
+    pub const DISTRIBUTED_MAP_CONCURRENCY: usize = 1000;
+    /// Distributed Map: items per map run (§II.4.9).
+    pub const DISTRIBUTED_MAP_ITEMS: usize = 10_000;
     /// Nesting depth of parallel/foreach/choice bodies (§I.7, §II.7).
     pub const MAX_NESTING: usize = 32;
     /// FDL: step input + output + local (§I.3.5).

@@ -98,6 +98,8 @@ pub enum Work {
         branches: Vec<BranchRun>,
     },
     Map(Box<MapRun>),
+    /// A distributed Map waiting for its child executions (§II.4.9).
+    DistributedMap(Box<DistributedRun>),
     /// An FDL choice running the selected option's `steps`.
     ChoiceBody {
         /// The selected option; `None` for the default.
@@ -180,6 +182,27 @@ pub struct MapRun {
     pub results: Vec<Option<Value>>,
 }
 
+/// A distributed Map's map run: the children started, running and ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistributedRun {
+    pub map_run: String,
+    /// Child inputs (items or batches), by position.
+    pub inputs: Vec<Value>,
+    /// The next position to start a child for.
+    pub next: usize,
+    /// Positions whose child is running.
+    pub running: Vec<usize>,
+    /// Outputs of ended children (failed ones: `{"Error", "Cause"}`).
+    pub results: Vec<Option<Value>>,
+    pub failed: u64,
+    pub concurrency: usize,
+    pub tolerated_failure_count: Option<u64>,
+    pub tolerated_failure_percentage: Option<f64>,
+    /// Set when the failures exceeded what is tolerated.
+    #[serde(default)]
+    pub exceeded: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IterationRun {
     pub index: usize,
@@ -208,6 +231,19 @@ pub enum SignalPayload {
     },
     /// The replica making a call died; the attempt is retried (recorded in the history).
     CallLost { call_key: String },
+    /// A child execution of a distributed Map ended.
+    MapItemEnded {
+        map_run: String,
+        index: usize,
+        outcome: TaskOutcome,
+    },
+    /// UpdateMapRun changed a running map run (api.md §4.17).
+    MapRunUpdated {
+        map_run: String,
+        concurrency: Option<usize>,
+        tolerated_failure_count: Option<u64>,
+        tolerated_failure_percentage: Option<f64>,
+    },
 }
 
 /// The key of a task call: the step's entry event and the attempt number.

@@ -14,6 +14,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sql_batch;
+mod sql_map_runs;
 mod sql_versions;
 mod sqlite;
 mod versions;
@@ -130,6 +131,29 @@ pub trait WorkStore: Send + Sync {
     async fn next_due_at(&self) -> StoreResult<Option<i64>>;
 }
 
+/// Map runs of distributed Maps (api.md §4.17).
+#[async_trait]
+pub trait MapRunStore: Send + Sync {
+    /// The map run of this execution, with the counts of its children.
+    async fn get_map_run(
+        &self,
+        execution_id: &str,
+        name: &str,
+    ) -> StoreResult<Option<MapRunRecord>>;
+    /// UpdateMapRun: only the values given change.
+    async fn update_map_run(
+        &self,
+        name: &str,
+        concurrency: Option<i64>,
+        tolerated_count: Option<i64>,
+        tolerated_percentage: Option<f64>,
+    ) -> StoreResult<bool>;
+    /// Marks an ended execution's running map runs aborted; returns their names.
+    async fn abort_map_runs(&self, execution_id: &str, now: i64) -> StoreResult<Vec<String>>;
+    /// The children of a map run that still run.
+    async fn running_map_children(&self, map_run: &str) -> StoreResult<Vec<Execution>>;
+}
+
 /// Group commit: writes of many callers in one transaction.
 #[async_trait]
 pub trait BatchStore: Send + Sync {
@@ -157,7 +181,7 @@ pub trait GatewayStore: Send + Sync {
 /// Everything a replica needs from its database.
 #[async_trait]
 pub trait Store:
-    FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore + BatchStore
+    FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore + BatchStore + MapRunStore
 {
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;

@@ -116,6 +116,8 @@ pub struct Execution {
     pub callback_token: Option<String>,
     pub started_at: i64,
     pub stopped_at: Option<i64>,
+    /// Set for the child executions of a distributed Map.
+    pub map_child: Option<MapChild>,
 }
 
 /// What StartExecution writes.
@@ -142,6 +144,54 @@ pub struct NewExecution {
     /// The first advance, already run (then `lease` is unused: the row is written as the
     /// advance left it).
     pub advance: Option<InitialAdvance>,
+    /// Set for the child executions of a distributed Map.
+    pub map_child: Option<MapChild>,
+}
+
+/// Where a distributed Map's child belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapChild {
+    pub parent_id: String,
+    pub map_run: String,
+    pub index: i64,
+}
+
+/// A change to a map run's record, written with the commit that makes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapRunWrite {
+    Started {
+        name: String,
+        execution_id: String,
+        state_name: String,
+        total: i64,
+        concurrency: i64,
+        tolerated_count: Option<i64>,
+        tolerated_percentage: Option<f64>,
+        started_at: i64,
+    },
+    Ended {
+        name: String,
+        status: String,
+        stopped_at: i64,
+    },
+}
+
+/// A map run as DescribeMapRun shows it (api.md §4.17); the counts come from its children.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRunRecord {
+    pub name: String,
+    pub execution_id: String,
+    pub status: String,
+    pub concurrency: i64,
+    pub tolerated_count: Option<i64>,
+    pub tolerated_percentage: Option<f64>,
+    pub total: i64,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub aborted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +214,8 @@ pub struct ExecutionQuery {
     pub started_from: Option<i64>,
     pub started_to: Option<i64>,
     pub qualifier: Option<String>,
+    /// The children of this map run; `None` lists executions that are not map children.
+    pub map_run: Option<String>,
     pub limit: i64,
 }
 
@@ -219,6 +271,9 @@ pub struct ClaimedExecution {
     pub state: Option<String>,
     pub next_event_id: i64,
     pub lease_epoch: i64,
+    pub parent_id: Option<String>,
+    pub map_run: Option<String>,
+    pub map_index: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -275,6 +330,9 @@ pub struct ExecutionCommit {
     /// Task calls given up (timed out, cancelled, answered): dropped whoever holds them.
     pub calls_abandoned: Vec<String>,
     pub signals_out: Vec<OutgoingSignal>,
+    /// Distributed Map children to create.
+    pub children: Vec<NewExecution>,
+    pub map_runs: Vec<MapRunWrite>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +367,9 @@ pub struct InitialAdvance {
     pub owner: String,
     pub call_lease_until: i64,
     pub signals_out: Vec<OutgoingSignal>,
+    /// Distributed Map children to create.
+    pub children: Vec<NewExecution>,
+    pub map_runs: Vec<MapRunWrite>,
 }
 
 /// A write that can share a transaction with others (group commit).

@@ -8,7 +8,8 @@
 macro_rules! execution_columns {
     () => {
         "id, account_id, flow_id, flow_name, name, status, input, output, error, cause, definition, \
-         role_arn, environment, qualifier, flow_version, callback_token, started_at, stopped_at"
+         role_arn, environment, qualifier, flow_version, callback_token, started_at, stopped_at, \
+         parent_id, map_run, map_index"
     };
 }
 
@@ -16,7 +17,7 @@ macro_rules! execution_columns {
 macro_rules! claim_columns {
     () => {
         "id, account_id, flow_id, flow_name, name, input, definition, role_arn, environment, \
-         callback_token, started_at, state, next_event_id, lease_epoch"
+         callback_token, started_at, state, next_event_id, lease_epoch, parent_id, map_run, map_index"
     };
 }
 
@@ -42,6 +43,9 @@ pub(super) struct ExecutionRow {
     pub callback_token: Option<String>,
     pub started_at: i64,
     pub stopped_at: Option<i64>,
+    pub parent_id: Option<String>,
+    pub map_run: Option<String>,
+    pub map_index: Option<i64>,
 }
 
 impl TryFrom<ExecutionRow> for super::Execution {
@@ -66,6 +70,14 @@ impl TryFrom<ExecutionRow> for super::Execution {
             callback_token: row.callback_token,
             started_at: row.started_at,
             stopped_at: row.stopped_at,
+            map_child: match (row.parent_id, row.map_run, row.map_index) {
+                (Some(parent_id), Some(map_run), Some(index)) => Some(super::MapChild {
+                    parent_id,
+                    map_run,
+                    index,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -98,6 +110,7 @@ macro_rules! impl_shared_store {
              AND (CAST($6 AS BIGINT) IS NULL OR started_at >= $6) \
              AND (CAST($7 AS BIGINT) IS NULL OR started_at <= $7) \
              AND (CAST($8 AS TEXT) IS NULL OR qualifier = $8 OR flow_version = $8) \
+             AND ((CAST($10 AS TEXT) IS NULL AND map_run IS NULL) OR map_run = $10) \
              ORDER BY started_at DESC, name ASC LIMIT $9"
         );
         const CLAIM_ONE: &str = concat!(
@@ -278,6 +291,7 @@ macro_rules! impl_shared_store {
                     .bind(query.started_to)
                     .bind(&query.qualifier)
                     .bind(query.limit)
+                    .bind(&query.map_run)
                     .fetch_all(self.read_pool())
                     .await?;
                 to_executions(rows)
@@ -583,7 +597,8 @@ macro_rules! impl_shared_store {
         ) -> StoreResult<()> {
             for signal in signals {
                 sqlx::query(
-                    "INSERT INTO execution_signals (execution_id, payload, created_at) VALUES ($1, $2, $3)",
+                    "INSERT INTO execution_signals (execution_id, payload, created_at) SELECT $1, $2, $3 \
+                     WHERE EXISTS (SELECT 1 FROM executions WHERE id = $1 AND status = 'Running')",
                 )
                 .bind(&signal.execution_id)
                 .bind(&signal.payload)

@@ -27,6 +27,8 @@ macro_rules! impl_batch_store {
                     let mut events: Vec<(&str, &HistoryEvent)> = Vec::new();
                     let mut calls: Vec<(&str, &str, &str, i64)> = Vec::new();
                     let mut signals: Vec<&OutgoingSignal> = Vec::new();
+                    let mut children: Vec<&NewExecution> = Vec::new();
+                    let mut map_runs: Vec<&MapRunWrite> = Vec::new();
                     let now = ops.iter().map(op_time).max().unwrap_or_default();
 
                     // Nonces: one upsert; a pair twice in the batch is a replay the second time.
@@ -75,44 +77,8 @@ macro_rules! impl_batch_store {
                             _ => None,
                         })
                         .collect();
-                    let mut inserted: HashSet<String> = HashSet::new();
-                    for chunk in starts.chunks(CHUNK / 2) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO executions (id, account_id, flow_id, flow_name, name, status, input, output, \
-                             error, cause, definition, role_arn, environment, qualifier, flow_version, callback_token, \
-                             started_at, stopped_at, state, next_event_id, due_at, lease_owner, lease_until, lease_epoch) ",
-                        );
-                        insert.push_values(chunk, |mut row, (_, new)| {
-                            let start = StartRow::of(new);
-                            row.push_bind(&new.id)
-                                .push_bind(&new.account_id)
-                                .push_bind(&new.flow_id)
-                                .push_bind(&new.flow_name)
-                                .push_bind(&new.name)
-                                .push_bind(start.status)
-                                .push_bind(&new.input)
-                                .push_bind(start.output)
-                                .push_bind(start.error)
-                                .push_bind(start.cause)
-                                .push_bind(&new.definition)
-                                .push_bind(&new.role_arn)
-                                .push_bind(&new.environment)
-                                .push_bind(&new.qualifier)
-                                .push_bind(&new.flow_version)
-                                .push_bind(&new.callback_token)
-                                .push_bind(new.started_at)
-                                .push_bind(start.stopped_at)
-                                .push_bind(start.state)
-                                .push_bind(start.next_event_id)
-                                .push_bind(start.due_at)
-                                .push_bind(start.lease_owner)
-                                .push_bind(start.lease_until)
-                                .push_bind(1_i64);
-                        });
-                        insert.push(" ON CONFLICT (flow_id, name) DO NOTHING RETURNING id");
-                        let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-                        inserted.extend(ids);
-                    }
+                    let new_rows: Vec<&NewExecution> = starts.iter().map(|(_, new)| *new).collect();
+                    let inserted = insert_executions(&mut tx, &new_rows).await?;
                     for (index, new) in &starts {
                         if inserted.contains(&new.id) {
                             events.push((&new.id, &new.started_event));
@@ -124,6 +90,8 @@ macro_rules! impl_batch_store {
                                     }));
                                 }
                                 signals.extend(advance.signals_out.iter());
+                                children.extend(advance.children.iter());
+                                map_runs.extend(advance.map_runs.iter());
                             }
                             results[*index] = Some(WriteResult::Started(Box::new(StartOutcome::Started(
                                 started_execution(new),
@@ -199,6 +167,8 @@ macro_rules! impl_batch_store {
                         events.extend(commit.events.iter().map(|e| (commit.execution_id.as_str(), e)));
                         consumed.extend(&commit.consumed_signals);
                         signals.extend(commit.signals_out.iter());
+                        children.extend(commit.children.iter());
+                        map_runs.extend(commit.map_runs.iter());
                         if commit.end.is_some() {
                             sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
                                 .bind(&commit.execution_id)
@@ -248,6 +218,17 @@ macro_rules! impl_batch_store {
                         }
                     }
 
+                    // Distributed Map children, created with the advance that starts them.
+                    let created = insert_executions(&mut tx, &children).await?;
+                    for child in &children {
+                        if created.contains(&child.id) {
+                            events.push((&child.id, &child.started_event));
+                        }
+                    }
+                    for change in map_runs {
+                        write_map_run(&mut tx, change).await?;
+                    }
+
                     for chunk in events.chunks(CHUNK) {
                         let mut insert = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
@@ -278,7 +259,8 @@ macro_rules! impl_batch_store {
                     }
                     for signal in signals {
                         sqlx::query(
-                            "INSERT INTO execution_signals (execution_id, payload, created_at) VALUES ($1, $2, $3)",
+                            "INSERT INTO execution_signals (execution_id, payload, created_at) SELECT $1, $2, $3 \
+                     WHERE EXISTS (SELECT 1 FROM executions WHERE id = $1 AND status = 'Running')",
                         )
                         .bind(&signal.execution_id)
                         .bind(&signal.payload)
@@ -300,6 +282,106 @@ macro_rules! impl_batch_store {
                         .map(|result| result.expect("every write has a result"))
                         .collect())
                 }
+            }
+
+            /// Inserts new executions (multi-row); returns the ids that were new.
+            async fn insert_executions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                news: &[&NewExecution],
+            ) -> StoreResult<HashSet<String>> {
+                let mut inserted = HashSet::new();
+                for chunk in news.chunks(CHUNK / 2) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO executions (id, account_id, flow_id, flow_name, name, status, input, output, \
+                         error, cause, definition, role_arn, environment, qualifier, flow_version, callback_token, \
+                         started_at, stopped_at, state, next_event_id, due_at, lease_owner, lease_until, lease_epoch, \
+                         parent_id, map_run, map_index) ",
+                    );
+                    insert.push_values(chunk, |mut row, new| {
+                        let start = StartRow::of(new);
+                        let child = new.map_child.as_ref();
+                        row.push_bind(&new.id)
+                            .push_bind(&new.account_id)
+                            .push_bind(&new.flow_id)
+                            .push_bind(&new.flow_name)
+                            .push_bind(&new.name)
+                            .push_bind(start.status)
+                            .push_bind(&new.input)
+                            .push_bind(start.output)
+                            .push_bind(start.error)
+                            .push_bind(start.cause)
+                            .push_bind(&new.definition)
+                            .push_bind(&new.role_arn)
+                            .push_bind(&new.environment)
+                            .push_bind(&new.qualifier)
+                            .push_bind(&new.flow_version)
+                            .push_bind(&new.callback_token)
+                            .push_bind(new.started_at)
+                            .push_bind(start.stopped_at)
+                            .push_bind(start.state)
+                            .push_bind(start.next_event_id)
+                            .push_bind(start.due_at)
+                            .push_bind(start.lease_owner)
+                            .push_bind(start.lease_until)
+                            .push_bind(1_i64)
+                            .push_bind(child.map(|c| c.parent_id.as_str()))
+                            .push_bind(child.map(|c| c.map_run.as_str()))
+                            .push_bind(child.map(|c| c.index));
+                    });
+                    insert.push(" ON CONFLICT (flow_id, name) DO NOTHING RETURNING id");
+                    let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
+                    inserted.extend(ids);
+                }
+                Ok(inserted)
+            }
+
+            async fn write_map_run(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                change: &MapRunWrite,
+            ) -> StoreResult<()> {
+                match change {
+                    MapRunWrite::Started {
+                        name,
+                        execution_id,
+                        state_name,
+                        total,
+                        concurrency,
+                        tolerated_count,
+                        tolerated_percentage,
+                        started_at,
+                    } => {
+                        sqlx::query(
+                            "INSERT INTO map_runs (name, execution_id, state_name, status, concurrency, \
+                             tolerated_count, tolerated_percentage, total, started_at) \
+                             VALUES ($1, $2, $3, 'Running', $4, $5, $6, $7, $8)",
+                        )
+                        .bind(name)
+                        .bind(execution_id)
+                        .bind(state_name)
+                        .bind(concurrency)
+                        .bind(tolerated_count)
+                        .bind(tolerated_percentage)
+                        .bind(total)
+                        .bind(started_at)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    MapRunWrite::Ended {
+                        name,
+                        status,
+                        stopped_at,
+                    } => {
+                        sqlx::query(
+                            "UPDATE map_runs SET status = $1, stopped_at = $2 WHERE name = $3 AND status = 'Running'",
+                        )
+                        .bind(status)
+                        .bind(stopped_at)
+                        .bind(name)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(())
             }
 
             fn op_time(op: &WriteOp) -> i64 {
@@ -380,6 +462,7 @@ macro_rules! impl_batch_store {
                     callback_token: new.callback_token.clone(),
                     started_at: new.started_at,
                     stopped_at: None,
+                    map_child: new.map_child.clone(),
                 }
             }
         };

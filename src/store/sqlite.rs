@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 
 use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
+use super::sql_map_runs::impl_map_run_store;
 use super::sql_versions::impl_version_store;
 
 pub struct SqliteStore {
@@ -93,6 +94,7 @@ impl SqliteStore {
 
 impl_shared_store!(SqliteStore, sqlx::Sqlite);
 impl_batch_store!(SqliteStore, sqlx::Sqlite);
+impl_map_run_store!(SqliteStore, sqlx::Sqlite);
 impl_version_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]

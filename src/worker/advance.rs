@@ -8,11 +8,12 @@ use serde_json::Value;
 
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
-use crate::engine::run::{self, EndState, Outcome, RunContext, SignalResult, errors};
+use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult, errors};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::store::{
-    ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
-    OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
+    ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus, MapChild,
+    MapRunWrite, NewExecution, OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp,
+    WriteResult,
 };
 use crate::time::now_ms;
 
@@ -121,7 +122,10 @@ impl Runtime {
             }
         };
 
-        let written = self.written_advance(&claimed, &outcome, now).await?;
+        let mut outcome = outcome;
+        let written = self
+            .written_advance(Identity::from(&claimed), &mut outcome, now)
+            .await?;
         let commit = ExecutionCommit {
             execution_id: claimed.id.clone(),
             epoch: claimed.lease_epoch,
@@ -141,6 +145,8 @@ impl Runtime {
             call_lease_until: now + self.lease_ms(),
             calls_abandoned: outcome.abandoned_calls,
             signals_out: written.signals_out.clone(),
+            children: written.children.clone(),
+            map_runs: written.map_runs.clone(),
         };
         match self
             .batcher
@@ -176,29 +182,103 @@ impl Runtime {
     /// to the task token it was started with when it ends (api.md §3.4).
     pub(super) async fn written_advance(
         &self,
-        execution: &impl ExecutionIdentity,
-        outcome: &Outcome,
+        execution: Identity<'_>,
+        outcome: &mut Outcome,
         now: i64,
     ) -> StoreResult<Written> {
         let mut signals_out = Vec::new();
-        if let (Some(end_state), Some(token)) = (&outcome.end, execution.callback_token()) {
+        if let Some(end_state) = &outcome.end {
             let report = match end_state {
                 EndState::Succeeded(output) => TaskOutcome::Success(output.clone()),
                 EndState::Failed { error, cause } => TaskOutcome::failure(error, cause),
                 EndState::TimedOut { cause } => TaskOutcome::failure(errors::TIMEOUT, cause),
             };
-            let (account_id, name) = (execution.account_id(), execution.name());
-            if let Some(signal) = self
-                .parent_signal(account_id, token, Some(name), report)
-                .await?
+            if let Some(child) = &execution.map_child {
+                signals_out.push(map_item_signal(child, report.clone()));
+            }
+            if let Some(token) = execution.callback_token
+                && let Some(signal) = self
+                    .parent_signal(execution.account_id, token, Some(execution.name), report)
+                    .await?
             {
                 signals_out.push(signal);
             }
         }
+        let children = outcome
+            .children
+            .drain(..)
+            .map(|child| NewExecution {
+                id: uuid::Uuid::new_v4().to_string(),
+                account_id: execution.account_id.to_string(),
+                flow_id: execution.flow_id.to_string(),
+                flow_name: execution.flow_name.to_string(),
+                name: child.name,
+                input: child.input.to_string(),
+                definition: child.definition,
+                role_arn: execution.role_arn.map(str::to_string),
+                environment: execution.environment.map(str::to_string),
+                qualifier: None,
+                flow_version: None,
+                callback_token: None,
+                started_at: now,
+                started_event: crate::engine::history::event(
+                    1,
+                    crate::engine::history::EventType::ExecutionStarted,
+                    "",
+                    now,
+                    0,
+                    crate::engine::history::input_detail(&child.input),
+                ),
+                lease: None,
+                advance: None,
+                map_child: Some(MapChild {
+                    parent_id: execution.id.to_string(),
+                    map_run: child.map_run,
+                    index: child.index as i64,
+                }),
+            })
+            .collect();
+        let mut aborted_map_runs = Vec::new();
+        let map_runs = outcome
+            .map_runs
+            .drain(..)
+            .map(|change| match change {
+                MapRunChange::Started {
+                    name,
+                    state_name,
+                    total,
+                    concurrency,
+                    tolerated_failure_count,
+                    tolerated_failure_percentage,
+                } => MapRunWrite::Started {
+                    name,
+                    execution_id: execution.id.to_string(),
+                    state_name,
+                    total: total as i64,
+                    concurrency: concurrency as i64,
+                    tolerated_count: tolerated_failure_count.map(|c| c as i64),
+                    tolerated_percentage: tolerated_failure_percentage,
+                    started_at: now,
+                },
+                MapRunChange::Ended { name, status } => {
+                    if status != "Succeeded" {
+                        aborted_map_runs.push(name.clone());
+                    }
+                    MapRunWrite::Ended {
+                        name,
+                        status: status.to_string(),
+                        stopped_at: now,
+                    }
+                }
+            })
+            .collect();
         Ok(Written {
             end: outcome.end.as_ref().map(|end| execution_end(end, now)),
             due_at: outcome.wake_at.map(|at| at.max(now)),
             signals_out,
+            children,
+            map_runs,
+            aborted_map_runs,
         })
     }
 
@@ -222,6 +302,12 @@ impl Runtime {
         }
         for call in calls {
             self.spawn_call(execution_id, account_id, call);
+        }
+        for child in &written.children {
+            self.hint(Hint::Execution(child.id.clone()));
+        }
+        for map_run in &written.aborted_map_runs {
+            self.stop_map_children(map_run).await;
         }
         match written.due_at {
             Some(at) if at <= now => self.hint(Hint::Execution(execution_id.to_string())),
@@ -267,6 +353,8 @@ impl Runtime {
             call_lease_until: now,
             calls_abandoned: Vec::new(),
             signals_out: Vec::new(),
+            children: Vec::new(),
+            map_runs: Vec::new(),
         };
         if self.store.commit(&commit).await? == CommitOutcome::Committed {
             let _ = self
@@ -366,33 +454,58 @@ impl Runtime {
 }
 
 /// Who an advance is for (a claimed execution, or a new one).
-pub(super) trait ExecutionIdentity {
-    fn account_id(&self) -> &str;
-    fn name(&self) -> &str;
-    fn callback_token(&self) -> Option<&str>;
+pub(super) struct Identity<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub flow_id: &'a str,
+    pub flow_name: &'a str,
+    pub name: &'a str,
+    pub role_arn: Option<&'a str>,
+    pub environment: Option<&'a str>,
+    pub callback_token: Option<&'a str>,
+    pub map_child: Option<MapChild>,
 }
 
-impl ExecutionIdentity for ClaimedExecution {
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn callback_token(&self) -> Option<&str> {
-        self.callback_token.as_deref()
+impl<'a> From<&'a ClaimedExecution> for Identity<'a> {
+    fn from(execution: &'a ClaimedExecution) -> Self {
+        Identity {
+            id: &execution.id,
+            account_id: &execution.account_id,
+            flow_id: &execution.flow_id,
+            flow_name: &execution.flow_name,
+            name: &execution.name,
+            role_arn: execution.role_arn.as_deref(),
+            environment: execution.environment.as_deref(),
+            callback_token: execution.callback_token.as_deref(),
+            map_child: match (
+                &execution.parent_id,
+                &execution.map_run,
+                execution.map_index,
+            ) {
+                (Some(parent_id), Some(map_run), Some(index)) => Some(MapChild {
+                    parent_id: parent_id.clone(),
+                    map_run: map_run.clone(),
+                    index,
+                }),
+                _ => None,
+            },
+        }
     }
 }
 
-impl ExecutionIdentity for crate::store::NewExecution {
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn callback_token(&self) -> Option<&str> {
-        self.callback_token.as_deref()
+impl<'a> From<&'a NewExecution> for Identity<'a> {
+    fn from(execution: &'a NewExecution) -> Self {
+        Identity {
+            id: &execution.id,
+            account_id: &execution.account_id,
+            flow_id: &execution.flow_id,
+            flow_name: &execution.flow_name,
+            name: &execution.name,
+            role_arn: execution.role_arn.as_deref(),
+            environment: execution.environment.as_deref(),
+            callback_token: execution.callback_token.as_deref(),
+            map_child: execution.map_child.clone(),
+        }
     }
 }
 
@@ -401,6 +514,23 @@ pub(super) struct Written {
     pub end: Option<ExecutionEnd>,
     pub due_at: Option<i64>,
     pub signals_out: Vec<OutgoingSignal>,
+    pub children: Vec<NewExecution>,
+    pub map_runs: Vec<MapRunWrite>,
+    /// Map runs that failed or were aborted: their running children are stopped.
+    pub aborted_map_runs: Vec<String>,
+}
+
+/// Reports a distributed Map child's end to its parent (§II.4.9).
+pub(super) fn map_item_signal(child: &MapChild, outcome: TaskOutcome) -> OutgoingSignal {
+    let payload = SignalPayload::MapItemEnded {
+        map_run: child.map_run.clone(),
+        index: usize::try_from(child.index).unwrap_or_default(),
+        outcome,
+    };
+    OutgoingSignal {
+        execution_id: child.parent_id.clone(),
+        payload: serde_json::to_string(&payload).expect("signals serialize"),
+    }
 }
 
 /// The stored end of an execution.

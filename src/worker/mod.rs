@@ -349,6 +349,7 @@ impl Runtime {
             ),
             lease: None,
             advance: None,
+            map_child: None,
         };
         let mut effects = None;
         match self.definitions.get(&new.definition, &new.flow_name, false) {
@@ -366,8 +367,10 @@ impl Runtime {
                     express: false,
                     now,
                 };
-                let (state, outcome) = run::start(&ctx);
-                let written = self.written_advance(&new, &outcome, now).await?;
+                let (state, mut outcome) = run::start(&ctx);
+                let written = self
+                    .written_advance(advance::Identity::from(&new), &mut outcome, now)
+                    .await?;
                 new.advance = Some(InitialAdvance {
                     state: serde_json::to_string(&state).expect("execution state serializes"),
                     next_event_id: state.next_event_id,
@@ -382,6 +385,8 @@ impl Runtime {
                     owner: self.config.owner.clone(),
                     call_lease_until: now + self.lease_ms(),
                     signals_out: written.signals_out.clone(),
+                    children: written.children.clone(),
+                    map_runs: written.map_runs.clone(),
                 });
                 effects = Some((outcome.calls, written));
             }
@@ -427,6 +432,9 @@ impl Runtime {
                     state: None,
                     next_event_id: 2,
                     lease_epoch: 1,
+                    parent_id: None,
+                    map_run: None,
+                    map_index: None,
                 }))),
             }
         }
@@ -450,18 +458,20 @@ impl Runtime {
             detail.insert("cause".into(), Value::from(cause.as_str()));
         }
         let mut signals = Vec::new();
-        if let Some(token) = &execution.callback_token {
-            // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
-            let outcome = TaskOutcome::failure(
-                error.clone().unwrap_or_else(|| "Stopped".into()),
-                cause.clone().unwrap_or_default(),
-            );
-            if let Some(signal) = self
+        // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
+        let outcome = TaskOutcome::failure(
+            error.clone().unwrap_or_else(|| "Stopped".into()),
+            cause.clone().unwrap_or_default(),
+        );
+        if let Some(child) = &execution.map_child {
+            signals.push(advance::map_item_signal(child, outcome.clone()));
+        }
+        if let Some(token) = &execution.callback_token
+            && let Some(signal) = self
                 .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
                 .await?
-            {
-                signals.push(signal);
-            }
+        {
+            signals.push(signal);
         }
         let stopped = self
             .store
@@ -484,8 +494,58 @@ impl Runtime {
             for signal in signals {
                 self.hint(Hint::Execution(signal.execution_id));
             }
+            // Its distributed Maps' children stop with it.
+            for map_run in self.store.abort_map_runs(&execution.id, now).await? {
+                Box::pin(self.stop_map_children(&map_run)).await;
+            }
         }
         Ok(stopped)
+    }
+
+    /// UpdateMapRun: tells the running Map about new values (api.md §4.17).
+    pub async fn map_run_updated(
+        &self,
+        execution_id: &str,
+        map_run: &str,
+        concurrency: Option<i64>,
+        tolerated_count: Option<i64>,
+        tolerated_percentage: Option<f64>,
+    ) -> StoreResult<()> {
+        let payload = SignalPayload::MapRunUpdated {
+            map_run: map_run.to_string(),
+            concurrency: concurrency.and_then(|c| usize::try_from(c).ok()),
+            tolerated_failure_count: tolerated_count.and_then(|c| u64::try_from(c).ok()),
+            tolerated_failure_percentage: tolerated_percentage,
+        };
+        let signal = OutgoingSignal {
+            execution_id: execution_id.to_string(),
+            payload: serde_json::to_string(&payload).expect("signals serialize"),
+        };
+        self.store.push_signal(&signal, now_ms()).await?;
+        self.hint(Hint::Execution(execution_id.to_string()));
+        Ok(())
+    }
+
+    /// Stops the children of a map run that failed or was aborted.
+    pub(super) async fn stop_map_children(&self, map_run: &str) {
+        let children = match self.store.running_map_children(map_run).await {
+            Ok(children) => children,
+            Err(error) => {
+                tracing::warn!(%error, map_run, "listing a map run's children failed");
+                return;
+            }
+        };
+        for child in children {
+            let stopped = Box::pin(self.stop_execution(
+                &child,
+                Some("FnF.MapRunAborted".into()),
+                Some(format!("map run {map_run} ended")),
+            ))
+            .await;
+            if let Err(error) = stopped {
+                tracing::warn!(%error, execution_id = %child.id, "stopping a map run's child failed");
+            }
+        }
     }
 
     /// ReportTaskSucceeded / ReportTaskFailed (api.md §4.14), applied at once so the answer
@@ -645,6 +705,7 @@ impl Runtime {
                 started_from: None,
                 started_to: None,
                 qualifier: None,
+                map_run: None,
                 limit: i64::MAX,
             })
             .await?;

@@ -68,6 +68,7 @@ fn root_by_name(name: &str) -> Option<Root> {
         "Output" => Root::Output,
         "Context" => Root::Context,
         "Global" => Root::Global,
+        "Item" => Root::Item,
         _ => return None,
     })
 }
@@ -83,6 +84,7 @@ pub(super) fn root_name(root: Root) -> &'static str {
         Root::Output => "$Output",
         Root::Context => "$Context",
         Root::Global => "$Global",
+        Root::Item => "$Item",
     }
 }
 

@@ -45,6 +45,8 @@ pub enum Root {
     Context,
     /// `$Global` (state machine).
     Global,
+    /// `$Item` (state machine distributed Map `ItemConstructor`): the original item.
+    Item,
 }
 
 /// Supplies root values to an evaluation. Returning `None` means the root is unavailable

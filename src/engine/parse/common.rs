@@ -250,6 +250,8 @@ pub(super) const FDL_MAPPING_ROOTS: &[Root] = &[Root::FdlInput, Root::FdlLocal, 
 pub(super) const FDL_DOLLAR_ROOTS: &[Root] = &[Root::Dollar];
 /// State machine everywhere except output/global constructors (§II.3.1).
 pub(super) const SM_INPUT_ROOTS: &[Root] = &[Root::Input, Root::Context, Root::Global];
+/// A distributed Map's `ItemConstructor` (§II.4.9): `$Item` is the original item.
+pub(super) const SM_ITEM_ROOTS: &[Root] = &[Root::Input, Root::Context, Root::Global, Root::Item];
 /// State machine output and global constructors, Catch `OutputConstructor`.
 pub(super) const SM_OUTPUT_ROOTS: &[Root] =
     &[Root::Input, Root::Output, Root::Context, Root::Global];
@@ -264,6 +266,7 @@ fn root_name(root: Root) -> &'static str {
         Root::Output => "$Output",
         Root::Context => "$Context",
         Root::Global => "$Global",
+        Root::Item => "$Item",
     }
 }
 

@@ -282,5 +282,6 @@ fn foreach(step: &Obj, depth: usize) -> Result<MapSpec> {
         index_key,
         processor,
         max_concurrency: limits::FDL_FOREACH_CONCURRENCY,
+        distributed: None,
     })
 }

@@ -4,24 +4,26 @@ use serde_json::{Map, Value};
 
 use super::ParseOptions;
 use super::common::{
-    Obj, Result, SM_INPUT_ROOTS, SM_OUTPUT_ROOTS, Siblings, constructor, err, expression, item,
-    show,
+    Obj, Result, SM_INPUT_ROOTS, SM_ITEM_ROOTS, SM_OUTPUT_ROOTS, Siblings, constructor, err,
+    expression, item, object_template, show,
 };
 use super::sm_task::{catch_rules, retry_rules, task};
 use crate::engine::ir::{
-    ChoiceOption, ChoiceSpec, ChoiceTarget, DataFlow, FailSpec, FlowDefinition, Language, MapSpec,
-    Next, ParallelSpec, Scope, State, StateKind, ValueSpec, WaitSpec, limits,
+    ChoiceOption, ChoiceSpec, ChoiceTarget, DataFlow, DistributedSpec, FailSpec, FlowDefinition,
+    Language, MapSpec, Next, ParallelSpec, Scope, State, StateKind, ValueSpec, WaitSpec, limits,
 };
 
 const STATE_TYPES: &[&str] = &[
     "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
 ];
 
-/// §II.4.9 (Q30): fields that only exist in distributed mode.
+/// §II.4.9: fields of a distributed Map that this server does not support (items come from
+/// the state's input; results stay in the execution).
+const UNSUPPORTED_DISTRIBUTED_FIELDS: &[&str] = &["ItemReader", "ResultWriter"];
+
+/// §II.4.9: fields that only exist in distributed mode.
 const DISTRIBUTED_FIELDS: &[&str] = &[
-    "ItemReader",
     "ItemBatcher",
-    "ResultWriter",
     "ItemConstructor",
     "MaxItems",
     "ToleratedFailurePercentage",
@@ -29,8 +31,9 @@ const DISTRIBUTED_FIELDS: &[&str] = &[
 ];
 
 /// Parse-wide settings.
-struct Ctx {
+struct Ctx<'a> {
     express: bool,
+    flow_name: &'a str,
 }
 
 pub(super) fn parse(
@@ -63,6 +66,7 @@ pub(super) fn parse(
     }
     let ctx = Ctx {
         express: options.express,
+        flow_name: options.flow_name,
     };
     let root = scope(&ctx, &top, 0)?;
     Ok(FlowDefinition {
@@ -290,34 +294,66 @@ fn parallel(ctx: &Ctx, state: &Obj, depth: usize) -> Result<ParallelSpec> {
     Ok(ParallelSpec { branches })
 }
 
-/// §II.4.8 (inline mode only, §II.4.9).
+/// §II.4.8 inline and §II.4.9 distributed.
 fn map(ctx: &Ctx, state: &Obj, depth: usize) -> Result<MapSpec> {
+    let mut distributed = false;
     if let Some(config) = state.object("ProcessorConfig")? {
+        // Newer pages name the mode; older ones switch it on with `ExecutionMode: Express`.
         for key in ["Mode", "ExecutionMode"] {
-            if let Some(Value::String(mode)) = config.get(key)
-                && (mode.eq_ignore_ascii_case("distributed")
-                    || mode.eq_ignore_ascii_case("express"))
-            {
-                return Err(err(config.at(key), "distributed Map is not supported"));
+            match config.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(mode)) if mode.eq_ignore_ascii_case("inline") => {}
+                Some(Value::String(mode))
+                    if mode.eq_ignore_ascii_case("distributed")
+                        || mode.eq_ignore_ascii_case("express")
+                        || mode.eq_ignore_ascii_case("standard") =>
+                {
+                    distributed |= key == "Mode" || !mode.eq_ignore_ascii_case("standard");
+                }
+                Some(other) => {
+                    return Err(err(
+                        config.at(key),
+                        format!("must be Inline or Distributed, got {}", show(other)),
+                    ));
+                }
             }
         }
     }
-    if let Some(key) = DISTRIBUTED_FIELDS.iter().find(|k| state.has(k)) {
-        return Err(err(state.at(key), "distributed Map is not supported"));
+    if let Some(key) = UNSUPPORTED_DISTRIBUTED_FIELDS.iter().find(|k| state.has(k)) {
+        return Err(err(
+            state.at(key),
+            "is not supported: a distributed Map reads its items from ItemsPath and keeps its results",
+        ));
+    }
+    if !distributed && let Some(key) = DISTRIBUTED_FIELDS.iter().find(|k| state.has(k)) {
+        return Err(err(
+            state.at(key),
+            "is only allowed in distributed mode (ProcessorConfig.Mode: Distributed)",
+        ));
     }
     let items_path = state.required_string("ItemsPath")?;
     let items = expression(items_path, &state.at("ItemsPath"), SM_INPUT_ROOTS)?;
-    let processor = scope(ctx, &state.required_object("Processor")?, depth + 1)?;
+    let processor_obj = state.required_object("Processor")?;
+    let processor = scope(ctx, &processor_obj, depth + 1)?;
     // The documentation spells it `MaxConcuccency`; both are accepted (Q13).
     let mut concurrency = None;
     for key in ["MaxConcurrency", "MaxConcuccency"] {
         let value = state.integer(key, 0, None)?;
         concurrency = concurrency.or(value);
     }
-    let limit = limits::SM_MAP_CONCURRENCY;
+    let limit = if distributed {
+        limits::DISTRIBUTED_MAP_CONCURRENCY
+    } else {
+        limits::SM_MAP_CONCURRENCY
+    };
     let max_concurrency = match concurrency {
-        None | Some(0) => limit,
+        None | Some(0) => limits::SM_MAP_CONCURRENCY,
         Some(n) => usize::try_from(n).unwrap_or(limit).min(limit),
+    };
+    let distributed = if distributed {
+        Some(Box::new(distributed_spec(ctx, state, &processor_obj)?))
+    } else {
+        None
     };
     Ok(MapSpec {
         items,
@@ -325,5 +361,65 @@ fn map(ctx: &Ctx, state: &Obj, depth: usize) -> Result<MapSpec> {
         index_key: None,
         processor,
         max_concurrency,
+        distributed,
+    })
+}
+
+/// The distributed fields (§II.4.9) and the document each child runs.
+fn distributed_spec(ctx: &Ctx, state: &Obj, processor: &Obj) -> Result<DistributedSpec> {
+    let item_constructor = match state.get("ItemConstructor") {
+        None | Some(Value::Null) => None,
+        Some(_) => {
+            let obj = state.required_object("ItemConstructor")?;
+            Some(object_template(&obj, SM_ITEM_ROOTS)?)
+        }
+    };
+    let batch_size = match state.object("ItemBatcher")? {
+        None => None,
+        Some(batcher) => {
+            if let Some(key) = batcher
+                .map
+                .keys()
+                .find(|key| key.as_str() != "MaxItemsPerBatch")
+            {
+                return Err(err(
+                    batcher.at(key),
+                    "is not supported; use MaxItemsPerBatch",
+                ));
+            }
+            let size = batcher.required_integer("MaxItemsPerBatch", 1, None)?;
+            Some(usize::try_from(size).unwrap_or(usize::MAX))
+        }
+    };
+    let max_items = state
+        .integer("MaxItems", 1, Some(limits::DISTRIBUTED_MAP_ITEMS as u64))?
+        .map(|n| n as usize);
+    let tolerated_failure_count = state.integer("ToleratedFailureCount", 0, None)?;
+    let tolerated_failure_percentage = match state.number("ToleratedFailurePercentage", 0.0)? {
+        Some(p) if p > 100.0 => {
+            return Err(err(
+                state.at("ToleratedFailurePercentage"),
+                format!("must be between 0 and 100, got {p}"),
+            ));
+        }
+        other => other,
+    };
+    // Each child runs the Processor as a state machine of the same flow.
+    let mut document = Map::new();
+    document.insert("Type".into(), Value::from("StateMachine"));
+    document.insert("Name".into(), Value::from(ctx.flow_name));
+    document.insert("SpecVersion".into(), Value::from("v1"));
+    for key in ["StartAt", "States"] {
+        if let Some(value) = processor.get(key) {
+            document.insert(key.into(), value.clone());
+        }
+    }
+    Ok(DistributedSpec {
+        child_definition: Value::Object(document).to_string(),
+        item_constructor,
+        batch_size,
+        max_items,
+        tolerated_failure_count,
+        tolerated_failure_percentage,
     })
 }

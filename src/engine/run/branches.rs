@@ -96,6 +96,9 @@ impl<'a> Advance<'a> {
         spec: &'a MapSpec,
         run: &mut StateRun,
     ) -> Drive {
+        if let Some(distributed) = &spec.distributed {
+            return self.drive_distributed_map(state, spec, distributed, run);
+        }
         if let Work::Ready = run.work {
             run.attempt += 1;
             let items = match self.eval_on_input(state, &spec.items, run) {

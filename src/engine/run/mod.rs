@@ -5,6 +5,7 @@
 //! it alike; only their drivers differ.
 
 mod branches;
+mod distributed;
 mod scope;
 mod simple;
 mod task;
@@ -83,9 +84,40 @@ pub struct Outcome {
     pub calls: Vec<CallRequest>,
     /// Calls in flight that nobody waits for any more (timed out, cancelled).
     pub abandoned_calls: Vec<String>,
+    /// Child executions of distributed Maps to create with this advance's commit.
+    pub children: Vec<ChildStart>,
+    /// Map runs that started or ended.
+    pub map_runs: Vec<MapRunChange>,
     pub end: Option<EndState>,
     /// The next timer, epoch ms.
     pub wake_at: Option<i64>,
+}
+
+/// A child execution of a distributed Map (§II.4.9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildStart {
+    pub map_run: String,
+    pub index: usize,
+    /// `<map run>-<index>`.
+    pub name: String,
+    pub input: Value,
+    /// The Processor as a document of its own.
+    pub definition: String,
+}
+
+/// A map run's record changes (DescribeMapRun reads them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapRunChange {
+    Started {
+        name: String,
+        state_name: String,
+        total: usize,
+        concurrency: usize,
+        tolerated_failure_count: Option<u64>,
+        tolerated_failure_percentage: Option<f64>,
+    },
+    /// `Succeeded`, `Failed` or `Aborted`; the children still running are stopped.
+    Ended { name: String, status: &'static str },
 }
 
 /// What became of one signal.
@@ -165,6 +197,11 @@ pub fn calls_in_flight(state: &ExecutionState) -> Vec<String> {
 }
 
 fn collect_calls(scope: &ScopeRun, calls: &mut Vec<String>) {
+    collect_running(scope, calls, &mut Vec::new());
+}
+
+/// The calls in flight and the distributed map runs running under a scope.
+fn collect_running(scope: &ScopeRun, calls: &mut Vec<String>, map_runs: &mut Vec<String>) {
     let Cursor::Running(state) = &scope.cursor else {
         return;
     };
@@ -176,12 +213,13 @@ fn collect_calls(scope: &ScopeRun, calls: &mut Vec<String>) {
         }
         Work::Parallel { branches } => branches
             .iter()
-            .for_each(|branch| collect_calls(&branch.scope, calls)),
+            .for_each(|branch| collect_running(&branch.scope, calls, map_runs)),
         Work::Map(map) => map
             .running
             .iter()
-            .for_each(|iteration| collect_calls(&iteration.scope, calls)),
-        Work::ChoiceBody { body, .. } => collect_calls(body, calls),
+            .for_each(|iteration| collect_running(&iteration.scope, calls, map_runs)),
+        Work::ChoiceBody { body, .. } => collect_running(body, calls, map_runs),
+        Work::DistributedMap(run) => map_runs.push(run.map_run.clone()),
         Work::Ready | Work::Wait { .. } | Work::RetryDelay { .. } => {}
     }
 }
@@ -193,6 +231,8 @@ pub(super) struct Advance<'a> {
     events: Vec<HistoryEvent>,
     calls: Vec<CallRequest>,
     abandoned: Vec<String>,
+    children: Vec<ChildStart>,
+    map_runs: Vec<MapRunChange>,
     /// The event limit was reached: stop everything and fail the execution.
     limit_hit: bool,
     /// State machine `$Global`, moved out of the state while the advance runs.
@@ -207,6 +247,8 @@ impl<'a> Advance<'a> {
             events: Vec::new(),
             calls: Vec::new(),
             abandoned: Vec::new(),
+            children: Vec::new(),
+            map_runs: Vec::new(),
             limit_hit: false,
             global: std::mem::replace(&mut state.global, Value::Null),
         }
@@ -278,11 +320,16 @@ impl<'a> Advance<'a> {
         self.abandoned.push(call_key);
     }
 
-    /// Drops every call in flight under a scope that is cancelled.
+    /// Drops every call in flight under a scope that is cancelled, and aborts its map runs.
     fn abandon_scope(&mut self, scope: &ScopeRun) {
-        let mut calls = Vec::new();
-        collect_calls(scope, &mut calls);
+        let (mut calls, mut map_runs) = (Vec::new(), Vec::new());
+        collect_running(scope, &mut calls, &mut map_runs);
         self.abandoned.extend(calls);
+        self.map_runs
+            .extend(map_runs.into_iter().map(|name| MapRunChange::Ended {
+                name,
+                status: "Aborted",
+            }));
     }
 
     fn apply_signal(&mut self, state: &mut ExecutionState, signal: &SignalPayload) -> SignalResult {
@@ -362,6 +409,8 @@ impl<'a> Advance<'a> {
             events: self.events,
             calls: self.calls,
             abandoned_calls: self.abandoned,
+            children: self.children,
+            map_runs: self.map_runs,
             end,
             wake_at,
         }
@@ -424,6 +473,8 @@ fn next_timer(scope: &ScopeRun) -> Option<i64> {
             .filter_map(|iteration| next_timer(&iteration.scope))
             .min(),
         Work::ChoiceBody { body, .. } => next_timer(body),
+        // Children report their ends; an exceeded tolerance is handled on the next drive.
+        Work::DistributedMap(run) => run.exceeded.as_ref().map(|_| i64::MIN),
         Work::Ready => Some(i64::MIN),
     }
 }

@@ -596,6 +596,28 @@ pub(super) fn apply_signal(
             task.phase = TaskPhase::Finished(outcome);
             SignalResult::Applied(event_id)
         }
+        SignalPayload::MapItemEnded {
+            map_run,
+            index,
+            outcome,
+        } => match find_distributed(definition_root, root, map_run) {
+            Some(map) => super::distributed::item_ended(map, *index, outcome),
+            None => SignalResult::Stale,
+        },
+        SignalPayload::MapRunUpdated {
+            map_run,
+            concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        } => match find_distributed(definition_root, root, map_run) {
+            Some(map) => super::distributed::map_run_updated(
+                map,
+                *concurrency,
+                *tolerated_failure_count,
+                *tolerated_failure_percentage,
+            ),
+            None => SignalResult::Stale,
+        },
         SignalPayload::CallLost { call_key } => {
             let found = find_state(
                 definition_root,
@@ -628,6 +650,23 @@ pub(super) fn apply_signal(
 /// "timed out" answer races the timer and must not decide the outcome).
 fn attempt_timed_out(advance: &Advance<'_>, task: &TaskRun) -> bool {
     task.timeout_at.is_some_and(|at| advance.now() >= at)
+}
+
+/// The running distributed Map of this map run.
+fn find_distributed<'s>(
+    scope: &Scope,
+    root: &'s mut ScopeRun,
+    map_run: &str,
+) -> Option<&'s mut super::super::state::DistributedRun> {
+    let (_, run) = find_state(
+        scope,
+        root,
+        &|run: &StateRun| matches!(&run.work, Work::DistributedMap(map) if map.map_run == map_run),
+    )?;
+    match &mut run.work {
+        Work::DistributedMap(map) => Some(map),
+        _ => None,
+    }
 }
 
 /// Finds the running state (anywhere in the tree) that `matches`, with its definition.

@@ -130,28 +130,48 @@ fn map_needs_items_path_and_processor() {
 }
 
 #[test]
-fn distributed_map_is_rejected() {
+fn distributed_map_fields() {
     let map = |extra: &str| {
         sm(&format!(
             "[{{Type: Map, Name: A, End: true, ItemsPath: '$Input.a', Processor: {{StartAt: X, States: [{{Type: Pass, Name: X, End: true}}]}}, {extra}}}]"
         ))
     };
-    fails(
-        &map("ProcessorConfig: {Mode: Distributed}"),
-        "f",
-        "States[0].ProcessorConfig.Mode",
-        "distributed Map is not supported",
-    );
-    fails(
-        &map("ProcessorConfig: {ExecutionMode: Express}"),
-        "f",
-        "States[0].ProcessorConfig.ExecutionMode",
-        "distributed Map is not supported",
-    );
+    let distributed = |extra: &str| match ok(&map(extra), "f").root.states.remove(0).kind {
+        StateKind::Map(spec) => spec.distributed,
+        other => panic!("{other:?}"),
+    };
+    // §II.4.9: the mode is named, or switched on by `ExecutionMode: Express` (older pages).
+    assert!(distributed("ProcessorConfig: {Mode: Distributed}").is_some());
+    assert!(distributed("ProcessorConfig: {ExecutionMode: Express}").is_some());
+    assert!(distributed("ProcessorConfig: {Mode: Inline}").is_none());
+    let spec = distributed(
+        "ProcessorConfig: {Mode: Distributed}, MaxItems: 5, ToleratedFailureCount: 2, \
+         ToleratedFailurePercentage: 12.5, ItemBatcher: {MaxItemsPerBatch: 3}, \
+         ItemConstructor: {v.$: $Item}",
+    )
+    .unwrap();
+    assert_eq!(spec.max_items, Some(5));
+    assert_eq!(spec.tolerated_failure_count, Some(2));
+    assert_eq!(spec.tolerated_failure_percentage, Some(12.5));
+    assert_eq!(spec.batch_size, Some(3));
+    assert!(spec.item_constructor.is_some());
+    // The child runs the Processor as a state machine of the same flow.
+    let child: serde_json::Value = serde_json::from_str(&spec.child_definition).unwrap();
+    assert_eq!(child["Name"], "f");
+    assert_eq!(child["StartAt"], "X");
+    // Reading or writing object storage is not supported.
+    for field in ["ItemReader: {}", "ResultWriter: {}"] {
+        let key = field.split(':').next().unwrap_or_default();
+        fails(
+            &map(&format!("ProcessorConfig: {{Mode: Distributed}}, {field}")),
+            "f",
+            &format!("States[0].{key}"),
+            "is not supported",
+        );
+    }
+    // Distributed-only fields need distributed mode.
     for field in [
-        "ItemReader: {}",
-        "ItemBatcher: {}",
-        "ResultWriter: {}",
+        "ItemBatcher: {MaxItemsPerBatch: 2}",
         "ItemConstructor: {}",
         "MaxItems: 5",
         "ToleratedFailurePercentage: 5",
@@ -162,10 +182,27 @@ fn distributed_map_is_rejected() {
             &map(field),
             "f",
             &format!("States[0].{key}"),
-            "distributed Map is not supported",
+            "distributed mode",
         );
     }
-    ok(&map("ProcessorConfig: {Mode: Inline}"), "f");
+    fails(
+        &map("ProcessorConfig: {Mode: Distributed}, ItemBatcher: {MaxInputBytesPerBatch: 10}"),
+        "f",
+        "States[0].ItemBatcher.MaxInputBytesPerBatch",
+        "is not supported",
+    );
+    fails(
+        &map("ProcessorConfig: {Mode: Distributed}, ToleratedFailurePercentage: 101"),
+        "f",
+        "States[0].ToleratedFailurePercentage",
+        "between 0 and 100",
+    );
+    fails(
+        &map("ProcessorConfig: {Mode: Sideways}"),
+        "f",
+        "States[0].ProcessorConfig.Mode",
+        "Inline or Distributed",
+    );
 }
 
 #[test]
