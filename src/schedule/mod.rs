@@ -1,0 +1,3 @@
+//! Schedules (api.md §3.6).
+
+pub mod cron;
