@@ -6,6 +6,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
 use super::sql::impl_shared_store;
+use super::sql_schedules::impl_schedule_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
 const CHANNEL: &str = "fnf_work";
@@ -115,6 +116,7 @@ fn decode_notice(payload: &str) -> super::WorkNotice {
 }
 
 impl_shared_store!(PgStore, sqlx::Postgres);
+impl_schedule_store!(PgStore, sqlx::Postgres, "FOR UPDATE SKIP LOCKED");
 
 #[async_trait::async_trait]
 impl Store for PgStore {

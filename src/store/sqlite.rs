@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 use tokio::sync::broadcast;
 
 use super::sql::impl_shared_store;
+use super::sql_schedules::impl_schedule_store;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -90,6 +91,7 @@ impl SqliteStore {
 }
 
 impl_shared_store!(SqliteStore, sqlx::Sqlite);
+impl_schedule_store!(SqliteStore, sqlx::Sqlite, "");
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
