@@ -39,6 +39,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         callback_token,
         qualifier: None,
         flow_version: None,
+        started_by: None,
     };
     match call.state.runtime.start_execution(request).await? {
         // An execution of that name still running is returned instead of a new one.

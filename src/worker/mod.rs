@@ -300,6 +300,12 @@ impl Runtime {
             now,
             lease_until: now + self.lease_ms(),
         };
+        let mut started_detail = history::input_detail(&input_value);
+        if let (Some(Value::Object(extra)), Some(detail)) =
+            (request.started_by, started_detail.as_object_mut())
+        {
+            detail.extend(extra);
+        }
         let new = NewExecution {
             id,
             account_id: request.flow.account_id.clone(),
@@ -320,7 +326,7 @@ impl Runtime {
                 "",
                 now,
                 0,
-                history::input_detail(&input_value),
+                started_detail,
             ),
             lease: Some(claim),
         };
@@ -650,6 +656,7 @@ impl Runtime {
             callback_token,
             qualifier: None,
             flow_version: None,
+            started_by: None,
         };
         match self.start_execution(request).await {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
@@ -688,6 +695,9 @@ pub struct StartRequest {
     pub callback_token: Option<String>,
     pub qualifier: Option<String>,
     pub flow_version: Option<String>,
+    /// Who started it besides a caller, merged into the `ExecutionStarted` detail (e.g.
+    /// `{"schedule": {…}}` for a schedule's fire).
+    pub started_by: Option<Value>,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).
