@@ -10,6 +10,7 @@ mod gateway;
 pub mod params;
 mod regions;
 mod response;
+mod schedules;
 mod sync_execution;
 mod tasks;
 mod views;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub credentials: Arc<Credentials>,
     pub nonces: Arc<MemoryNonces>,
     pub throttle: Arc<Throttle>,
+    pub scheduler: Arc<crate::schedule::Scheduler>,
 }
 
 /// The router production runs; tests build exactly this.
