@@ -405,16 +405,21 @@ backend_tests! {
         let client = server.client();
         client.create_flow("raced", FLOW).await;
         create(&client, "raced", "contended", &[]).await;
-        let updates = (0..16).map(|i| {
-            let client = client.clone();
-            async move {
-                let description = format!("writer {i}");
-                client
-                    .call("UpdateSchedule", &[("FlowName", "raced"), ("ScheduleName", "contended"), ("Description", &description)])
-                    .await
-            }
-        });
-        let answers = futures_join_all(updates).await;
+        let updates: Vec<_> = (0..16)
+            .map(|i| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let description = format!("writer {i}");
+                    client
+                        .call("UpdateSchedule", &[("FlowName", "raced"), ("ScheduleName", "contended"), ("Description", &description)])
+                        .await
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for update in updates {
+            answers.push(update.await.expect("the update finishes"));
+        }
         let mut winners = 0;
         for answer in &answers {
             if answer.status == 200 {
@@ -438,20 +443,4 @@ backend_tests! {
         assert_eq!(describe(&client, "raced", "contended").await["Description"], "stale");
         server.stop().await;
     }
-}
-
-/// Runs the futures concurrently and returns their outputs in order.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
-where
-    F: Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    for handle in handles {
-        outputs.push(handle.await.expect("the task finishes"));
-    }
-    outputs
 }
