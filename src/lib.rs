@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod names;
+pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod throttle;

@@ -13,6 +13,7 @@ use crate::api::{AppState, router};
 use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
 use crate::auth::replay::MemoryNonces;
 use crate::config::Config;
+use crate::schedule::Scheduler;
 use crate::store::{self, Store};
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
@@ -63,6 +64,7 @@ impl RunningServer {
             let _ = shutdown.send(());
         }
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        self.state.scheduler.stop();
         self.state.runtime.shutdown(grace).await;
         let _ = tokio::time::timeout(grace, &mut self.serving).await;
         self.serving.abort();
@@ -116,12 +118,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         functions.overrides =
             FunctionEndpoints::load_overrides(path).map_err(StartError::Config)?;
     }
+    let owner = replica_id();
+    let lease = Duration::from_secs(config.lease_seconds.max(1));
     let runtime = Runtime::new(
         store.clone(),
         RuntimeConfig {
-            owner: replica_id(),
+            owner: owner.clone(),
             region: config.region.clone(),
-            lease: Duration::from_secs(config.lease_seconds.max(1)),
+            lease,
             workers: config.workers,
             functions,
         },
@@ -141,6 +145,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr: config.listen,
         error,
     })?;
+    let scheduler = Scheduler::new(store.clone(), runtime.clone(), owner, lease);
     let skew = TimeDelta::seconds(config.max_clock_skew_seconds as i64);
     let state = AppState {
         throttle: Arc::new(Throttle::new(config.throttle_rps, config.throttle_burst)),
@@ -148,9 +153,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         credentials: Arc::new(credentials),
         config: Arc::new(config),
         runtime: runtime.clone(),
+        scheduler: scheduler.clone(),
         store: store.clone(),
     };
     let mut workers = runtime.spawn();
+    workers.push(scheduler.spawn());
     workers.push(tokio::spawn(prune_nonces(store)));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone());

@@ -46,6 +46,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         callback_token,
         qualifier: resolved.qualifier,
         flow_version: resolved.version,
+        started_by: None,
     };
     match call.state.runtime.start_execution(request).await? {
         // An execution of that name still running is returned instead of a new one.

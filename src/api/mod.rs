@@ -13,6 +13,7 @@ pub mod params;
 mod qualifier;
 mod regions;
 mod response;
+mod schedules;
 mod sync_execution;
 mod tasks;
 mod versions;
@@ -42,6 +43,7 @@ pub struct AppState {
     pub credentials: Arc<Credentials>,
     pub nonces: Arc<MemoryNonces>,
     pub throttle: Arc<Throttle>,
+    pub scheduler: Arc<crate::schedule::Scheduler>,
 }
 
 /// The router production runs; tests build exactly this.
@@ -204,11 +206,11 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::ReportTaskFailed => tasks::report_task_failed(call).await,
         Action::DescribeRegions => regions::describe_regions(call).await,
         Action::StartSyncExecution => sync_execution::start_sync_execution(call).await,
-        Action::CreateSchedule => not_served(action),
-        Action::UpdateSchedule => not_served(action),
-        Action::DeleteSchedule => not_served(action),
-        Action::DescribeSchedule => not_served(action),
-        Action::ListSchedules => not_served(action),
+        Action::CreateSchedule => schedules::create_schedule(call).await,
+        Action::UpdateSchedule => schedules::update_schedule(call).await,
+        Action::DeleteSchedule => schedules::delete_schedule(call).await,
+        Action::DescribeSchedule => schedules::describe_schedule(call).await,
+        Action::ListSchedules => schedules::list_schedules(call).await,
         Action::PublishFlowVersion => versions::publish_flow_version(call).await,
         Action::ListFlowVersions => versions::list_flow_versions(call).await,
         Action::DeleteFlowVersion => versions::delete_flow_version(call).await,
@@ -220,9 +222,4 @@ async fn dispatch(action: Action, call: &Call<'_>) -> ApiResult {
         Action::DescribeMapRun => map_runs::describe_map_run(call).await,
         Action::UpdateMapRun => map_runs::update_map_run(call).await,
     }
-}
-
-/// An action of the API that this server does not serve yet.
-fn not_served(action: Action) -> ApiResult {
-    Err(ApiError::action_not_supported(action.name()))
 }

@@ -1,10 +1,10 @@
-//! The objects responses carry (api.md §4.1, §4.7, §4.13), with their wire names. A field
+//! The objects responses carry (api.md §4.1, §4.7, §4.13, §4.15), with their wire names. A field
 //! with no value is omitted, never `null` (api.md §1.6).
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::{Execution, Flow, FlowVersion, HistoryEvent};
+use crate::store::{Execution, Flow, FlowVersion, HistoryEvent, Schedule};
 use crate::time::format_ms;
 
 /// `StoppedTime` of an execution that has not stopped (api.md §3.4, as observed).
@@ -147,6 +147,37 @@ impl From<HistoryEvent> for HistoryEventView {
             time: format_ms(event.time),
             schedule_event_id: event.schedule_event_id,
             event_detail: event.detail,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleView {
+    pub schedule_id: String,
+    pub schedule_name: String,
+    pub description: String,
+    /// Omitted when the schedule has none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub payload: String,
+    pub cron_expression: String,
+    /// A JSON boolean (api.md §1.6).
+    pub enable: bool,
+    pub created_time: String,
+    pub last_modified_time: String,
+}
+
+impl From<&Schedule> for ScheduleView {
+    fn from(schedule: &Schedule) -> Self {
+        ScheduleView {
+            schedule_id: schedule.id.clone(),
+            schedule_name: schedule.name.clone(),
+            description: schedule.description.clone(),
+            payload: schedule.payload.clone(),
+            cron_expression: schedule.cron_expression.clone(),
+            enable: schedule.enable,
+            created_time: format_ms(schedule.created_at),
+            last_modified_time: format_ms(schedule.modified_at),
         }
     }
 }

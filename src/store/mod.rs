@@ -15,6 +15,7 @@ mod rows;
 mod sql;
 mod sql_batch;
 mod sql_map_runs;
+mod sql_schedules;
 mod sql_versions;
 mod sqlite;
 mod versions;
@@ -162,6 +163,46 @@ pub trait BatchStore: Send + Sync {
     async fn write_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<WriteResult>>;
 }
 
+/// Schedules of flows (api.md §3.6) and the scheduler's claims on their fires.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    async fn create_schedule(&self, schedule: &Schedule) -> StoreResult<CreateScheduleOutcome>;
+    async fn get_schedule(&self, flow_id: &str, name: &str) -> StoreResult<Option<Schedule>>;
+    /// Writes `schedule` if its stored revision is still `expected_revision`. Its
+    /// `next_fire_at` is written only with `reschedule` (cron or Enable changed), which also
+    /// drops a scheduler's claim on the old fire.
+    async fn update_schedule(
+        &self,
+        schedule: &Schedule,
+        expected_revision: i64,
+        reschedule: bool,
+    ) -> StoreResult<bool>;
+    /// False if absent.
+    async fn delete_schedule(&self, flow_id: &str, name: &str) -> StoreResult<bool>;
+    /// Name ascending, starting at `from_name` (inclusive).
+    async fn list_schedules(
+        &self,
+        flow_id: &str,
+        from_name: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<Schedule>>;
+    /// Leases up to `limit` enabled schedules whose next fire is due and that no live
+    /// claim holds; no two replicas get the same one.
+    async fn claim_due_schedules(&self, claim: &Claim, limit: i64) -> StoreResult<Vec<Schedule>>;
+    /// Moves a schedule from its fire at `fired_at` to `next_fire_at` and drops the claim;
+    /// false (nothing written) if the fire time changed meanwhile (an update, another replica).
+    async fn finish_fire(
+        &self,
+        schedule_id: &str,
+        fired_at: i64,
+        next_fire_at: Option<i64>,
+    ) -> StoreResult<bool>;
+    /// The earliest fire of an enabled schedule later than `now`, to sleep until it.
+    async fn next_fire_after(&self, now: i64) -> StoreResult<Option<i64>>;
+    /// The flow of a schedule (by id: a re-created flow of the same name is another flow).
+    async fn schedule_flow(&self, flow_id: &str) -> StoreResult<Option<Flow>>;
+}
+
 /// Replay protection and server-wide secrets.
 #[async_trait]
 pub trait GatewayStore: Send + Sync {
@@ -181,7 +222,14 @@ pub trait GatewayStore: Send + Sync {
 /// Everything a replica needs from its database.
 #[async_trait]
 pub trait Store:
-    FlowStore + ExecutionStore + WorkStore + GatewayStore + VersionStore + BatchStore + MapRunStore
+    FlowStore
+    + ExecutionStore
+    + WorkStore
+    + GatewayStore
+    + VersionStore
+    + BatchStore
+    + MapRunStore
+    + ScheduleStore
 {
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;

@@ -392,3 +392,29 @@ pub enum WriteResult {
     /// True when the nonce was new.
     Nonce(bool),
 }
+
+/// A time-based schedule of a flow (api.md §3.6).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Schedule {
+    pub id: String,
+    pub account_id: String,
+    pub flow_id: String,
+    pub name: String,
+    pub description: String,
+    /// JSON object text (the input of the executions it starts), or "".
+    pub payload: String,
+    pub cron_expression: String,
+    pub enable: bool,
+    pub created_at: i64,
+    pub modified_at: i64,
+    /// Bumped by every update; UpdateSchedule writes only over the revision it read.
+    pub revision: i64,
+    /// The next fire, epoch ms; `None` while disabled.
+    pub next_fire_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateScheduleOutcome {
+    Created,
+    AlreadyExists,
+}

@@ -220,6 +220,10 @@ macro_rules! impl_shared_store {
                     .bind(&flow_id)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM schedules WHERE flow_id = $1")
+                    .bind(&flow_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(true)
             }

@@ -323,6 +323,12 @@ impl Runtime {
                 &request.flow.environment,
             ),
         };
+        let mut started_detail = history::input_detail(&input_value);
+        if let (Some(Value::Object(extra)), Some(detail)) =
+            (request.started_by, started_detail.as_object_mut())
+        {
+            detail.extend(extra);
+        }
         let mut new = NewExecution {
             id: uuid::Uuid::new_v4().to_string(),
             account_id: request.flow.account_id.clone(),
@@ -345,7 +351,7 @@ impl Runtime {
                 "",
                 now,
                 0,
-                history::input_detail(&input_value),
+                started_detail,
             ),
             lease: None,
             advance: None,
@@ -859,6 +865,7 @@ impl Runtime {
             callback_token,
             qualifier: None,
             flow_version: None,
+            started_by: None,
         };
         match self.start_execution(request).await {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
@@ -899,6 +906,9 @@ pub struct StartRequest {
     pub qualifier: Option<String>,
     /// The published version the execution runs; `None` runs the flow's latest configuration.
     pub flow_version: Option<FlowVersion>,
+    /// Who started it besides a caller, merged into the `ExecutionStarted` detail (e.g.
+    /// `{"schedule": {…}}` for a schedule's fire).
+    pub started_by: Option<Value>,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).

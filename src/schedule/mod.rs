@@ -1,0 +1,258 @@
+//! Schedules (api.md §3.6): cron expressions, and the scheduler that fires enabled schedules.
+//!
+//! Every fire starts exactly once across replicas:
+//! 1. a replica claims due schedules with a lease (Postgres: `FOR UPDATE SKIP LOCKED`; SQLite
+//!    has one writer), so no two replicas hold one schedule at once;
+//! 2. it starts the execution under a name derived from the schedule id and the fire time
+//!    (a UUID v5, like the UUIDs StartExecution generates), so starting the same fire again —
+//!    by a replica that took over the claim after the first died between 2 and 3 — finds that
+//!    execution and starts nothing;
+//! 3. it moves `next_fire_at` on, guarded by the fire time it claimed.
+//!
+//! Fires missed while no replica ran are not replayed: one catch-up run stands for all of them,
+//! and the next fire counts from now **[our choice]**.
+
+pub mod cron;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use sha1::{Digest, Sha1};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::store::{Claim, Schedule, StartOutcome, Store, StoreResult};
+use crate::time::{format_ms, now_ms};
+use crate::worker::{Runtime, StartRequest};
+use cron::CronSchedule;
+
+/// Longest sleep between looks: schedules created or changed on another replica are seen
+/// within it.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+/// Schedules claimed per round trip.
+const BATCH: i64 = 16;
+/// A fire started later than this after its time was missed (no replica was running), not
+/// merely delayed: it runs as a catch-up.
+const LATE_AFTER_MS: i64 = 60_000;
+/// The namespace of fire execution names (UUID v5).
+const FIRE_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5c2e_8f4a_93d1_4b7e_a6f0_2d18_c7b3_e941);
+
+/// The background task that fires this replica's share of due schedules.
+pub struct Scheduler {
+    store: Arc<dyn Store>,
+    runtime: Arc<Runtime>,
+    /// This replica's identity in claims.
+    owner: String,
+    lease: Duration,
+    wake: Notify,
+    stopping: AtomicBool,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Arc<dyn Store>,
+        runtime: Arc<Runtime>,
+        owner: String,
+        lease: Duration,
+    ) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            store,
+            runtime,
+            owner,
+            lease,
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
+        })
+    }
+
+    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+        tokio::spawn(self.clone().run())
+    }
+
+    /// A schedule was created or changed here: look again now, not at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Fires nothing more; a fire under way is abandoned to its claim's expiry.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    async fn run(self: Arc<Self>) {
+        while !self.stopping.load(Ordering::SeqCst) {
+            let sleep = match self.fire_due().await {
+                Ok(true) => continue, // a full batch: there may be more
+                Ok(false) => self.until_next_fire().await,
+                Err(error) => {
+                    tracing::warn!(%error, "claiming due schedules failed");
+                    MAX_SLEEP
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// Claims due schedules and fires them; true if the batch was full.
+    async fn fire_due(&self) -> StoreResult<bool> {
+        let now = now_ms();
+        let claim = Claim {
+            owner: self.owner.clone(),
+            now,
+            lease_until: now + self.lease.as_millis() as i64,
+        };
+        let claimed = self.store.claim_due_schedules(&claim, BATCH).await?;
+        let full = claimed.len() as i64 >= BATCH;
+        for schedule in claimed {
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            self.fire(&schedule, now).await;
+        }
+        Ok(full)
+    }
+
+    async fn until_next_fire(&self) -> Duration {
+        let now = now_ms();
+        match self.store.next_fire_after(now).await {
+            Ok(Some(at)) => Duration::from_millis((at - now).max(0) as u64).min(MAX_SLEEP),
+            Ok(None) => MAX_SLEEP,
+            Err(error) => {
+                tracing::warn!(%error, "reading the next fire failed");
+                MAX_SLEEP
+            }
+        }
+    }
+
+    /// Fires one claimed schedule and moves it to its next fire.
+    async fn fire(&self, schedule: &Schedule, now: i64) {
+        let Some(fire_at) = schedule.next_fire_at else {
+            return; // claims select scheduled rows only
+        };
+        let next = match CronSchedule::parse(&schedule.cron_expression) {
+            Ok(cron) => {
+                let following = cron.next_after(fire_at);
+                let missed = now - fire_at > LATE_AFTER_MS || following.is_some_and(|at| at <= now);
+                self.start(schedule, fire_at, missed).await;
+                if missed {
+                    cron.next_after(now)
+                } else {
+                    following
+                }
+            }
+            Err(reason) => {
+                // Validated when written; a stored expression that no longer parses stops.
+                tracing::error!(schedule_id = %schedule.id, %reason, "a schedule's cron expression is invalid");
+                None
+            }
+        };
+        match self.store.finish_fire(&schedule.id, fire_at, next).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(schedule_id = %schedule.id, "the schedule changed while it fired")
+            }
+            // The claim expires and the fire is looked at again (its execution name keeps
+            // it from starting twice).
+            Err(error) => {
+                tracing::warn!(%error, schedule_id = %schedule.id, "advancing a schedule failed")
+            }
+        }
+    }
+
+    /// Starts the execution of one fire; a fire that cannot start is skipped (api.md §3.6).
+    async fn start(&self, schedule: &Schedule, fire_at: i64, catch_up: bool) {
+        let skip = |reason: &str| {
+            tracing::warn!(schedule_id = %schedule.id, schedule = %schedule.name, fire_time = %format_ms(fire_at), reason, "a schedule's fire is skipped");
+        };
+        let flow = match self.store.schedule_flow(&schedule.flow_id).await {
+            Ok(Some(flow)) => flow,
+            Ok(None) => return skip("its flow was deleted"),
+            Err(error) => return skip(&error.to_string()),
+        };
+        if flow.execution_mode == "Express" {
+            return skip("Express flows run only with StartSyncExecution");
+        }
+        let request = StartRequest {
+            flow,
+            name: Some(fire_execution_name(&schedule.id, fire_at)),
+            input: schedule.payload.clone(),
+            callback_token: None,
+            qualifier: None,
+            flow_version: None,
+            started_by: Some(json!({
+                "schedule": {
+                    "name": schedule.name,
+                    "fireTime": format_ms(fire_at),
+                    "catchUp": catch_up,
+                }
+            })),
+        };
+        match self.runtime.start_execution(request).await {
+            Ok(StartOutcome::Started(execution)) => tracing::info!(
+                schedule_id = %schedule.id,
+                execution = %execution.name,
+                catch_up,
+                "a schedule fired"
+            ),
+            Ok(StartOutcome::Running(_) | StartOutcome::AlreadyEnded(_)) => tracing::info!(
+                schedule_id = %schedule.id,
+                fire_time = %format_ms(fire_at),
+                "this fire had already started"
+            ),
+            Err(error) => skip(&error.to_string()),
+        }
+    }
+}
+
+/// The execution name of one fire: a UUID v5 of the schedule id and the fire time, so every
+/// replica that starts this fire names the same execution.
+pub fn fire_execution_name(schedule_id: &str, fire_at: i64) -> String {
+    uuid_v5(
+        FIRE_NAMESPACE,
+        format!("{schedule_id}@{fire_at}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// RFC 4122 name-based UUID (SHA-1).
+fn uuid_v5(namespace: uuid::Uuid, name: &[u8]) -> uuid::Uuid {
+    let digest = Sha1::new()
+        .chain_update(namespace.as_bytes())
+        .chain_update(name)
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v5_matches_rfc_4122() {
+        // The well-known example: uuid5(NAMESPACE_DNS, "python.org").
+        assert_eq!(
+            uuid_v5(uuid::Uuid::NAMESPACE_DNS, b"python.org").to_string(),
+            "886313e1-3b8a-5372-9b90-0c9aee199e5d"
+        );
+    }
+
+    #[test]
+    fn a_fire_has_one_name() {
+        let name = fire_execution_name("5f0c", 1_714_564_800_000);
+        assert_eq!(name, fire_execution_name("5f0c", 1_714_564_800_000));
+        assert_ne!(name, fire_execution_name("5f0c", 1_714_564_860_000));
+        assert_ne!(name, fire_execution_name("5f0d", 1_714_564_800_000));
+        assert_eq!(
+            uuid::Uuid::parse_str(&name).map(|u| u.get_version_num()),
+            Ok(5)
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! The schedule queries both backends share (see `sql.rs` for why one SQL text serves both).
+//! The one difference is the claim's row locking, passed in as `$lock`: Postgres locks the
+//! candidates `FOR UPDATE SKIP LOCKED` so concurrent replicas claim disjoint rows; SQLite
+//! runs one writer at a time, so its single `UPDATE … RETURNING` needs no lock clause.
+
+/// Columns of `schedules` read into a `Schedule` (a macro so `concat!` can use it).
+macro_rules! schedule_columns {
+    () => {
+        "id, account_id, flow_id, name, description, payload, cron_expression, enable, \
+         created_at, modified_at, revision, next_fire_at"
+    };
+}
+
+pub(super) use schedule_columns;
+
+macro_rules! impl_schedule_store {
+    ($store:ty, $db:ty, $lock:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::ScheduleStore for $store {
+            async fn create_schedule(
+                &self,
+                schedule: &$crate::store::Schedule,
+            ) -> $crate::store::StoreResult<$crate::store::CreateScheduleOutcome> {
+                let done = sqlx::query(
+                    "INSERT INTO schedules (id, account_id, flow_id, name, description, payload, \
+                     cron_expression, enable, created_at, modified_at, revision, next_fire_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (flow_id, name) DO NOTHING",
+                )
+                .bind(&schedule.id)
+                .bind(&schedule.account_id)
+                .bind(&schedule.flow_id)
+                .bind(&schedule.name)
+                .bind(&schedule.description)
+                .bind(&schedule.payload)
+                .bind(&schedule.cron_expression)
+                .bind(schedule.enable)
+                .bind(schedule.created_at)
+                .bind(schedule.modified_at)
+                .bind(schedule.revision)
+                .bind(schedule.next_fire_at)
+                .execute(self.write_pool())
+                .await?;
+                Ok(if done.rows_affected() == 1 {
+                    $crate::store::CreateScheduleOutcome::Created
+                } else {
+                    $crate::store::CreateScheduleOutcome::AlreadyExists
+                })
+            }
+
+            async fn get_schedule(
+                &self,
+                flow_id: &str,
+                name: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::Schedule>> {
+                Ok(sqlx::query_as::<$db, $crate::store::Schedule>(concat!(
+                    "SELECT ",
+                    $crate::store::sql_schedules::schedule_columns!(),
+                    " FROM schedules WHERE flow_id = $1 AND name = $2"
+                ))
+                .bind(flow_id)
+                .bind(name)
+                .fetch_optional(self.read_pool())
+                .await?)
+            }
+
+            async fn update_schedule(
+                &self,
+                schedule: &$crate::store::Schedule,
+                expected_revision: i64,
+                reschedule: bool,
+            ) -> $crate::store::StoreResult<bool> {
+                // A reschedule also drops the claim on the old fire: the scheduler holding it
+                // finds the fire time changed and writes nothing (`finish_fire`).
+                let done = sqlx::query(
+                    "UPDATE schedules SET description = $1, payload = $2, cron_expression = $3, \
+                     enable = $4, modified_at = $5, revision = $6, \
+                     next_fire_at = CASE WHEN $7 THEN $8 ELSE next_fire_at END, \
+                     lease_owner = CASE WHEN $7 THEN NULL ELSE lease_owner END, \
+                     lease_until = CASE WHEN $7 THEN NULL ELSE lease_until END \
+                     WHERE id = $9 AND revision = $10",
+                )
+                .bind(&schedule.description)
+                .bind(&schedule.payload)
+                .bind(&schedule.cron_expression)
+                .bind(schedule.enable)
+                .bind(schedule.modified_at)
+                .bind(schedule.revision)
+                .bind(reschedule)
+                .bind(schedule.next_fire_at)
+                .bind(&schedule.id)
+                .bind(expected_revision)
+                .execute(self.write_pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_schedule(
+                &self,
+                flow_id: &str,
+                name: &str,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM schedules WHERE flow_id = $1 AND name = $2")
+                    .bind(flow_id)
+                    .bind(name)
+                    .execute(self.write_pool())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_schedules(
+                &self,
+                flow_id: &str,
+                from_name: Option<&str>,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Schedule>> {
+                Ok(sqlx::query_as::<$db, $crate::store::Schedule>(concat!(
+                    "SELECT ",
+                    $crate::store::sql_schedules::schedule_columns!(),
+                    " FROM schedules WHERE flow_id = $1 \
+                     AND (CAST($2 AS TEXT) IS NULL OR name >= $2) ORDER BY name ASC LIMIT $3"
+                ))
+                .bind(flow_id)
+                .bind(from_name)
+                .bind(limit)
+                .fetch_all(self.read_pool())
+                .await?)
+            }
+
+            async fn claim_due_schedules(
+                &self,
+                claim: &$crate::store::Claim,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Schedule>> {
+                // The outer WHERE repeats the conditions: Postgres re-checks them on the
+                // latest row version should a concurrent claim commit first.
+                const CLAIM: &str = concat!(
+                    "UPDATE schedules SET lease_owner = $1, lease_until = $2 \
+                     WHERE id IN (SELECT id FROM schedules WHERE enable AND next_fire_at <= $3 \
+                     AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_fire_at LIMIT $4 ",
+                    $lock,
+                    ") AND enable AND next_fire_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+                     RETURNING ",
+                    $crate::store::sql_schedules::schedule_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::Schedule>(CLAIM)
+                    .bind(&claim.owner)
+                    .bind(claim.lease_until)
+                    .bind(claim.now)
+                    .bind(limit)
+                    .fetch_all(self.write_pool())
+                    .await?)
+            }
+
+            async fn finish_fire(
+                &self,
+                schedule_id: &str,
+                fired_at: i64,
+                next_fire_at: Option<i64>,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE schedules SET next_fire_at = $1, lease_owner = NULL, lease_until = NULL \
+                     WHERE id = $2 AND next_fire_at = $3",
+                )
+                .bind(next_fire_at)
+                .bind(schedule_id)
+                .bind(fired_at)
+                .execute(self.write_pool())
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn next_fire_after(&self, now: i64) -> $crate::store::StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT next_fire_at FROM schedules WHERE enable AND next_fire_at > $1 \
+                     ORDER BY next_fire_at LIMIT 1",
+                )
+                .bind(now)
+                .fetch_optional(self.read_pool())
+                .await?)
+            }
+
+            async fn schedule_flow(
+                &self,
+                flow_id: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::Flow>> {
+                Ok(
+                    sqlx::query_as::<$db, $crate::store::Flow>("SELECT * FROM flows WHERE id = $1")
+                        .bind(flow_id)
+                        .fetch_optional(self.read_pool())
+                        .await?,
+                )
+            }
+        }
+    };
+}
+
+pub(super) use impl_schedule_store;
