@@ -115,7 +115,7 @@ fn tail(text: &str, limit: usize) -> &str {
 async fn schemathesis_finds_no_contract_violation() {
     let st = tokio::task::spawn_blocking(ensure_venv)
         .await
-        .expect("the setup thread");
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let backend = match std::env::var("FNF_SCHEMATHESIS_BACKEND").as_deref() {
         Ok("postgres") => Backend::Postgres,
         Ok("sqlite") | Err(_) => Backend::Sqlite,
