@@ -377,6 +377,13 @@ async fn documented_examples_get_documented_answers() {
         "DescribeExecution",
         "ListExecutions",
         "GetExecutionHistory",
+        "PublishFlowVersion",
+        "ListFlowVersions",
+        "CreateFlowAlias",
+        "UpdateFlowAlias",
+        "DescribeFlowAlias",
+        "ListFlowAliases",
+        "DeleteFlowAlias",
         "DescribeRegions",
     ] {
         assert!(

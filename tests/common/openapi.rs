@@ -344,8 +344,8 @@ fn state_machine(name: &str, states: &str) -> String {
 
 const PASS_STATE: &str = "  - Type: Pass\n    Name: S\n    End: true\n";
 
-/// Creates what the document's examples name: `my_flow` (with an environment) and its
-/// finished execution `exec1`, `hello_flow`, the Express flow `my_express_flow`,
+/// Creates what the document's examples name: `my_flow` (with an environment), its
+/// published version `1` and its finished execution `exec1`, `hello_flow`, the Express flow `my_express_flow`,
 /// `flow_to_delete`, and `slow_flow` (with a role) whose execution `slow_exec` waits five
 /// minutes. Examples name `my_flow` only as a `FlowName` (never as a `Name`, which
 /// DeleteFlow takes), so a fuzzer that mixes example values does not delete it.
@@ -382,6 +382,10 @@ pub async fn seed_example_resources(client: &Client) {
             &[("RoleArn", "acs:ram::1111111111111111:role/fnf")],
         )
         .await;
+    client
+        .call("PublishFlowVersion", &[("FlowName", "my_flow")])
+        .await
+        .ok();
     client.start("my_flow", "exec1", r#"{"a": 1}"#).await;
     client
         .wait_end("my_flow", "exec1", Duration::from_secs(20))
