@@ -40,6 +40,48 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document is checked
+    /// against it).
+    pub const ALL: [ErrorCode; 30] = [
+        ErrorCode::ActionNotSupported,
+        ErrorCode::ApiVersionNotSupported,
+        ErrorCode::EntityTooLarge,
+        ErrorCode::ExecutionAlreadyExists,
+        ErrorCode::ExecutionAlreadyCompleted,
+        ErrorCode::InvalidArgument,
+        ErrorCode::MissingRequiredHeader,
+        ErrorCode::MissingRequiredParams,
+        ErrorCode::PathNotSupported,
+        ErrorCode::SignatureNonceUsed,
+        ErrorCode::AccessDenied,
+        ErrorCode::InvalidAccessKeyId,
+        ErrorCode::RequestTimeTooSkewed,
+        ErrorCode::SignatureNotMatch,
+        ErrorCode::FlowNotExists,
+        ErrorCode::ExecutionNotExists,
+        ErrorCode::ScheduleNotExists,
+        ErrorCode::FlowVersionNotExists,
+        ErrorCode::FlowAliasNotExists,
+        ErrorCode::MapRunNotExists,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::FlowAlreadyExists,
+        ErrorCode::ScheduleAlreadyExists,
+        ErrorCode::FlowAliasAlreadyExists,
+        ErrorCode::ConcurrentUpdateError,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::ResourceThrottled,
+        ErrorCode::InternalServerError,
+        ErrorCode::ServiceUnavailable,
+    ];
+
+    /// The code of a `Code` member, if it is one of the catalogue's.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|known| known.as_str() == code)
+    }
+
     /// The code as it appears in the `Code` member.
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;

@@ -52,7 +52,8 @@ pub fn content_type_is_form(content_type: Option<&str>) -> bool {
 
 /// Form-decodes `name=value&…` into pairs in their original order.
 ///
-/// `+` is a space and `%XX` is a byte; the decoded bytes must be UTF-8. Empty values are
+/// `+` is a space and `%XX` is a byte; the decoded bytes must be UTF-8 without U+0000 (no
+/// parameter has a use for it, and Postgres text cannot hold it). Empty values are
 /// real values, a segment without `=` is a name with an empty value, and empty segments
 /// (`a=1&&b=2`) are skipped. Duplicates are kept; [`Params::from_sources`] rejects them.
 pub fn parse_form(input: &[u8]) -> Result<Vec<(String, String)>, ParamError> {
@@ -80,6 +81,7 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<(String, String)>, ParamError> {
 enum DecodeProblem {
     BadEscape,
     NotUtf8,
+    Nul,
 }
 
 impl Display for DecodeProblem {
@@ -89,6 +91,7 @@ impl Display for DecodeProblem {
                 "is not form-encoded: '%' must be followed by two hex digits"
             }
             DecodeProblem::NotUtf8 => "is not valid UTF-8 after form decoding",
+            DecodeProblem::Nul => "must not contain the character U+0000",
         })
     }
 }
@@ -118,6 +121,9 @@ fn decode_component(raw: &[u8]) -> Result<String, DecodeProblem> {
                 rest = tail;
             }
         }
+    }
+    if bytes.contains(&0) {
+        return Err(DecodeProblem::Nul);
     }
     String::from_utf8(bytes).map_err(|_| DecodeProblem::NotUtf8)
 }
@@ -338,6 +344,20 @@ mod tests {
             parse_form(b"FlowName=%FF%FE").unwrap_err().to_string(),
             "Parameter error: FlowName is not valid UTF-8 after form decoding"
         );
+    }
+
+    #[test]
+    fn nul_character_names_the_parameter() {
+        for input in [&b"Name=a%00b"[..], b"Name=a\0b"] {
+            assert_eq!(
+                parse_form(input).unwrap_err().to_string(),
+                "Parameter error: Name must not contain the character U+0000"
+            );
+        }
+        assert!(matches!(
+            parse_form(b"a%00=1").unwrap_err(),
+            ParamError::Malformed { .. }
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod fc_stub;
+pub mod openapi;
 
 use std::time::{Duration, Instant};
 

@@ -47,6 +47,7 @@ pub fn parse_definition(
     let Value::Object(map) = &doc else {
         return Err(err("", "the definition must be a mapping"));
     };
+    reject_nul(&doc, "")?;
     // §0 (Q1): the language is named by the top-level mapping.
     let is = |key: &str, expected: &str| map.get(key).and_then(Value::as_str) == Some(expected);
     if is("Type", "StateMachine") {
@@ -65,5 +66,30 @@ pub fn parse_definition(
             "",
             "is neither a state machine ('Type: StateMachine') nor an FDL flow ('type: flow')",
         ))
+    }
+}
+
+/// A YAML escape (`"a\0b"`) can put U+0000 in a name, an error or a value; Postgres text
+/// cannot hold it, so an execution naming such a state could never record its history.
+fn reject_nul(value: &Value, path: &str) -> Result<(), DefinitionError> {
+    const REASON: &str = "must not contain the character U+0000";
+    match value {
+        Value::String(text) if text.contains('\0') => Err(err(path, REASON)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, item)| reject_nul(item, &format!("{path}[{index}]"))),
+        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                return Err(err(path, REASON));
+            }
+            reject_nul(member, &path)
+        }),
+        _ => Ok(()),
     }
 }

@@ -342,3 +342,25 @@ fn random_garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn nul_characters_from_yaml_escapes_are_refused_where_they_are() {
+    fails(
+        "Type: StateMachine\nName: f\nSpecVersion: v1\nStartAt: \"a\\0b\"\nStates:\n  - Type: Pass\n    Name: \"a\\0b\"\n    End: true\n",
+        "f",
+        "StartAt",
+        "U+0000",
+    );
+    fails(
+        "Type: StateMachine\nName: f\nSpecVersion: v1\nStartAt: S\nStates:\n  - Type: Fail\n    Name: S\n    Error: \"E\\0\"\n",
+        "f",
+        "States[0].Error",
+        "U+0000",
+    );
+    fails(
+        "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n    \"k\\0\": 1\n",
+        "f",
+        "steps[0].k\0",
+        "U+0000",
+    );
+}
