@@ -120,6 +120,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     }
     let owner = replica_id();
     let lease = Duration::from_secs(config.lease_seconds.max(1));
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let runtime = Runtime::new(
         store.clone(),
         RuntimeConfig {
@@ -129,6 +130,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             workers: config.workers,
             functions,
         },
+        metrics.clone(),
     )
     .await
     .map_err(|error| StartError::Store {
@@ -155,6 +157,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         runtime: runtime.clone(),
         scheduler: scheduler.clone(),
         store: store.clone(),
+        metrics,
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());

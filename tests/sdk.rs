@@ -11,7 +11,9 @@ use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Backend, TestServer};
 
 fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests with ./scripts/test, which installs the official SDKs")
+        panic!(
+            "{name} is not set: run the tests with ./scripts/test, which installs the official SDKs"
+        )
     })
 }
 

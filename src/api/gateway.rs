@@ -35,6 +35,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
 /// Every RPC call (and every path that is not ours).
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
@@ -54,6 +64,30 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             (error_response(&error, &request_id, &host), outcome)
         }
     };
+    let action = log.action.unwrap_or("-");
+    let code = if outcome == "ok" {
+        "OK"
+    } else {
+        outcome.as_str()
+    };
+    state
+        .metrics
+        .requests
+        .with_label_values(&[action, code])
+        .inc();
+    state
+        .metrics
+        .request_seconds
+        .with_label_values(&[action])
+        .observe(started.elapsed().as_secs_f64());
+    if matches!(code, "ServiceUnavailable" | "InternalServerError") {
+        let kind = if code == "ServiceUnavailable" {
+            "unavailable"
+        } else {
+            "internal"
+        };
+        state.metrics.store_errors.with_label_values(&[kind]).inc();
+    }
     tracing::info!(
         request_id = %request_id,
         action = log.action.unwrap_or("-"),

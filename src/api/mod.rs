@@ -44,6 +44,7 @@ pub struct AppState {
     pub nonces: Arc<MemoryNonces>,
     pub throttle: Arc<Throttle>,
     pub scheduler: Arc<crate::schedule::Scheduler>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The router production runs; tests build exactly this.
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(gateway::healthz))
         .route("/readyz", get(gateway::readyz))
+        .route("/metrics", get(gateway::metrics))
         .route("/", any(gateway::handle))
         .fallback(gateway::handle)
         .with_state(state)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{Store, StoreError, StoreResult, WriteOp, WriteResult};
+use crate::metrics::Metrics;
 
 /// Writes per transaction at most.
 const MAX_BATCH: usize = 256;
@@ -23,11 +24,15 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts `writers` writer tasks (transactions in flight at once).
-    pub fn start(store: Arc<dyn Store>, writers: usize) -> Batcher {
+    pub fn start(store: Arc<dyn Store>, writers: usize, metrics: Arc<Metrics>) -> Batcher {
         let (sender, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_batches(store.clone(), receiver.clone()));
+            tokio::spawn(write_batches(
+                store.clone(),
+                receiver.clone(),
+                metrics.clone(),
+            ));
         }
         Batcher { sender }
     }
@@ -46,6 +51,7 @@ impl Batcher {
 async fn write_batches(
     store: Arc<dyn Store>,
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
+    metrics: Arc<Metrics>,
 ) {
     loop {
         let batch = {
@@ -62,6 +68,7 @@ async fn write_batches(
             }
             batch
         };
+        metrics.batch_writes.observe(batch.len() as f64);
         let (ops, replies): (Vec<WriteOp>, Vec<_>) =
             batch.into_iter().map(|p| (p.op, p.reply)).unzip();
         match store.write_batch(&ops).await {

@@ -130,6 +130,8 @@ pub trait WorkStore: Send + Sync {
     async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64>;
     /// The earliest future wake-up time, to sleep until it.
     async fn next_due_at(&self) -> StoreResult<Option<i64>>;
+    /// Executions due and not leased (the queue depth).
+    async fn due_count(&self, now: i64) -> StoreResult<i64>;
 }
 
 /// Map runs of distributed Maps (api.md §4.17).

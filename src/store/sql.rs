@@ -519,6 +519,16 @@ macro_rules! impl_shared_store {
                 Ok(lost.len() as u64)
             }
 
+            async fn due_count(&self, now: i64) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM executions WHERE due_at <= $1 \
+                     AND (lease_owner IS NULL OR lease_until < $1)",
+                )
+                .bind(now)
+                .fetch_one(self.read_pool())
+                .await?)
+            }
+
             async fn next_due_at(&self) -> StoreResult<Option<i64>> {
                 Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM executions WHERE due_at IS NOT NULL")
                     .fetch_one(self.read_pool())

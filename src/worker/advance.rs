@@ -279,6 +279,12 @@ impl Runtime {
             children,
             map_runs,
             aborted_map_runs,
+            events: outcome.events.len(),
+            steps: outcome
+                .events
+                .iter()
+                .filter(|event| event.event_type == "StepEntered")
+                .count(),
         })
     }
 
@@ -291,6 +297,14 @@ impl Runtime {
         written: &Written,
         now: i64,
     ) {
+        self.metrics.history_events.inc_by(written.events as u64);
+        self.metrics.steps.inc_by(written.steps as u64);
+        if let Some(end) = &written.end {
+            self.metrics
+                .executions_ended
+                .with_label_values(&[end.status.as_str()])
+                .inc();
+        }
         if written.end.is_some() {
             let _ = self
                 .store
@@ -303,7 +317,11 @@ impl Runtime {
         for call in calls {
             self.spawn_call(execution_id, account_id, call);
         }
+        self.metrics
+            .executions_started
+            .inc_by(written.children.len() as u64);
         for child in &written.children {
+            self.metrics.history_events.inc();
             self.hint(Hint::Execution(child.id.clone()));
         }
         for map_run in &written.aborted_map_runs {
@@ -518,6 +536,9 @@ pub(super) struct Written {
     pub map_runs: Vec<MapRunWrite>,
     /// Map runs that failed or were aborted: their running children are stopped.
     pub aborted_map_runs: Vec<String>,
+    /// History events written, and how many of them entered a state (for the metrics).
+    pub events: usize,
+    pub steps: usize,
 }
 
 /// Reports a distributed Map child's end to its parent (§II.4.9).

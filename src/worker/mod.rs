@@ -24,6 +24,7 @@ use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
+use crate::metrics::Metrics;
 use crate::store::{
     Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionQuery, ExecutionStatus,
     Flow, FlowVersion, ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome,
@@ -62,8 +63,8 @@ pub struct Runtime {
     tokens: TokenCodec,
     definitions: DefinitionCache,
     calls: CallExecutor,
-    hints: mpsc::UnboundedSender<Hint>,
-    hint_receiver: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Hint>>>,
+    hints: mpsc::UnboundedSender<(Hint, tokio::time::Instant)>,
+    hint_receiver: std::sync::Mutex<Option<mpsc::UnboundedReceiver<(Hint, tokio::time::Instant)>>>,
     permits: Arc<Semaphore>,
     /// The earliest timer this replica committed, epoch ms (i64::MAX = none known).
     next_wake: AtomicI64,
@@ -73,6 +74,7 @@ pub struct Runtime {
     express: ExpressRegistry,
     /// Group commit of starts, advance commits and nonces.
     batcher: Batcher,
+    metrics: Arc<Metrics>,
 }
 
 /// What a task report did.
@@ -93,7 +95,11 @@ pub enum ReportOutcome {
 
 impl Runtime {
     /// Creates the runtime; the task-token key is shared by all replicas through the store.
-    pub async fn new(store: Arc<dyn Store>, config: RuntimeConfig) -> StoreResult<Arc<Runtime>> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: RuntimeConfig,
+        metrics: Arc<Metrics>,
+    ) -> StoreResult<Arc<Runtime>> {
         let candidate =
             uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
         let key = store.server_key("task-token-key", &candidate).await?;
@@ -103,7 +109,7 @@ impl Runtime {
             crate::store::Backend::Sqlite => 1,
             crate::store::Backend::Postgres => 4,
         };
-        let batcher = Batcher::start(store.clone(), writers);
+        let batcher = Batcher::start(store.clone(), writers, metrics.clone());
         Ok(Arc::new(Runtime {
             batcher,
             permits: Arc::new(Semaphore::new(config.workers.max(1))),
@@ -118,6 +124,7 @@ impl Runtime {
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             express: ExpressRegistry::default(),
+            metrics,
         }))
     }
 
@@ -174,7 +181,7 @@ impl Runtime {
     }
 
     fn hint(&self, hint: Hint) {
-        let _ = self.hints.send(hint);
+        let _ = self.hints.send((hint, tokio::time::Instant::now()));
     }
 
     fn note_wake(&self, at: i64) {
@@ -183,7 +190,10 @@ impl Runtime {
         }
     }
 
-    async fn pool(self: Arc<Self>, mut hints: mpsc::UnboundedReceiver<Hint>) {
+    async fn pool(
+        self: Arc<Self>,
+        mut hints: mpsc::UnboundedReceiver<(Hint, tokio::time::Instant)>,
+    ) {
         let mut notices = self.store.subscribe();
         let mut scan = true;
         loop {
@@ -196,6 +206,7 @@ impl Runtime {
                     Ok(true) => scan = true, // a full batch: there may be more
                     Ok(false) => {}
                     Err(error) => {
+                        self.metrics.store_error(&error);
                         tracing::warn!(%error, "claiming due work failed");
                         tokio::time::sleep(Duration::from_millis(500)).await;
                         scan = true;
@@ -213,7 +224,7 @@ impl Runtime {
             };
             tokio::select! {
                 hint = hints.recv() => match hint {
-                    Some(hint) => self.dispatch(hint).await,
+                    Some((hint, since)) => self.dispatch(hint, since).await,
                     None => return,
                 },
                 notice = notices.recv() => match notice {
@@ -228,12 +239,14 @@ impl Runtime {
 
     /// Claims due executions (as many as there are free workers); true if the batch was full.
     async fn scan(self: &Arc<Self>) -> StoreResult<bool> {
+        let since = tokio::time::Instant::now();
         let free = self.permits.available_permits().max(1) as i64;
         self.next_wake.store(i64::MAX, Ordering::SeqCst);
         let claimed = self.store.claim_due(&self.claim(), free).await?;
         let full = claimed.len() as i64 >= free;
         for execution in claimed {
-            self.dispatch(Hint::Claimed(Box::new(execution))).await;
+            self.dispatch(Hint::Claimed(Box::new(execution)), since)
+                .await;
         }
         if !full && let Some(due) = self.store.next_due_at().await? {
             self.note_wake(due);
@@ -241,10 +254,13 @@ impl Runtime {
         Ok(full)
     }
 
-    async fn dispatch(self: &Arc<Self>, hint: Hint) {
+    async fn dispatch(self: &Arc<Self>, hint: Hint, since: tokio::time::Instant) {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
+        self.metrics
+            .claim_lag_seconds
+            .observe(since.elapsed().as_secs_f64());
         let runtime = self.clone();
         tokio::spawn(async move {
             let claimed = match hint {
@@ -255,6 +271,7 @@ impl Runtime {
                         // The holder commits soon and sees the signal then (or it is due again).
                         Ok(ClaimAttempt::Busy | ClaimAttempt::NotRunning) => None,
                         Err(error) => {
+                            runtime.metrics.store_error(&error);
                             tracing::warn!(%error, execution_id = %id, "claiming an execution failed");
                             None
                         }
@@ -264,6 +281,7 @@ impl Runtime {
             if let Some(claimed) = claimed
                 && let Err(error) = runtime.advance(claimed, None).await
             {
+                runtime.metrics.store_error(&error);
                 tracing::warn!(%error, "advancing an execution failed");
             }
             drop(permit);
@@ -287,9 +305,14 @@ impl Runtime {
             {
                 tracing::warn!(%error, "renewing leases failed");
             }
+            match self.store.due_count(now).await {
+                Ok(depth) => self.metrics.queue_depth.set(depth),
+                Err(error) => self.metrics.store_error(&error),
+            }
             match self.store.reap_lost_calls(now).await {
                 Ok(0) => {}
                 Ok(lost) => {
+                    self.metrics.lease_takeovers.inc_by(lost);
                     tracing::warn!(lost, "task calls of a stopped replica are made again");
                     let _ = self.store.notify(WorkNotice::Work).await;
                 }
@@ -418,6 +441,9 @@ impl Runtime {
             }
         };
         if let StartOutcome::Started(_) = &outcome {
+            self.metrics.executions_started.inc();
+            // ExecutionStarted.
+            self.metrics.history_events.inc();
             match effects {
                 Some((calls, written)) => {
                     self.after_commit(&new.id, &new.account_id, calls, &written, now)

@@ -1,0 +1,75 @@
+//! `/metrics`: the named series exist and move when requests are made.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+
+/// The value of one sample line (`name{labels} value`), 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(series) && line[series.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn scrape(server: &TestServer) -> String {
+    let response = reqwest::get(format!("http://{}/metrics", server.endpoint))
+        .await
+        .expect("the metrics endpoint answers");
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    response.text().await.unwrap()
+}
+
+const FLOW: &str =
+    "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: a\n  - type: pass\n    name: b\n";
+
+backend_tests! {
+    async fn metrics_expose_the_series_and_move(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        let before = scrape(&server).await;
+        for name in [
+            "fnf_executions_started_total",
+            "fnf_steps_total",
+            "fnf_history_events_total",
+            "fnf_queue_depth",
+            "fnf_lease_takeovers_total",
+            "fnf_claim_lag_seconds_count",
+            "fnf_batch_writes_count",
+        ] {
+            assert!(before.contains(name), "{name} missing from:\n{before}");
+        }
+        client.create_flow("measured", FLOW).await;
+        for i in 0..3 {
+            client.start("measured", &format!("run-{i}"), "{}").await;
+        }
+        for i in 0..3 {
+            let ended = client.wait_end("measured", &format!("run-{i}"), Duration::from_secs(10)).await;
+            assert_eq!(ended["Status"], "Succeeded");
+        }
+        client
+            .get("DescribeFlow", &[("Name", "missing")])
+            .await
+            .err(404, "FlowNotExists");
+        let after = scrape(&server).await;
+        assert_eq!(sample(&after, r#"fnf_requests_total{action="CreateFlow",code="OK"}"#), 1.0);
+        assert_eq!(sample(&after, r#"fnf_requests_total{action="StartExecution",code="OK"}"#), 3.0);
+        assert_eq!(sample(&after, r#"fnf_requests_total{action="DescribeFlow",code="FlowNotExists"}"#), 1.0);
+        assert!(sample(&after, r#"fnf_request_duration_seconds_count{action="StartExecution"}"#) >= 3.0);
+        assert_eq!(sample(&after, "fnf_executions_started_total"), 3.0);
+        assert_eq!(sample(&after, r#"fnf_executions_ended_total{status="Succeeded"}"#), 3.0);
+        // Two pass steps per execution, and 6 events each (started, 2 × entered/exited, end).
+        assert_eq!(sample(&after, "fnf_steps_total"), 6.0);
+        assert_eq!(sample(&after, "fnf_history_events_total"), 18.0);
+        assert!(sample(&after, "fnf_batch_writes_count") >= 1.0);
+        server.stop().await;
+    }
+}
