@@ -170,7 +170,10 @@ async fn process(
         .map(str::to_string);
     log.execution = params.get("ExecutionName").map(str::to_string);
     gate::authorize(&caller, flow_param.and_then(|name| params.get(name)))?;
-    state.throttle.admit(caller.key.access_key_id())?;
+    state
+        .throttle
+        .admit(state.store.as_ref(), caller.key.access_key_id())
+        .await?;
     let call = Call {
         state,
         account_id: caller.key.account_id(),

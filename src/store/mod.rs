@@ -124,6 +124,9 @@ pub trait WorkStore: Send + Sync {
         signal: &OutgoingSignal,
         now: i64,
     ) -> StoreResult<bool>;
+    /// Gives up the task calls `owner` holds (shutting down): they become `CallLost`
+    /// signals at once, so other replicas make them again without waiting for the lease.
+    async fn release_calls(&self, owner: &str, now: i64) -> StoreResult<u64>;
     /// Extends every lease (execution and task call) held by `owner`.
     async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()>;
     /// Turns task calls whose lease expired into `CallLost` signals; returns how many.
@@ -217,6 +220,15 @@ pub trait GatewayStore: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<bool>;
     async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
+    /// Takes a token from the key's bucket (`rate` per second, at most `burst`); false when
+    /// the bucket is empty. Shared by every replica of the store.
+    async fn take_token(
+        &self,
+        access_key_id: &str,
+        now: i64,
+        rate: f64,
+        burst: f64,
+    ) -> StoreResult<bool>;
     /// A named secret shared by all replicas, created with `candidate` on first use.
     async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String>;
 }

@@ -483,6 +483,17 @@ macro_rules! impl_shared_store {
                 Ok(())
             }
 
+            async fn release_calls(&self, owner: &str, now: i64) -> StoreResult<u64> {
+                // Expiring the calls' leases now lets the reaper turn them into signals in the
+                // usual lock order.
+                sqlx::query("UPDATE task_calls SET lease_until = $1 WHERE owner = $2")
+                    .bind(now - 1)
+                    .bind(owner)
+                    .execute(self.write_pool())
+                    .await?;
+                self.reap_lost_calls(now).await
+            }
+
             async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64> {
                 let mut tx = self.write_pool().begin().await?;
                 // Lock order: execution rows (by id) before their calls, as every other writer.
@@ -555,6 +566,43 @@ macro_rules! impl_shared_store {
                     Some(WriteResult::Nonce(new)) => Ok(new),
                     other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
                 }
+            }
+
+            async fn take_token(
+                &self,
+                access_key_id: &str,
+                now: i64,
+                rate: f64,
+                burst: f64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.write_pool().begin().await?;
+                sqlx::query(
+                    "INSERT INTO throttle_buckets (access_key_id, tokens, refilled_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (access_key_id) DO NOTHING",
+                )
+                .bind(access_key_id)
+                .bind(burst)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                // Refill for the time passed (capped at the burst), then take one if there is one.
+                let taken = sqlx::query(
+                    "UPDATE throttle_buckets SET tokens = (CASE \
+                       WHEN tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 > $4 THEN $4 \
+                       ELSE tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 END) - 1, \
+                     refilled_at = $2 \
+                     WHERE access_key_id = $1 AND (CASE \
+                       WHEN tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 > $4 THEN $4 \
+                       ELSE tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 END) >= 1",
+                )
+                .bind(access_key_id)
+                .bind(now)
+                .bind(rate)
+                .bind(burst)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(taken.rows_affected() == 1)
             }
 
             async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {

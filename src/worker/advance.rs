@@ -2,6 +2,7 @@
 //! its events, state and next wake-up in one fenced transaction, then make the calls.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -388,7 +389,9 @@ impl Runtime {
         let runtime = self.clone();
         let execution_id = execution_id.to_string();
         let account_id = account_id.to_string();
+        self.calls_in_flight.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
+            let _in_flight = InFlight(&runtime);
             let limit = call.deadline.map_or(DEFAULT_CALL_LIMIT, |deadline| {
                 Duration::from_millis(deadline.saturating_sub(now_ms()).max(0) as u64)
             });
@@ -524,6 +527,16 @@ impl<'a> From<&'a NewExecution> for Identity<'a> {
             callback_token: execution.callback_token.as_deref(),
             map_child: execution.map_child.clone(),
         }
+    }
+}
+
+/// Counts a task call in flight until it is dropped (answered, or the task was aborted).
+struct InFlight<'a>(&'a Runtime);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.calls_in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.calls_done.notify_waiters();
     }
 }
 

@@ -72,6 +72,9 @@ pub struct Runtime {
     stopping: AtomicBool,
     /// Synchronous executions running in this process.
     express: ExpressRegistry,
+    /// Task calls this replica is making, and a notice each time one answers.
+    calls_in_flight: std::sync::atomic::AtomicUsize,
+    calls_done: Notify,
     /// Group commit of starts, advance commits and nonces.
     batcher: Batcher,
     metrics: Arc<Metrics>,
@@ -124,6 +127,8 @@ impl Runtime {
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             express: ExpressRegistry::default(),
+            calls_in_flight: std::sync::atomic::AtomicUsize::new(0),
+            calls_done: Notify::new(),
             metrics,
         }))
     }
@@ -172,12 +177,29 @@ impl Runtime {
         ]
     }
 
-    /// Stops taking new work and waits up to `grace` for running advances to commit.
+    /// Stops taking new work, lets running advances commit and task calls answer within
+    /// `grace`, then hands the calls still running over to the other replicas at once.
     pub async fn shutdown(&self, grace: Duration) {
         self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_waiters();
+        let deadline = tokio::time::Instant::now() + grace;
         let all = self.config.workers.max(1) as u32;
-        let _ = tokio::time::timeout(grace, self.permits.acquire_many(all)).await;
+        let _ = tokio::time::timeout_at(deadline, self.permits.acquire_many(all)).await;
+        while self.calls_in_flight.load(Ordering::SeqCst) > 0 {
+            let answered = self.calls_done.notified();
+            if self.calls_in_flight.load(Ordering::SeqCst) == 0
+                || tokio::time::timeout_at(deadline, answered).await.is_err()
+            {
+                break;
+            }
+        }
+        let left = self.calls_in_flight.load(Ordering::SeqCst);
+        if left > 0 {
+            match self.store.release_calls(&self.config.owner, now_ms()).await {
+                Ok(released) => tracing::info!(released, "task calls handed over at shutdown"),
+                Err(error) => tracing::warn!(%error, "handing task calls over failed"),
+            }
+        }
     }
 
     fn hint(&self, hint: Hint) {

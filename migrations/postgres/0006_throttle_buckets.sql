@@ -1,0 +1,6 @@
+-- Token buckets per AccessKey, shared by the replicas (throttling holds across them).
+CREATE TABLE throttle_buckets (
+    access_key_id TEXT PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    refilled_at BIGINT NOT NULL
+);

@@ -1,0 +1,143 @@
+//! Several replicas on one Postgres: throttling holds across them, and a replica that shuts
+//! down gracefully hands the task calls it is making over at once.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fc_stub::FcStub;
+use common::{
+    ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, Backend, Client, Storage, TestServer, json_field,
+};
+use fnf_server::server::start;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_holds_across_replicas() {
+    let storage = Storage::new(Backend::Postgres).await;
+    let configure = |url: &str| {
+        let mut config = common::test_config(url);
+        config.throttle_rps = Some(0.01);
+        config.throttle_burst = Some(4);
+        config
+    };
+    let first = start(configure(&storage.database_url)).await.unwrap();
+    let second = start(configure(&storage.database_url)).await.unwrap();
+    let clients = [
+        Client::new(&first.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET),
+        Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET),
+    ];
+    // Four tokens in all, whichever replica takes them.
+    for i in 0..4 {
+        clients[i % 2].get("DescribeRegions", &[]).await.ok();
+    }
+    for client in &clients {
+        client
+            .get("DescribeRegions", &[])
+            .await
+            .err(429, "ResourceThrottled");
+    }
+    first.stop().await;
+    second.stop().await;
+    storage.cleanup().await;
+}
+
+/// A replica process that can be sent SIGTERM.
+struct Replica {
+    child: Child,
+    endpoint: String,
+}
+
+impl Replica {
+    async fn start(database_url: &str, fc_endpoint: &str) -> Replica {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let endpoint = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_fnf-server"))
+            .env_clear()
+            .env("FNF_LISTEN", &endpoint)
+            .env("DATABASE_URL", database_url)
+            .env("FNF_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("FNF_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+            .env("FNF_ACCOUNT_ID", ACCOUNT_ID)
+            .env("FNF_FC_ENDPOINT", fc_endpoint)
+            // A long lease: only the graceful hand-over can make the takeover quick.
+            .env("FNF_LEASE_SECONDS", "30")
+            .env("FNF_SHUTDOWN_GRACE", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the server binary starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("http://{endpoint}/readyz"))
+            .await
+            .map_or(true, |r| !r.status().is_success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the replica did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Replica { child, endpoint }
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_shutting_down_hands_its_calls_over() {
+    let stub = FcStub::start().await;
+    let storage = Storage::new(Backend::Postgres).await;
+    let mut leaving = Replica::start(&storage.database_url, &stub.endpoint()).await;
+    let client = Client::new(&leaving.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    let flow = "version: v1\ntype: flow\nsteps:\n  - type: task\n    name: slow\n    resourceArn: acs:fc:::services/s/functions/sleep\n    inputMappings:\n      - target: seconds\n        source: 3\n";
+    client.create_flow("slow", flow).await;
+    client.start("slow", "run", "{}").await;
+    client
+        .wait_event("slow", "run", "TaskStarted", Duration::from_secs(10))
+        .await;
+    // A second replica with a short lease stays; the first one leaves mid-call.
+    let mut config = common::test_config(&storage.database_url);
+    config.fc_endpoint = Some(stub.endpoint());
+    let staying = TestServer::start_on(Storage::new(Backend::Sqlite).await, config).await;
+    let started = Instant::now();
+    leaving.terminate();
+    let _ = tokio::task::spawn_blocking(move || leaving.child.wait()).await;
+    let ended = staying
+        .client()
+        .wait_end("slow", "run", Duration::from_secs(20))
+        .await;
+    assert_eq!(ended["Status"], "Succeeded", "{ended}");
+    // Well before the 30 s lease could have run out.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let events = staying.client().history("slow", "run").await;
+    let lost: Vec<_> = events
+        .iter()
+        .filter(|e| e["Type"] == "TaskFailed")
+        .map(|e| json_field(e, "EventDetail")["error"].clone())
+        .collect();
+    assert_eq!(lost, [serde_json::json!("FnF.TaskLost")]);
+    staying.stop().await;
+    storage.cleanup().await;
+}
