@@ -257,6 +257,9 @@ pub trait Store:
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<WorkNotice>;
     /// Tells every replica about a change (new work, an execution that ended).
     async fn notify(&self, notice: WorkNotice) -> StoreResult<()>;
+    /// Tells this replica's subscribers only (the other replicas learn of ends written by a
+    /// group commit from the commit itself).
+    fn publish_local(&self, notice: WorkNotice);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

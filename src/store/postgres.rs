@@ -102,7 +102,9 @@ async fn listen(pool: PgPool, notices: broadcast::Sender<super::WorkNotice>) {
         loop {
             match listener.recv().await {
                 Ok(notification) => {
-                    let _ = notices.send(decode_notice(notification.payload()));
+                    for notice in decode_notices(notification.payload()) {
+                        let _ = notices.send(notice);
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "lost the notice connection; reconnecting");
@@ -123,10 +125,53 @@ fn encode_notice(notice: &super::WorkNotice) -> String {
     }
 }
 
-fn decode_notice(payload: &str) -> super::WorkNotice {
+/// A payload names work, or one or more ended executions (`ended:<id> <id> …`).
+fn decode_notices(payload: &str) -> Vec<super::WorkNotice> {
     match payload.strip_prefix("ended:") {
-        Some(id) => super::WorkNotice::Ended(id.to_string()),
-        None => super::WorkNotice::Work,
+        Some(ids) => ids
+            .split(' ')
+            .filter(|id| !id.is_empty())
+            .map(|id| super::WorkNotice::Ended(id.to_string()))
+            .collect(),
+        None => vec![super::WorkNotice::Work],
+    }
+}
+
+impl PgStore {
+    /// Announces ended executions to every replica when the transaction commits (so a long
+    /// poll anywhere wakes), in as few notifications as the payload limit allows.
+    async fn announce_ended(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        ended: &[&str],
+    ) -> super::StoreResult<()> {
+        // NOTIFY payloads must stay under 8000 bytes.
+        let mut payload = String::from("ended:");
+        for id in ended {
+            if payload.len() + id.len() + 1 > 7900 {
+                self.send_notice(tx, &payload).await?;
+                payload = String::from("ended:");
+            }
+            payload.push_str(id);
+            payload.push(' ');
+        }
+        if payload.len() > "ended:".len() {
+            self.send_notice(tx, &payload).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_notice(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        payload: &str,
+    ) -> super::StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 }
 
@@ -155,6 +200,10 @@ impl Store for PgStore {
 
     fn subscribe(&self) -> broadcast::Receiver<WorkNotice> {
         self.notices.subscribe()
+    }
+
+    fn publish_local(&self, notice: WorkNotice) {
+        let _ = self.notices.send(notice);
     }
 
     async fn notify(&self, notice: WorkNotice) -> StoreResult<()> {

@@ -276,6 +276,22 @@ macro_rules! impl_batch_store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    // Ends are announced by the transaction that writes them.
+                    let mut ended: Vec<&str> = starts
+                        .iter()
+                        .filter(|(_, new)| {
+                            inserted.contains(&new.id)
+                                && new.advance.as_ref().is_some_and(|a| a.end.is_some())
+                        })
+                        .map(|(_, new)| new.id.as_str())
+                        .collect();
+                    ended.extend(
+                        commits
+                            .iter()
+                            .filter(|(_, c)| c.end.is_some() && committed.contains(&c.execution_id))
+                            .map(|(_, c)| c.execution_id.as_str()),
+                    );
+                    self.announce_ended(&mut tx, &ended).await?;
                     tx.commit().await?;
                     Ok(results
                         .into_iter()

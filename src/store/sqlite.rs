@@ -93,6 +93,17 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// One process: ended executions are announced in memory after the commit.
+    async fn announce_ended(
+        &self,
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _ended: &[&str],
+    ) -> super::StoreResult<()> {
+        Ok(())
+    }
+}
+
 impl_shared_store!(SqliteStore, sqlx::Sqlite);
 impl_batch_store!(SqliteStore, sqlx::Sqlite);
 impl_map_run_store!(SqliteStore, sqlx::Sqlite);
@@ -118,6 +129,10 @@ impl Store for SqliteStore {
 
     fn subscribe(&self) -> broadcast::Receiver<WorkNotice> {
         self.notices.subscribe()
+    }
+
+    fn publish_local(&self, notice: WorkNotice) {
+        let _ = self.notices.send(notice);
     }
 
     async fn notify(&self, notice: WorkNotice) -> StoreResult<()> {

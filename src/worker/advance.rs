@@ -307,10 +307,8 @@ impl Runtime {
                 .inc();
         }
         if written.end.is_some() {
-            let _ = self
-                .store
-                .notify(WorkNotice::Ended(execution_id.to_string()))
-                .await;
+            self.store
+                .publish_local(WorkNotice::Ended(execution_id.to_string()));
         }
         for signal in &written.signals_out {
             self.hint(Hint::Execution(signal.execution_id.clone()));
