@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod batch_rows;
 mod batcher;
 mod postgres;
 mod rows;

@@ -7,11 +7,9 @@ macro_rules! impl_batch_store {
         const _: () = {
             use std::collections::HashSet;
 
+            use $crate::store::batch_rows::{BatchRows, NonceRow};
             use $crate::store::sql::{ExecutionRow, execution_columns};
             use $crate::store::*;
-
-            /// Rows per multi-row statement (bounded by the backends' bind-parameter limits).
-            const CHUNK: usize = 400;
 
             const SELECT_BY_NAME: &str = concat!(
                 "SELECT ",
@@ -43,29 +41,12 @@ macro_rules! impl_batch_store {
                             }
                         }
                     }
-                    for chunk in nonce_rows.chunks(CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO nonces (access_key_id, nonce, expires_at) ",
-                        );
-                        insert.push_values(chunk, |mut row, (_, key, nonce, expires)| {
-                            row.push_bind(*key).push_bind(*nonce).push_bind(*expires);
-                        });
-                        insert.push(
-                            " ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
-                             WHERE nonces.expires_at < ",
-                        );
-                        insert.push_bind(now);
-                        insert.push(" RETURNING access_key_id, nonce");
-                        let fresh: HashSet<(String, String)> = insert
-                            .build_query_as::<(String, String)>()
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .into_iter()
-                            .collect();
-                        for (index, key, nonce, _) in chunk {
-                            let new = fresh.contains(&(key.to_string(), nonce.to_string()));
-                            results[*index] = Some(WriteResult::Nonce(new));
-                        }
+                    let rows: Vec<NonceRow> =
+                        nonce_rows.iter().map(|(_, key, nonce, expires)| (*key, *nonce, *expires)).collect();
+                    let fresh = <$store as BatchRows>::upsert_nonces(&mut tx, &rows, now).await?;
+                    for (index, key, nonce, _) in &nonce_rows {
+                        let new = fresh.contains(&(key.to_string(), nonce.to_string()));
+                        results[*index] = Some(WriteResult::Nonce(new));
                     }
 
                     // Starts: one insert; names already taken are looked up afterwards.
@@ -78,7 +59,7 @@ macro_rules! impl_batch_store {
                         })
                         .collect();
                     let new_rows: Vec<&NewExecution> = starts.iter().map(|(_, new)| *new).collect();
-                    let inserted = insert_executions(&mut tx, &new_rows).await?;
+                    let inserted = <$store as BatchRows>::insert_executions(&mut tx, &new_rows).await?;
                     for (index, new) in &starts {
                         if inserted.contains(&new.id) {
                             events.push((&new.id, &new.started_event));
@@ -122,40 +103,8 @@ macro_rules! impl_batch_store {
                             _ => None,
                         })
                         .collect();
-                    let mut committed: HashSet<String> = HashSet::new();
-                    for chunk in commits.chunks(CHUNK / 2) {
-                        let mut update = sqlx::QueryBuilder::<$db>::new(
-                            "UPDATE executions SET state = v.v_state, next_event_id = v.v_next, status = v.v_status, \
-                             output = COALESCE(v.v_output, executions.output), error = v.v_error, cause = v.v_cause, \
-                             stopped_at = v.v_stopped, due_at = v.v_due, lease_owner = NULL, lease_until = NULL FROM (",
-                        );
-                        for (position, (_, commit)) in chunk.iter().enumerate() {
-                            if position > 0 {
-                                update.push(" UNION ALL ");
-                            }
-                            let end = commit.end.as_ref();
-                            update.push("SELECT ");
-                            update.push_bind(&commit.execution_id).push(" AS v_id, ");
-                            update.push_bind(commit.epoch).push(" AS v_epoch, ");
-                            update.push_bind(&commit.state).push(" AS v_state, ");
-                            update.push_bind(commit.next_event_id).push(" AS v_next, ");
-                            update
-                                .push_bind(end.map_or("Running", |e| e.status.as_str()))
-                                .push(" AS v_status, ");
-                            update.push_bind(end.map(|e| e.output.as_str())).push(" AS v_output, ");
-                            update.push_bind(end.and_then(|e| e.error.as_deref())).push(" AS v_error, ");
-                            update.push_bind(end.and_then(|e| e.cause.as_deref())).push(" AS v_cause, ");
-                            update.push_bind(end.map(|e| e.stopped_at)).push(" AS v_stopped, ");
-                            let due = if end.is_some() { None } else { commit.due_at };
-                            update.push_bind(due).push(" AS v_due");
-                        }
-                        update.push(
-                            ") AS v WHERE executions.id = v.v_id AND executions.lease_epoch = v.v_epoch \
-                             AND executions.status = 'Running' RETURNING id",
-                        );
-                        let ids: Vec<String> = update.build_query_scalar().fetch_all(&mut *tx).await?;
-                        committed.extend(ids);
-                    }
+                    let commit_rows: Vec<&ExecutionCommit> = commits.iter().map(|(_, c)| *c).collect();
+                    let committed = <$store as BatchRows>::update_commits(&mut tx, &commit_rows).await?;
                     let mut consumed: Vec<i64> = Vec::new();
                     let mut continuing: Vec<&str> = Vec::new();
                     for (index, commit) in &commits {
@@ -188,38 +137,18 @@ macro_rules! impl_batch_store {
                             (commit.execution_id.as_str(), key.as_str(), commit.owner.as_str(), commit.call_lease_until)
                         }));
                     }
-                    for chunk in consumed.chunks(CHUNK) {
-                        let mut delete =
-                            sqlx::QueryBuilder::<$db>::new("DELETE FROM execution_signals WHERE id IN (");
-                        let mut ids = delete.separated(", ");
-                        for id in chunk {
-                            ids.push_bind(*id);
-                        }
-                        delete.push(")");
-                        delete.build().execute(&mut *tx).await?;
-                    }
+                    <$store as BatchRows>::delete_signals(&mut tx, &consumed).await?;
                     // A signal queued while an advance ran must not be slept through (see `commit`).
-                    for chunk in continuing.chunks(CHUNK) {
-                        let mut waiting = sqlx::QueryBuilder::<$db>::new(
-                            "SELECT DISTINCT execution_id FROM execution_signals WHERE execution_id IN (",
-                        );
-                        let mut ids = waiting.separated(", ");
-                        for id in chunk {
-                            ids.push_bind(*id);
-                        }
-                        waiting.push(")");
-                        let due: Vec<String> = waiting.build_query_scalar().fetch_all(&mut *tx).await?;
-                        for id in due {
-                            sqlx::query("UPDATE executions SET due_at = $1 WHERE id = $2")
-                                .bind(now)
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
+                    for id in <$store as BatchRows>::with_signals(&mut tx, &continuing).await? {
+                        sqlx::query("UPDATE executions SET due_at = $1 WHERE id = $2")
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
                     }
 
                     // Distributed Map children, created with the advance that starts them.
-                    let created = insert_executions(&mut tx, &children).await?;
+                    let created = <$store as BatchRows>::insert_executions(&mut tx, &children).await?;
                     for child in &children {
                         if created.contains(&child.id) {
                             events.push((&child.id, &child.started_event));
@@ -229,34 +158,8 @@ macro_rules! impl_batch_store {
                         write_map_run(&mut tx, change).await?;
                     }
 
-                    for chunk in events.chunks(CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
-                             schedule_event_id, detail) ",
-                        );
-                        insert.push_values(chunk, |mut row, (execution_id, event)| {
-                            row.push_bind(*execution_id)
-                                .push_bind(event.event_id)
-                                .push_bind(&event.event_type)
-                                .push_bind(&event.step_name)
-                                .push_bind(event.time)
-                                .push_bind(event.schedule_event_id)
-                                .push_bind(&event.detail);
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                    }
-                    for chunk in calls.chunks(CHUNK) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO task_calls (execution_id, call_key, owner, lease_until) ",
-                        );
-                        insert.push_values(chunk, |mut row, (execution_id, key, owner, until)| {
-                            row.push_bind(*execution_id)
-                                .push_bind(*key)
-                                .push_bind(*owner)
-                                .push_bind(*until);
-                        });
-                        insert.build().execute(&mut *tx).await?;
-                    }
+                    <$store as BatchRows>::insert_events(&mut tx, &events).await?;
+                    <$store as BatchRows>::insert_calls(&mut tx, &calls).await?;
                     for signal in signals {
                         sqlx::query(
                             "INSERT INTO execution_signals (execution_id, payload, created_at) SELECT $1, $2, $3 \
@@ -298,57 +201,6 @@ macro_rules! impl_batch_store {
                         .map(|result| result.expect("every write has a result"))
                         .collect())
                 }
-            }
-
-            /// Inserts new executions (multi-row); returns the ids that were new.
-            async fn insert_executions(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                news: &[&NewExecution],
-            ) -> StoreResult<HashSet<String>> {
-                let mut inserted = HashSet::new();
-                for chunk in news.chunks(CHUNK / 2) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO executions (id, account_id, flow_id, flow_name, name, status, input, output, \
-                         error, cause, definition, role_arn, environment, qualifier, flow_version, callback_token, \
-                         started_at, stopped_at, state, next_event_id, due_at, lease_owner, lease_until, lease_epoch, \
-                         parent_id, map_run, map_index) ",
-                    );
-                    insert.push_values(chunk, |mut row, new| {
-                        let start = StartRow::of(new);
-                        let child = new.map_child.as_ref();
-                        row.push_bind(&new.id)
-                            .push_bind(&new.account_id)
-                            .push_bind(&new.flow_id)
-                            .push_bind(&new.flow_name)
-                            .push_bind(&new.name)
-                            .push_bind(start.status)
-                            .push_bind(&new.input)
-                            .push_bind(start.output)
-                            .push_bind(start.error)
-                            .push_bind(start.cause)
-                            .push_bind(&new.definition)
-                            .push_bind(&new.role_arn)
-                            .push_bind(&new.environment)
-                            .push_bind(&new.qualifier)
-                            .push_bind(&new.flow_version)
-                            .push_bind(&new.callback_token)
-                            .push_bind(new.started_at)
-                            .push_bind(start.stopped_at)
-                            .push_bind(start.state)
-                            .push_bind(start.next_event_id)
-                            .push_bind(start.due_at)
-                            .push_bind(start.lease_owner)
-                            .push_bind(start.lease_until)
-                            .push_bind(1_i64)
-                            .push_bind(child.map(|c| c.parent_id.as_str()))
-                            .push_bind(child.map(|c| c.map_run.as_str()))
-                            .push_bind(child.map(|c| c.index));
-                    });
-                    insert.push(" ON CONFLICT (flow_id, name) DO NOTHING RETURNING id");
-                    let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
-                    inserted.extend(ids);
-                }
-                Ok(inserted)
             }
 
             async fn write_map_run(
@@ -405,54 +257,6 @@ macro_rules! impl_batch_store {
                     WriteOp::Start(new) => new.started_at,
                     WriteOp::Commit(commit) => commit.now,
                     WriteOp::Nonce { now, .. } => *now,
-                }
-            }
-
-            /// The stored columns of a new execution, with or without its first advance.
-            struct StartRow<'a> {
-                status: &'a str,
-                output: &'a str,
-                error: Option<&'a str>,
-                cause: Option<&'a str>,
-                stopped_at: Option<i64>,
-                state: Option<&'a str>,
-                next_event_id: i64,
-                due_at: Option<i64>,
-                lease_owner: Option<&'a str>,
-                lease_until: Option<i64>,
-            }
-
-            impl<'a> StartRow<'a> {
-                fn of(new: &'a NewExecution) -> StartRow<'a> {
-                    match &new.advance {
-                        Some(advance) => {
-                            let end = advance.end.as_ref();
-                            StartRow {
-                                status: end.map_or("Running", |e| e.status.as_str()),
-                                output: end.map_or("", |e| e.output.as_str()),
-                                error: end.and_then(|e| e.error.as_deref()),
-                                cause: end.and_then(|e| e.cause.as_deref()),
-                                stopped_at: end.map(|e| e.stopped_at),
-                                state: Some(&advance.state),
-                                next_event_id: advance.next_event_id,
-                                due_at: if end.is_some() { None } else { advance.due_at },
-                                lease_owner: None,
-                                lease_until: None,
-                            }
-                        }
-                        None => StartRow {
-                            status: "Running",
-                            output: "",
-                            error: None,
-                            cause: None,
-                            stopped_at: None,
-                            state: None,
-                            next_event_id: new.started_event.event_id + 1,
-                            due_at: Some(new.lease.as_ref().map_or(new.started_at, |l| l.lease_until)),
-                            lease_owner: new.lease.as_ref().map(|l| l.owner.as_str()),
-                            lease_until: new.lease.as_ref().map(|l| l.lease_until),
-                        },
-                    }
                 }
             }
 
