@@ -5,56 +5,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{
-    Backend, Client, Ended, TestServer, event_detail, event_time_gap_ms, invocation_gaps,
-    json_field, report_failed, report_succeeded, run_execution, start_with_stub, wait_invocations,
+use common::examples::{
+    assert_failed, assert_succeeded, entered_steps, first_event, server_with_flow,
 };
-use serde_json::{Value, json};
+use common::{
+    TestServer, event_detail, event_time_gap_ms, invocation_gaps, json_field, report_failed,
+    report_succeeded, run_execution, start_with_stub, wait_invocations,
+};
+use serde_json::json;
 
 const WITHIN: Duration = Duration::from_secs(30);
-
-async fn server_with_flow(backend: Backend, flow: &str, definition: &str) -> (TestServer, Client) {
-    let server = TestServer::start(backend).await;
-    let client = server.client();
-    client.create_flow(flow, definition).await;
-    (server, client)
-}
-
-#[track_caller]
-fn assert_succeeded(ended: &Ended, output: Value) {
-    assert_eq!(
-        (ended.status.as_str(), ended.output.as_ref()),
-        ("Succeeded", Some(&output)),
-        "history: {:#?}",
-        ended.events
-    );
-}
-
-#[track_caller]
-fn assert_failed(ended: &Ended, error: &str, cause: Option<&str>) {
-    assert_eq!(ended.status, "Failed", "history: {:#?}", ended.events);
-    let last = ended.events.last().expect("a history");
-    assert_eq!(last["Type"], "ExecutionFailed");
-    assert_eq!(ended.error.as_deref(), Some(error), "{last}");
-    if let Some(cause) = cause {
-        assert_eq!(ended.cause.as_deref(), Some(cause), "{last}");
-    }
-}
-
-fn first_event<'a>(events: &'a [Value], event_type: &str) -> &'a Value {
-    events
-        .iter()
-        .find(|e| e["Type"] == event_type)
-        .unwrap_or_else(|| panic!("no {event_type} in {events:#?}"))
-}
-
-fn entered_states(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .filter(|e| e["Type"] == "StepEntered")
-        .map(|e| e["StepName"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
 
 const CF_1: &str = r#"
 Type: StateMachine
@@ -580,7 +540,7 @@ backend_tests! {
         assert_succeeded(&ok, json!({"status": "true"}));
         let failed = run_execution(&client, "cf-fail", "no", r#"{"status": "no"}"#, WITHIN).await;
         assert_failed(&failed, "customBizCode", Some("my custom error"));
-        assert_eq!(entered_states(&failed.events), ["Choice1", "Fail1"]);
+        assert_eq!(entered_steps(&failed.events), ["Choice1", "Fail1"]);
         server.stop().await;
     }
 

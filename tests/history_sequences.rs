@@ -6,9 +6,10 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::examples::server_with_flow;
 use common::{
-    Backend, Client, TestServer, event_detail, event_time_gap_ms, event_types, report_succeeded,
-    run_execution, start_with_stub, wait_invocations,
+    event_detail, event_time_gap_ms, event_types, report_succeeded, run_execution, start_with_stub,
+    wait_invocations,
 };
 use serde_json::{Value, json};
 
@@ -81,13 +82,6 @@ fn event(events: &[Value], id: i64) -> &Value {
 
 fn id_of(event: &Value) -> i64 {
     event["EventId"].as_i64().expect("an EventId")
-}
-
-async fn server_with_flow(backend: Backend, flow: &str, definition: &str) -> (TestServer, Client) {
-    let server = TestServer::start(backend).await;
-    let client = server.client();
-    client.create_flow(flow, definition).await;
-    (server, client)
 }
 
 const PASS_FLOW: &str = r#"
