@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod fc_stub;
+pub mod load;
 pub mod openapi;
 pub mod process;
 
@@ -342,10 +343,20 @@ impl Client {
 
     /// GET with every parameter in the query (like the SDKs' GET actions).
     pub async fn get(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.try_get(action, params)
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn try_get(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, reqwest::Error> {
         let mut all = self.common(action);
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         self.sign("GET", &mut all);
-        self.send_form("GET", &all, &[]).await
+        self.try_send_form("GET", &all, &[]).await
     }
 
     /// Sends already signed parameters: `query` in the URL, `body` as a form.
