@@ -6,11 +6,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::fc_stub::FcStub;
-use common::load::{self, Start, Starts};
+use common::load::{self, Driver, Start};
 use common::process::ServerProcess;
 use common::{Backend, Storage};
 
@@ -36,26 +35,17 @@ async fn replicas_survive_a_replica_killed_again_and_again() {
     ];
     // The victim keeps its address across restarts, so its client stays valid.
     let clients = vec![victim.client(), others[0].client(), others[1].client()];
-    load::create_flows(&clients[1]).await;
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let reporter = load::answer_callbacks(stub.clone(), clients.clone(), stop.clone());
-    let starts = Starts::default();
-    let starter = {
-        let (clients, starts) = (clients.clone(), starts.clone());
-        tokio::spawn(async move {
-            for n in 0..EXECUTIONS {
-                let (clients, starts) = (clients.clone(), starts.clone());
-                // Each start on its own task: a start stuck on the dying replica does not
-                // hold the others back.
-                tokio::spawn(async move {
-                    let start = load::start_somewhere(&clients, n, Duration::from_secs(20)).await;
-                    starts.record(n, start).await;
-                });
-                tokio::time::sleep(PACE).await;
-            }
-        })
-    };
+    let mut driver =
+        Driver::run(
+            stub.clone(),
+            clients.clone(),
+            EXECUTIONS,
+            PACE,
+            |clients, n| async move {
+                load::start_somewhere(&clients, n, Duration::from_secs(20)).await
+            },
+        )
+        .await;
 
     let began = Instant::now();
     for _ in 0..KILLS {
@@ -67,27 +57,18 @@ async fn replicas_survive_a_replica_killed_again_and_again() {
         tokio::time::sleep(random_ms(0, 1000)).await;
         victim.restart().await;
     }
-    starter.await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while starts.all().await.len() < EXECUTIONS {
-        assert!(Instant::now() < deadline, "starts did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let all = starts.all().await;
-    let accepted = all.values().filter(|s| **s == Start::Accepted).count();
+    let starts = driver.starts().await;
     assert_eq!(
-        accepted, EXECUTIONS,
+        load::count(&starts, Start::Accepted),
+        EXECUTIONS,
         "every start was accepted by some replica"
     );
-
-    let lost = load::verify(&clients[1], &stub, &all).await;
+    let lost = driver.finish(&clients[1]).await;
     assert!(lost > 0, "no kill caught the victim in a call");
     eprintln!(
         "{EXECUTIONS} executions, {KILLS} kills, {lost} lost attempts redone, {:?}",
         began.elapsed()
     );
-    stop.store(true, Ordering::SeqCst);
-    reporter.await.unwrap();
     victim.kill();
     drop(others);
     storage.cleanup().await;

@@ -5,11 +5,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::fc_stub::FcStub;
-use common::load::{self, Start, Starts};
+use common::load::{self, Driver, Start};
 use common::process::ServerProcess;
 use common::{Backend, Storage};
 
@@ -23,24 +22,15 @@ async fn sqlite_loses_nothing_accepted_when_killed_under_load() {
     let storage = Storage::new(Backend::Sqlite).await;
     let mut server = ServerProcess::start(&storage.database_url, &stub.endpoint()).await;
     let client = server.client();
-    load::create_flows(&client).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let reporter = load::answer_callbacks(stub.clone(), vec![client.clone()], stop.clone());
-    let starts = Starts::default();
-    let starter = {
-        let (client, starts) = (client.clone(), starts.clone());
-        tokio::spawn(async move {
-            for n in 0..EXECUTIONS {
-                let (client, starts) = (client.clone(), starts.clone());
-                tokio::spawn(async move {
-                    // No answer (the process died meanwhile): it may or may not exist.
-                    let start = load::start(&client, n).await.unwrap_or(Start::Unknown);
-                    starts.record(n, start).await;
-                });
-                tokio::time::sleep(PACE).await;
-            }
-        })
-    };
+    let mut driver = Driver::run(
+        stub.clone(),
+        vec![client.clone()],
+        EXECUTIONS,
+        PACE,
+        // No answer (the process died meanwhile): the execution may or may not exist.
+        |clients, n| async move { load::start(&clients[0], n).await.unwrap_or(Start::Unknown) },
+    )
+    .await;
 
     let began = Instant::now();
     for _ in 0..KILLS {
@@ -50,22 +40,14 @@ async fn sqlite_loses_nothing_accepted_when_killed_under_load() {
         server.kill();
         server.restart().await;
     }
-    starter.await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while starts.all().await.len() < EXECUTIONS {
-        assert!(Instant::now() < deadline, "starts did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let all = starts.all().await;
-    let accepted = all.values().filter(|s| **s == Start::Accepted).count();
+    let starts = driver.starts().await;
+    let accepted = load::count(&starts, Start::Accepted);
     assert!(accepted > EXECUTIONS / 2, "only {accepted} starts accepted");
-    let lost = load::verify(&client, &stub, &all).await;
+    let lost = driver.finish(&client).await;
     assert!(lost > 0, "no kill caught a call");
     eprintln!(
         "{EXECUTIONS} starts, {accepted} accepted, {KILLS} kills, {lost} lost attempts redone, {:?}",
         began.elapsed()
     );
-    stop.store(true, Ordering::SeqCst);
-    reporter.await.unwrap();
     server.kill();
 }

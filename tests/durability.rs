@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::fc_stub::FcStub;
 use common::process::ServerProcess;
 use common::{Backend, Storage, json_field};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const WAIT_FLOW: &str = "version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: pause\n    duration: 3\n  - type: pass\n    name: after\n    outputMappings:\n      - target: waited\n        source: true\n";
 
@@ -75,7 +75,7 @@ async fn kill_and_resume(backend: Backend) {
         let ended = client.wait_end(flow, "run", within).await;
         assert_eq!(ended["Status"], "Succeeded", "{flow}: {ended}");
         assert_eq!(json_field(&ended, "Output"), output, "{flow}");
-        check_history(&client.history(flow, "run").await, flow);
+        common::load::check_history(&client.history(flow, "run").await, flow);
     }
     // The call in flight at the kill was made again, and the history says so.
     assert_eq!(stub.invocations_of("sleep").len(), 2);
@@ -95,30 +95,6 @@ async fn kill_and_resume(backend: Backend) {
     assert_eq!(stub.invocations_of("flaky").len(), 2);
     second.kill();
     storage.cleanup().await;
-}
-
-/// Ids 1..n without gaps, one start and one end, each step entered once.
-fn check_history(events: &[Value], flow: &str) {
-    let ids: Vec<i64> = events
-        .iter()
-        .map(|e| e["EventId"].as_i64().unwrap())
-        .collect();
-    let expected: Vec<i64> = (1..=events.len() as i64).collect();
-    assert_eq!(ids, expected, "{flow}: event ids have a gap or a duplicate");
-    assert_eq!(events.first().unwrap()["Type"], "ExecutionStarted");
-    assert_eq!(
-        events.last().unwrap()["Type"],
-        "ExecutionSucceeded",
-        "{flow}"
-    );
-    let entered: Vec<&str> = events
-        .iter()
-        .filter(|e| e["Type"] == "StepEntered")
-        .map(|e| e["StepName"].as_str().unwrap())
-        .collect();
-    let mut unique = entered.clone();
-    unique.dedup();
-    assert_eq!(entered, unique, "{flow}: a step ran twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

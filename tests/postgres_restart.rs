@@ -9,11 +9,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::fc_stub::FcStub;
-use common::load::{self, Start, Starts};
+use common::load::{self, Driver, Start};
 use common::process::ServerProcess;
 use common::{Client, assert_envelope};
 
@@ -155,26 +154,19 @@ async fn requests_get_503_while_postgres_restarts_and_work_resumes() {
             .unwrap(),
         ..server.client()
     };
-    load::create_flows(&client).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let reporter = load::answer_callbacks(stub.clone(), vec![client.clone()], stop.clone());
-    let starts = Starts::default();
-    let starter = {
-        let (client, starts) = (client.clone(), starts.clone());
-        tokio::spawn(async move {
-            for n in 0..EXECUTIONS {
-                let (client, starts) = (client.clone(), starts.clone());
-                tokio::spawn(async move {
-                    // The server stays up: no answer in time is a hang.
-                    let start = load::start(&client, n)
-                        .await
-                        .unwrap_or_else(|e| panic!("start {n}: no answer: {e}"));
-                    starts.record(n, start).await;
-                });
-                tokio::time::sleep(PACE).await;
-            }
-        })
-    };
+    let mut driver = Driver::run(
+        stub.clone(),
+        vec![client.clone()],
+        EXECUTIONS,
+        PACE,
+        // The server stays up: no answer in time is a hang.
+        |clients, n| async move {
+            load::start(&clients[0], n)
+                .await
+                .unwrap_or_else(|e| panic!("start {n}: no answer: {e}"))
+        },
+    )
+    .await;
 
     // Some executions under way, then the outage.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -211,20 +203,12 @@ async fn requests_get_503_while_postgres_restarts_and_work_resumes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    starter.await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while starts.all().await.len() < EXECUTIONS {
-        assert!(Instant::now() < deadline, "starts did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let all = starts.all().await;
-    let refused = all.values().filter(|s| **s == Start::Unknown).count();
+    let starts = driver.starts().await;
+    let refused = load::count(&starts, Start::Unknown);
     assert!(refused > 0, "no start fell in the outage");
     assert!(refused < EXECUTIONS, "no start was accepted");
-    let lost = load::verify(&client, &stub, &all).await;
+    let lost = driver.finish(&client).await;
     eprintln!("{EXECUTIONS} starts, {refused} answered 503, {lost} lost attempts redone");
-    stop.store(true, Ordering::SeqCst);
-    reporter.await.unwrap();
     drop(server);
     drop(cluster);
 }

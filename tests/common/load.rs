@@ -139,7 +139,7 @@ pub fn assert_unavailable(answer: &Answer) {
 /// Answers every callback token that reaches the stub, through whichever client answers,
 /// until `stop` is set. A token that is no longer valid (its attempt was lost) is dropped;
 /// a 503 or no answer is tried again.
-pub fn answer_callbacks(
+fn answer_callbacks(
     stub: Arc<FcStub>,
     clients: Vec<Client>,
     stop: Arc<AtomicBool>,
@@ -174,18 +174,89 @@ pub fn answer_callbacks(
     })
 }
 
-/// Records how each start went.
-#[derive(Default, Clone)]
-pub struct Starts(Arc<Mutex<BTreeMap<usize, Start>>>);
+/// The load under way: executions started one every `pace` (each start on a task of its
+/// own, so one stuck on a dying server does not hold the others back), and callbacks
+/// answered, until `finish`.
+pub struct Driver {
+    stub: Arc<FcStub>,
+    starts: Arc<Mutex<BTreeMap<usize, Start>>>,
+    starter: Option<tokio::task::JoinHandle<()>>,
+    reporter: tokio::task::JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+    executions: usize,
+}
 
-impl Starts {
-    pub async fn record(&self, n: usize, start: Start) {
-        self.0.lock().await.insert(n, start);
+impl Driver {
+    /// Creates the flows and starts `executions` executions with `start_one(clients, n)`.
+    pub async fn run<F, Fut>(
+        stub: Arc<FcStub>,
+        clients: Vec<Client>,
+        executions: usize,
+        pace: Duration,
+        start_one: F,
+    ) -> Driver
+    where
+        F: Fn(Vec<Client>, usize) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Start> + Send + 'static,
+    {
+        create_flows(&clients[0]).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let reporter = answer_callbacks(stub.clone(), clients.clone(), stop.clone());
+        let starts = Arc::new(Mutex::new(BTreeMap::new()));
+        let starter = {
+            let starts = starts.clone();
+            tokio::spawn(async move {
+                for n in 0..executions {
+                    let started = start_one(clients.clone(), n);
+                    let starts = starts.clone();
+                    tokio::spawn(async move {
+                        let start = started.await;
+                        starts.lock().await.insert(n, start);
+                    });
+                    tokio::time::sleep(pace).await;
+                }
+            })
+        };
+        Driver {
+            stub,
+            starts,
+            starter: Some(starter),
+            reporter,
+            stop,
+            executions,
+        }
     }
 
-    pub async fn all(&self) -> BTreeMap<usize, Start> {
-        self.0.lock().await.clone()
+    /// Waits until every start has been answered (or given up); how each went.
+    pub async fn starts(&mut self) -> BTreeMap<usize, Start> {
+        if let Some(starter) = self.starter.take() {
+            starter.await.unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let starts = self.starts.lock().await.clone();
+            if starts.len() == self.executions {
+                return starts;
+            }
+            assert!(Instant::now() < deadline, "starts did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
+
+    /// Checks every execution started (see `verify`), then stops answering callbacks.
+    /// Returns how many attempts were lost and made again.
+    pub async fn finish(mut self, client: &Client) -> usize {
+        let starts = self.starts().await;
+        let lost = verify(client, &self.stub, &starts).await;
+        self.stop.store(true, Ordering::SeqCst);
+        (&mut self.reporter).await.unwrap();
+        lost
+    }
+}
+
+/// How many of `starts` went this way.
+pub fn count(starts: &BTreeMap<usize, Start>, how: Start) -> usize {
+    starts.values().filter(|s| **s == how).count()
 }
 
 /// Checks every execution started: accepted ones must exist; each one that exists must end

@@ -335,10 +335,21 @@ impl Client {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<Answer, reqwest::Error> {
+        let all = self.signed_params("POST", action, params);
+        self.try_send_form("POST", &[], &all).await
+    }
+
+    /// The common parameters, `params` and the signature for `method`.
+    fn signed_params(
+        &self,
+        method: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
         let mut all = self.common(action);
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        self.sign("POST", &mut all);
-        self.try_send_form("POST", &[], &all).await
+        self.sign(method, &mut all);
+        all
     }
 
     /// GET with every parameter in the query (like the SDKs' GET actions).
@@ -353,9 +364,7 @@ impl Client {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<Answer, reqwest::Error> {
-        let mut all = self.common(action);
-        all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        self.sign("GET", &mut all);
+        let all = self.signed_params("GET", action, params);
         self.try_send_form("GET", &all, &[]).await
     }
 
