@@ -33,7 +33,8 @@ impl Runtime {
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
         let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
-        let result = self.advance_leased(claimed, extra).await;
+        let mut calls = Vec::new();
+        let result = self.advance_leased(claimed, extra, &mut calls).await;
         if result.is_err() {
             // The advance was not committed (a store failure, e.g. a deadlock victim or an
             // outage): give the lease back, due at once, so the execution is advanced again.
@@ -42,6 +43,8 @@ impl Runtime {
             // so that a request making this advance (a task report) answers at once.
             let runtime = self.clone();
             tokio::spawn(async move {
+                // Before the lease goes: the next advance may register the same calls.
+                runtime.forget_calls(&id, &calls).await;
                 runtime
                     .until_stored("releasing a failed advance's lease", || {
                         runtime.store.release(&id, epoch, Some(now_ms()))
@@ -50,6 +53,22 @@ impl Runtime {
             });
         }
         result
+    }
+
+    /// After a write that failed with its outcome unknown (the connection dropped around the
+    /// commit): had it committed, the calls it registered would be leased to us with nobody
+    /// making them, and the heartbeat would renew those leases forever. Their leases are
+    /// dropped so that the reaper makes them lost attempts, made again. A no-op when the
+    /// write did not commit.
+    pub(super) async fn forget_calls(&self, execution_id: &str, call_keys: &[String]) {
+        if call_keys.is_empty() {
+            return;
+        }
+        self.until_stored("dropping the leases of calls not made", || {
+            self.store
+                .drop_call_leases(&self.config.owner, execution_id, call_keys, now_ms())
+        })
+        .await;
     }
 
     /// Retries a write that must not be lost (a lease given back, a call's answer) until it
@@ -79,10 +98,12 @@ impl Runtime {
         }
     }
 
+    /// `calls`: the calls the commit registers, for `advance` to forget if it failed.
     async fn advance_leased(
         self: &Arc<Self>,
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
+        calls: &mut Vec<String>,
     ) -> StoreResult<Option<i64>> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
@@ -186,6 +207,7 @@ impl Runtime {
             children: written.children.clone(),
             map_runs: written.map_runs.clone(),
         };
+        calls.clone_from(&commit.calls_started);
         match self
             .batcher
             .write(WriteOp::Commit(Box::new(commit)))
