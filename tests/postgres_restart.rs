@@ -168,8 +168,11 @@ async fn requests_get_503_while_postgres_restarts_and_work_resumes() {
     )
     .await;
 
-    // Some executions under way, then the outage.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Some executions under way, then the outage, while a call is being made.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calling = load::call_under_way(&stub, 1, |_| true, Duration::from_secs(3))
+        .await
+        .expect("a call under way");
     assert!(cluster.stop(), "stopping the test cluster");
     let down = Instant::now();
     let deadline = down + Duration::from_secs(15);
@@ -208,6 +211,15 @@ async fn requests_get_503_while_postgres_restarts_and_work_resumes() {
     assert!(refused > 0, "no start fell in the outage");
     assert!(refused < EXECUTIONS, "no start was accepted");
     let lost = driver.finish(&client).await;
+    // The call answered during the outage: its answer was kept (recorded once the database
+    // was back), not dropped and the call made again.
+    let events = client.history("calls", &calling).await;
+    assert!(
+        !events.iter().any(
+            |e| e["Type"] == "TaskFailed" && common::event_detail(e)["error"] == "FnF.TaskLost"
+        ),
+        "{calling}: {events:?}"
+    );
     eprintln!("{EXECUTIONS} starts, {refused} answered 503, {lost} lost attempts redone");
     drop(server);
     drop(cluster);

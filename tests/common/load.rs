@@ -90,27 +90,29 @@ pub fn number(name: &str) -> Option<usize> {
 
 /// Waits (at most `within`) until some server of `servers` for which `on` holds has just
 /// begun a one-second task call (the `calls` flow's first call is made by the server that
-/// accepted the start); a kill then lands in the middle of it.
+/// accepted the start), so that a kill or an outage lands in the middle of it. Returns the
+/// name of the execution making it.
 pub async fn call_under_way(
     stub: &FcStub,
     servers: usize,
     on: impl Fn(usize) -> bool,
     within: Duration,
-) {
+) -> Option<String> {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        let fresh = stub.invocations_of("sleep").iter().any(|i| {
+        let fresh = stub.invocations_of("sleep").into_iter().find(|i| {
             i.at.elapsed() < Duration::from_millis(300)
                 && i.event["name"]
                     .as_str()
                     .and_then(number)
                     .is_some_and(|n| on(first_server(n, servers)))
         });
-        if fresh {
-            return;
+        if let Some(invocation) = fresh {
+            return invocation.event["name"].as_str().map(str::to_string);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    None
 }
 
 /// Starts `n` on the first of `clients` (in turn from `first_server`) that answers: a start repeated
