@@ -5,75 +5,12 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::fc_stub::FcStub;
-use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, Backend, Client, Storage, json_field};
-use serde_json::{Value, json};
-
-/// The server binary in a process of its own, so it can be killed for real.
-struct ServerProcess {
-    child: Child,
-    endpoint: String,
-}
-
-impl ServerProcess {
-    async fn start(database_url: &str, fc_endpoint: &str) -> ServerProcess {
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        let endpoint = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_fnf-server"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("FNF_LISTEN", &endpoint)
-            .env("DATABASE_URL", database_url)
-            .env("FNF_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("FNF_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-            .env("FNF_ACCOUNT_ID", ACCOUNT_ID)
-            .env("FNF_FC_ENDPOINT", fc_endpoint)
-            .env("FNF_LEASE_SECONDS", "2")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server binary starts");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = http
-                .get(format!("http://{endpoint}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the server did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        ServerProcess { child, endpoint }
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill(mut self) {
-        self.child.kill().expect("killing the server");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::process::ServerProcess;
+use common::{Backend, Storage, json_field};
+use serde_json::json;
 
 const WAIT_FLOW: &str = "version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: pause\n    duration: 3\n  - type: pass\n    name: after\n    outputMappings:\n      - target: waited\n        source: true\n";
 
@@ -86,7 +23,7 @@ const CALLBACK_FLOW: &str = "version: v1\ntype: flow\nsteps:\n  - type: task\n  
 async fn kill_and_resume(backend: Backend) {
     let stub = FcStub::start().await;
     let storage = Storage::new(backend).await;
-    let first = ServerProcess::start(&storage.database_url, &stub.endpoint()).await;
+    let mut first = ServerProcess::start(&storage.database_url, &stub.endpoint()).await;
     let client = first.client();
     for (flow, definition) in [
         ("waits", WAIT_FLOW),
@@ -113,7 +50,7 @@ async fn kill_and_resume(backend: Backend) {
         .await;
     first.kill();
 
-    let second = ServerProcess::start(&storage.database_url, &stub.endpoint()).await;
+    let mut second = ServerProcess::start(&storage.database_url, &stub.endpoint()).await;
     let client = second.client();
     let token = stub.invocations_of("echo")[0].event["taskToken"]
         .as_str()
@@ -138,7 +75,7 @@ async fn kill_and_resume(backend: Backend) {
         let ended = client.wait_end(flow, "run", within).await;
         assert_eq!(ended["Status"], "Succeeded", "{flow}: {ended}");
         assert_eq!(json_field(&ended, "Output"), output, "{flow}");
-        check_history(&client.history(flow, "run").await, flow);
+        common::load::check_history(&client.history(flow, "run").await, flow);
     }
     // The call in flight at the kill was made again, and the history says so.
     assert_eq!(stub.invocations_of("sleep").len(), 2);
@@ -158,30 +95,6 @@ async fn kill_and_resume(backend: Backend) {
     assert_eq!(stub.invocations_of("flaky").len(), 2);
     second.kill();
     storage.cleanup().await;
-}
-
-/// Ids 1..n without gaps, one start and one end, each step entered once.
-fn check_history(events: &[Value], flow: &str) {
-    let ids: Vec<i64> = events
-        .iter()
-        .map(|e| e["EventId"].as_i64().unwrap())
-        .collect();
-    let expected: Vec<i64> = (1..=events.len() as i64).collect();
-    assert_eq!(ids, expected, "{flow}: event ids have a gap or a duplicate");
-    assert_eq!(events.first().unwrap()["Type"], "ExecutionStarted");
-    assert_eq!(
-        events.last().unwrap()["Type"],
-        "ExecutionSucceeded",
-        "{flow}"
-    );
-    let entered: Vec<&str> = events
-        .iter()
-        .filter(|e| e["Type"] == "StepEntered")
-        .map(|e| e["StepName"].as_str().unwrap())
-        .collect();
-    let mut unique = entered.clone();
-    unique.dedup();
-    assert_eq!(entered, unique, "{flow}: a step ran twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

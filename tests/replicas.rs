@@ -3,13 +3,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fc_stub::FcStub;
-use common::{
-    ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, Backend, Client, Storage, TestServer, json_field,
-};
+use common::process::ServerProcess;
+use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Backend, Client, Storage, TestServer, json_field};
 use fnf_server::server::start;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,71 +40,18 @@ async fn throttling_holds_across_replicas() {
     storage.cleanup().await;
 }
 
-/// A replica process that can be sent SIGTERM.
-struct Replica {
-    child: Child,
-    endpoint: String,
-}
-
-impl Replica {
-    async fn start(database_url: &str, fc_endpoint: &str) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let endpoint = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_fnf-server"))
-            .env_clear()
-            .env("FNF_LISTEN", &endpoint)
-            .env("DATABASE_URL", database_url)
-            .env("FNF_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("FNF_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-            .env("FNF_ACCOUNT_ID", ACCOUNT_ID)
-            .env("FNF_FC_ENDPOINT", fc_endpoint)
-            // A long lease: only the graceful hand-over can make the takeover quick.
-            .env("FNF_LEASE_SECONDS", "30")
-            .env("FNF_SHUTDOWN_GRACE", "1")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the server binary starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while reqwest::get(format!("http://{endpoint}/readyz"))
-            .await
-            .map_or(true, |r| !r.status().is_success())
-        {
-            assert!(
-                Instant::now() < deadline,
-                "the replica did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Replica { child, endpoint }
-    }
-
-    fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_shutting_down_hands_its_calls_over() {
     let stub = FcStub::start().await;
     let storage = Storage::new(Backend::Postgres).await;
-    let mut leaving = Replica::start(&storage.database_url, &stub.endpoint()).await;
-    let client = Client::new(&leaving.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    // A long lease: only the graceful hand-over can make the takeover quick.
+    let mut leaving = ServerProcess::start_with(
+        &storage.database_url,
+        &stub.endpoint(),
+        &[("FNF_LEASE_SECONDS", "30"), ("FNF_SHUTDOWN_GRACE", "1")],
+    )
+    .await;
+    let client = leaving.client();
     let flow = "version: v1\ntype: flow\nsteps:\n  - type: task\n    name: slow\n    resourceArn: acs:fc:::services/s/functions/sleep\n    inputMappings:\n      - target: seconds\n        source: 3\n";
     client.create_flow("slow", flow).await;
     client.start("slow", "run", "{}").await;
@@ -119,7 +64,7 @@ async fn a_replica_shutting_down_hands_its_calls_over() {
     let staying = TestServer::start_on(Storage::new(Backend::Sqlite).await, config).await;
     let started = Instant::now();
     leaving.terminate();
-    let _ = tokio::task::spawn_blocking(move || leaving.child.wait()).await;
+    leaving.wait_exit(Duration::from_secs(20)).await;
     let ended = staying
         .client()
         .wait_end("slow", "run", Duration::from_secs(20))

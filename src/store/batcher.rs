@@ -77,8 +77,7 @@ async fn write_batches(
                     let _ = reply.send(Ok(result));
                 }
             }
-            // One bad write must not fail the others: write them one by one.
-            Err(_) if ops.len() > 1 => {
+            Err(error) if retry_one_by_one(&error, ops.len()) => {
                 for (op, reply) in ops.into_iter().zip(replies) {
                     let result = store.write_batch(std::slice::from_ref(&op)).await.and_then(
                         |mut results| {
@@ -96,5 +95,26 @@ async fn write_batches(
                 }
             }
         }
+    }
+}
+
+/// One bad write must not fail the others: after a failed batch, its writes are made one by
+/// one. Not when the database is unreachable: each would fail the same way, after as many
+/// more timeouts, multiplying load and latency during an outage.
+fn retry_one_by_one(error: &StoreError, writes: usize) -> bool {
+    writes > 1 && !matches!(error, StoreError::Unavailable(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_fails_the_whole_batch_at_once() {
+        let down = StoreError::Unavailable("connection refused".into());
+        assert!(!retry_one_by_one(&down, 10));
+        let bad = StoreError::Internal("constraint".into());
+        assert!(retry_one_by_one(&bad, 10));
+        assert!(!retry_one_by_one(&bad, 1));
     }
 }

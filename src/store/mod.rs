@@ -128,6 +128,15 @@ pub trait WorkStore: Send + Sync {
     /// Gives up the task calls `owner` holds (shutting down): they become `CallLost`
     /// signals at once, so other replicas make them again without waiting for the lease.
     async fn release_calls(&self, owner: &str, now: i64) -> StoreResult<u64>;
+    /// Expires the leases of these calls of `owner` (registered by a write whose outcome is
+    /// unknown, and not being made): the reaper turns them into `CallLost` signals.
+    async fn drop_call_leases(
+        &self,
+        owner: &str,
+        execution_id: &str,
+        call_keys: &[String],
+        now: i64,
+    ) -> StoreResult<()>;
     /// Extends every lease (execution and task call) held by `owner`.
     async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()>;
     /// Turns task calls whose lease expired into `CallLost` signals; returns how many.

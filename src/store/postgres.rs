@@ -83,37 +83,45 @@ impl PgStore {
 
 /// Forwards NOTIFY payloads to this replica's subscribers, reconnecting as needed.
 async fn listen(pool: PgPool, notices: broadcast::Sender<super::WorkNotice>) {
+    const FIRST_RETRY: Duration = Duration::from_millis(100);
+    let mut retry = FIRST_RETRY;
     loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
+        match listen_once(&pool, &notices).await {
+            // Listening ended for good only when the store is gone.
+            Ok(()) if notices.receiver_count() == 0 && pool.is_closed() => return,
+            // The connection was lost after listening started: reconnect at once.
+            Ok(()) => retry = FIRST_RETRY,
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for work notices; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if let Err(error) = listener.listen(CHANNEL).await {
-            tracing::warn!(%error, "LISTEN failed; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        // Anything may have happened while we were not listening.
-        let _ = notices.send(super::WorkNotice::Work);
-        loop {
-            match listener.recv().await {
-                Ok(notification) => {
-                    for notice in decode_notices(notification.payload()) {
-                        let _ = notices.send(notice);
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "lost the notice connection; reconnecting");
-                    break;
-                }
+                // Backoff: a database that is down is not asked a hundred times a second.
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(2));
             }
         }
-        if notices.receiver_count() == 0 && pool.is_closed() {
-            return;
+    }
+}
+
+/// Listens on one connection until it is lost. Notices sent while nobody listened are
+/// gone, so every (re)connection is announced as a wake-up: the workers look for due work.
+async fn listen_once(
+    pool: &PgPool,
+    notices: &broadcast::Sender<super::WorkNotice>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    let _ = notices.send(super::WorkNotice::Work);
+    loop {
+        // `try_recv` (not `recv`, which reconnects silently) says when the connection is lost.
+        match listener.try_recv().await? {
+            Some(notification) => {
+                for notice in decode_notices(notification.payload()) {
+                    let _ = notices.send(notice);
+                }
+            }
+            None => {
+                tracing::warn!("lost the notice connection; reconnecting");
+                return Ok(());
+            }
         }
     }
 }

@@ -494,6 +494,28 @@ macro_rules! impl_shared_store {
                 self.reap_lost_calls(now).await
             }
 
+            async fn drop_call_leases(
+                &self,
+                owner: &str,
+                execution_id: &str,
+                call_keys: &[String],
+                now: i64,
+            ) -> StoreResult<()> {
+                for call_key in call_keys {
+                    sqlx::query(
+                        "UPDATE task_calls SET lease_until = $1 \
+                         WHERE owner = $2 AND execution_id = $3 AND call_key = $4",
+                    )
+                    .bind(now - 1)
+                    .bind(owner)
+                    .bind(execution_id)
+                    .bind(call_key)
+                    .execute(self.write_pool())
+                    .await?;
+                }
+                Ok(())
+            }
+
             async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64> {
                 let mut tx = self.write_pool().begin().await?;
                 // Lock order: execution rows (by id) before their calls, as every other writer.

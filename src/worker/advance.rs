@@ -21,6 +21,9 @@ use crate::time::now_ms;
 /// The longest a call may run when its task sets no timeout.
 const DEFAULT_CALL_LIMIT: Duration = Duration::from_secs(15 * 60);
 
+/// The longest pause between tries of a write that must be stored.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
 impl Runtime {
     /// Advances a claimed execution. `extra` is a signal applied after the stored ones (a task
     /// report made through the API); its event id is returned when it applied.
@@ -30,22 +33,77 @@ impl Runtime {
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
         let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
-        let result = self.advance_leased(claimed, extra).await;
+        let mut calls = Vec::new();
+        let result = self.advance_leased(claimed, extra, &mut calls).await;
         if result.is_err() {
-            // The advance was not committed (a store failure, e.g. a deadlock victim): give
-            // the lease back, due at once, so the execution is advanced again. Kept, the
-            // lease would be renewed by the heartbeat forever and the execution never move.
-            if let Err(error) = self.store.release(&id, epoch, Some(now_ms())).await {
-                tracing::warn!(%error, execution_id = %id, "releasing a failed advance's lease failed");
-            }
+            // The advance was not committed (a store failure, e.g. a deadlock victim or an
+            // outage): give the lease back, due at once, so the execution is advanced again.
+            // Kept, the lease would be renewed by the heartbeat forever and the execution
+            // never move, so the release is retried until it is stored; in the background,
+            // so that a request making this advance (a task report) answers at once.
+            let runtime = self.clone();
+            tokio::spawn(async move {
+                // Before the lease goes: the next advance may register the same calls.
+                runtime.forget_calls(&id, &calls).await;
+                runtime
+                    .until_stored("releasing a failed advance's lease", || {
+                        runtime.store.release(&id, epoch, Some(now_ms()))
+                    })
+                    .await;
+            });
         }
         result
     }
 
+    /// After a write that failed with its outcome unknown (the connection dropped around the
+    /// commit): had it committed, the calls it registered would be leased to us with nobody
+    /// making them, and the heartbeat would renew those leases forever. Their leases are
+    /// dropped so that the reaper makes them lost attempts, made again. A no-op when the
+    /// write did not commit.
+    pub(super) async fn forget_calls(&self, execution_id: &str, call_keys: &[String]) {
+        if call_keys.is_empty() {
+            return;
+        }
+        self.until_stored("dropping the leases of calls not made", || {
+            self.store
+                .drop_call_leases(&self.config.owner, execution_id, call_keys, now_ms())
+        })
+        .await;
+    }
+
+    /// Retries a write that must not be lost (a lease given back, a call's answer) until it
+    /// is stored, with a capped backoff: a store outage must not strand an execution. Gives
+    /// up only at shutdown (None); the leases then run out and another replica redoes the
+    /// work.
+    pub(super) async fn until_stored<T, F, Fut>(&self, what: &str, mut write: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<T>>,
+    {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match write().await {
+                Ok(value) => return Some(value),
+                Err(error) if self.stopping.load(Ordering::SeqCst) => {
+                    tracing::warn!(%error, what, "giving up at shutdown");
+                    return None;
+                }
+                Err(error) => {
+                    self.metrics.store_error(&error);
+                    tracing::warn!(%error, what, "store write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+            }
+        }
+    }
+
+    /// `calls`: the calls the commit registers, for `advance` to forget if it failed.
     async fn advance_leased(
         self: &Arc<Self>,
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
+        calls: &mut Vec<String>,
     ) -> StoreResult<Option<i64>> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
@@ -149,6 +207,7 @@ impl Runtime {
             children: written.children.clone(),
             map_runs: written.map_runs.clone(),
         };
+        calls.clone_from(&commit.calls_started);
         match self
             .batcher
             .write(WriteOp::Commit(Box::new(commit)))
@@ -402,22 +461,21 @@ impl Runtime {
                 execution_id: execution_id.clone(),
                 payload: serde_json::to_string(&payload).expect("signals serialize"),
             };
-            for attempt in 0..5u64 {
-                match runtime
-                    .store
-                    .complete_call(&runtime.config.owner, &call.call_key, &signal, now_ms())
-                    .await
-                {
-                    Ok(true) => {
-                        runtime.hint(Hint::Execution(execution_id));
-                        return;
-                    }
-                    Ok(false) => return, // abandoned or reaped: nobody waits for this answer
-                    Err(error) => {
-                        tracing::warn!(%error, %execution_id, "recording a call's answer failed");
-                        tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
-                    }
-                }
+            // A few tries were not enough: an outage longer than them lost the answer, and
+            // the call was made again once its lease ran out.
+            let recorded = runtime
+                .until_stored("recording a call's answer", || {
+                    runtime.store.complete_call(
+                        &runtime.config.owner,
+                        &call.call_key,
+                        &signal,
+                        now_ms(),
+                    )
+                })
+                .await;
+            // False: abandoned or reaped, nobody waits for this answer.
+            if recorded == Some(true) {
+                runtime.hint(Hint::Execution(execution_id));
             }
         });
     }

@@ -326,6 +326,9 @@ impl Runtime {
                 .await
             {
                 tracing::warn!(%error, "renewing leases failed");
+                // Our own call leases may have run out (the database was away): reaping now
+                // would take the calls we are making for lost ones. Renew first.
+                continue;
             }
             match self.store.due_count(now).await {
                 Ok(depth) => self.metrics.queue_depth.set(depth),
@@ -450,11 +453,20 @@ impl Runtime {
                 });
             }
         }
-        let outcome = match self
+        let written = self
             .batcher
             .write(WriteOp::Start(Box::new(new.clone())))
-            .await?
+            .await;
+        if written.is_err()
+            && let Some(advance) = &new.advance
+            && !advance.calls_started.is_empty()
         {
+            // The start may have committed all the same: see `forget_calls`.
+            let (runtime, id, calls) =
+                (self.clone(), new.id.clone(), advance.calls_started.clone());
+            tokio::spawn(async move { runtime.forget_calls(&id, &calls).await });
+        }
+        let outcome = match written? {
             WriteResult::Started(outcome) => *outcome,
             other => {
                 return Err(StoreError::Internal(format!(

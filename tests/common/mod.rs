@@ -9,7 +9,9 @@
 
 pub mod examples;
 pub mod fc_stub;
+pub mod load;
 pub mod openapi;
+pub mod process;
 
 use std::time::{Duration, Instant};
 
@@ -323,18 +325,48 @@ impl Client {
 
     /// POST with every parameter in the form body (like the Node SDK).
     pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.try_call(action, params)
+            .await
+            .expect("the server answers")
+    }
+
+    /// `call` that reports a failed connection (a killed server) instead of panicking.
+    pub async fn try_call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, reqwest::Error> {
+        let all = self.signed_params("POST", action, params);
+        self.try_send_form("POST", &[], &all).await
+    }
+
+    /// The common parameters, `params` and the signature for `method`.
+    fn signed_params(
+        &self,
+        method: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
         let mut all = self.common(action);
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        self.sign("POST", &mut all);
-        self.send_form("POST", &[], &all).await
+        self.sign(method, &mut all);
+        all
     }
 
     /// GET with every parameter in the query (like the SDKs' GET actions).
     pub async fn get(&self, action: &str, params: &[(&str, &str)]) -> Answer {
-        let mut all = self.common(action);
-        all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        self.sign("GET", &mut all);
-        self.send_form("GET", &all, &[]).await
+        self.try_get(action, params)
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn try_get(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, reqwest::Error> {
+        let all = self.signed_params("GET", action, params);
+        self.try_send_form("GET", &all, &[]).await
     }
 
     /// Sends already signed parameters: `query` in the URL, `body` as a form.
@@ -344,6 +376,17 @@ impl Client {
         query: &[(String, String)],
         body: &[(String, String)],
     ) -> Answer {
+        self.try_send_form(method, query, body)
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn try_send_form(
+        &self,
+        method: &str,
+        query: &[(String, String)],
+        body: &[(String, String)],
+    ) -> Result<Answer, reqwest::Error> {
         let url = format!("http://{}/?{}", self.endpoint, encode_form(query));
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, url);
@@ -352,7 +395,7 @@ impl Client {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(encode_form(body));
         }
-        answer(request.send().await.expect("the server answers")).await
+        try_answer(request.send().await?).await
     }
 
     /// Sends a raw request (for malformed-input tests).
@@ -490,16 +533,23 @@ pub fn encode_form(pairs: &[(String, String)]) -> String {
 }
 
 async fn answer(response: reqwest::Response) -> Answer {
+    try_answer(response)
+        .await
+        .unwrap_or_else(|e| panic!("reading the answer: {e}"))
+}
+
+/// Fails when the body cannot be read (the server died while answering).
+async fn try_answer(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
+    let text = response.text().await?;
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("the answer is not JSON (status {status}): {text:?}"));
-    Answer {
+    Ok(Answer {
         status,
         body,
         headers,
-    }
+    })
 }
 
 /// Parses a JSON text field of a response (Input, Output, EventDetail).
