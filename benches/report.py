@@ -187,8 +187,9 @@ def main() -> None:
   (and Postgres) for the same cores. Every request is signed (V1, HMAC-SHA1, a fresh nonce each; SigV4 for
   moto) and sent over keep-alive HTTP/1.1 connections, one per client.
 - **StartExecution**: {settings.get('clients')} clients, up to {fmt(int(settings.get('start_requests', 0)))} calls or
-  {settings.get('start_seconds')} s, whichever ends first, of a 3-step Pass flow. Throughput is calls answered
-  ÷ wall time; latencies are per call, from send to the whole answer read.
+  {settings.get('start_seconds')} s, whichever ends first, of a 3-step Pass flow (the started executions run
+  meanwhile, as in service). Throughput is calls answered ÷ wall time; latencies are per call, from
+  send to the whole answer read.
 - **End-to-end burst**: {settings.get('clients')} clients start {fmt(int(settings.get('burst', 0)))} executions
   of a 3-step (and of a 10-step) Pass flow as fast as they are accepted; the clock runs from the first
   start until `ListExecutions` (polled every 20 ms) shows none running. *Executions completed per second*
@@ -234,6 +235,28 @@ def main() -> None:
                           f"{data.get('sample_steps_in_history')} states entered in its history")
             problems = errors(name)
             w(f"- {name}: {fmt(data.get('requests'))} calls, {extra}" + (f"; {problems}" if problems else "") + ".")
+    w("")
+    w("## Postgres work per call")
+    w("")
+    w("Totals of each scenario's fresh database (`pg_stat_database`, read after the server stopped; "
+      "they include the schema migrations, a few dozen transactions) divided by the calls the load "
+      "generator made. Transactions count read-only statements too (each statement outside a "
+      "transaction is one); a write transaction is a group commit that may carry many calls' "
+      "writes. In `start` the executions also run, so their history rows count; in `callback` the "
+      "load generator's history polls count.")
+    w("")
+    w("| Scenario | Calls | Transactions | Transactions per call | Rows inserted per call | Rows updated per call |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in ("start-postgres", "e2e3-postgres", "e2e10-postgres", "sync", "callback", "soak"):
+        pg = load(results, f"{name}.pg")
+        data = r[name]
+        if not pg or not data:
+            continue
+        calls = data.get("requests") or data.get("round_trips")
+        if not calls:
+            continue
+        w(f"| {name} | {fmt(calls)} | {fmt(pg['xact_commit'])} | {pg['xact_commit'] / calls:.2f} | "
+          f"{pg['tup_inserted'] / calls:.2f} | {pg['tup_updated'] / calls:.2f} |")
     w("")
     w("## Memory over the soak")
     w("")
