@@ -1,14 +1,20 @@
-//! Load generator for fnf-server benchmarks: signed V1 requests (a fresh nonce each) from N
+//! Load generator for fnf-server benchmarks: signed requests (a fresh nonce each) from N
 //! concurrent connections, bounded by count and time, to loopback addresses only. Prints one
 //! JSON object with the figures.
 //!
 //! Scenarios:
 //! * `start`    — StartExecution of a flow (throughput and latency of the call itself);
 //! * `e2e`      — a burst of StartExecution, then waits until none is running: executions
-//!   completed per second from the first start to the last end;
+//!   completed per second from the first start to the last end, and (fnf) the states
+//!   entered per second, from the server's committed-step counter;
 //! * `sync`     — StartSyncExecution of an Express flow;
 //! * `callback` — ReportTaskSucceeded until the next step has started (a flow that waits for
 //!   a callback and then waits again; the clock stops when the history shows the next step).
+//!
+//! `--protocol aws` speaks the AWS Step Functions JSON protocol instead (for `start` and
+//! `e2e` against an emulator, with an ASL definition), through the same measurement code.
+
+mod client;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,10 +22,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use fnf_server::auth::v1;
+use client::Client;
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
     Start,
     E2e,
@@ -27,13 +33,23 @@ enum Scenario {
     Callback,
 }
 
-/// Drives load against a fnf-server on a loopback address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    /// fnf RPC, signature V1 (form body).
+    Fnf,
+    /// AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.*`), SigV4.
+    Aws,
+}
+
+/// Drives load against a fnf-server (or a Step Functions emulator) on a loopback address.
 #[derive(Debug, Parser)]
 #[command(name = "fnf-loadgen")]
 struct Args {
     /// host:port of the server; must be a loopback address.
     #[arg(long, default_value = "127.0.0.1:8089")]
     endpoint: SocketAddr,
+    #[arg(long, value_enum, default_value = "fnf")]
+    protocol: Protocol,
     #[arg(long, default_value = "fnf-dev-access-key-id")]
     access_key_id: String,
     #[arg(long, default_value = "fnf-dev-access-key-secret")]
@@ -46,6 +62,9 @@ struct Args {
     /// Create (or replace) the flow from this definition first.
     #[arg(long)]
     definition_file: Option<std::path::PathBuf>,
+    /// Create a second flow first (e.g. the child a callback flow starts): NAME=PATH.
+    #[arg(long)]
+    child_flow: Option<String>,
     /// Create the flow in Express mode (for `sync`).
     #[arg(long)]
     express: bool,
@@ -58,57 +77,13 @@ struct Args {
     /// Stop after this many seconds even if requests remain.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
-}
-
-#[derive(Clone)]
-struct Signer {
-    http: reqwest::Client,
-    endpoint: String,
-    key: String,
-    secret: String,
-}
-
-impl Signer {
-    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Value, String> {
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let mut all: Vec<(&str, &str)> = vec![
-            ("Action", action),
-            ("Version", "2019-03-15"),
-            ("AccessKeyId", &self.key),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureVersion", "1.0"),
-            ("SignatureNonce", &nonce),
-            ("Timestamp", &timestamp),
-            ("Format", "JSON"),
-        ];
-        all.extend_from_slice(params);
-        let signature = v1::sign(
-            &self.secret,
-            &v1::string_to_sign("POST", all.iter().copied()),
-        );
-        all.push(("Signature", &signature));
-        let body = all
-            .iter()
-            .map(|(k, v)| format!("{}={}", v1::percent_encode(k), v1::percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let response = self
-            .http
-            .post(&self.endpoint)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|e| e.to_string())?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!("{status}: {body}"))
-        }
-    }
+    /// Pace the calls to this many per second in all (a steady load, e.g. for a soak);
+    /// unpaced when absent.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// How often `e2e` asks whether executions are still running, milliseconds.
+    #[arg(long, default_value_t = 20)]
+    poll_ms: u64,
 }
 
 /// Latencies in microseconds, sorted for percentiles.
@@ -129,98 +104,112 @@ async fn main() -> Result<(), String> {
             args.endpoint
         ));
     }
-    let signer = Signer {
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .pool_max_idle_per_host(args.clients)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| e.to_string())?,
-        endpoint: format!("http://{}/", args.endpoint),
-        key: args.access_key_id.clone(),
-        secret: args.access_key_secret.clone(),
+    let http = client::http(args.clients)?;
+    let host = args.endpoint.to_string();
+    let client = match args.protocol {
+        Protocol::Fnf => Client::fnf(http, &host, &args.access_key_id, &args.access_key_secret),
+        Protocol::Aws => Client::aws(http, &host, &args.access_key_id, &args.access_key_secret),
     };
-    if let Some(path) = &args.definition_file {
-        let definition =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let _ = signer.call("DeleteFlow", &[("Name", &args.flow)]).await;
-        let mode = if args.express { "Express" } else { "Standard" };
-        signer
-            .call(
-                "CreateFlow",
-                &[
-                    ("Name", &args.flow),
-                    ("Definition", &definition),
-                    ("Type", "FDL"),
-                    ("Description", "benchmark"),
-                    ("ExecutionMode", mode),
-                ],
-            )
-            .await?;
+    if args.protocol == Protocol::Aws && args.scenario == Scenario::Callback {
+        return Err("the callback scenario speaks fnf only".into());
     }
-    let report = match args.scenario {
-        Scenario::Start | Scenario::Sync | Scenario::E2e => run_calls(&args, &signer).await?,
-        Scenario::Callback => run_callbacks(&args, &signer).await?,
+    if let Some(spec) = &args.child_flow {
+        let (name, path) = spec.split_once('=').ok_or("--child-flow takes NAME=PATH")?;
+        let definition = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        client.create_flow(name, &definition, false).await?;
+    }
+    let flow = match &args.definition_file {
+        Some(path) => {
+            let definition =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            client
+                .create_flow(&args.flow, &definition, args.express)
+                .await?
+        }
+        None => client.flow_ref(&args.flow),
     };
+    let mut report = match args.scenario {
+        Scenario::Start | Scenario::Sync | Scenario::E2e => {
+            run_calls(&args, &client, &flow).await?
+        }
+        Scenario::Callback => run_callbacks(&args, &client, &flow).await?,
+    };
+    report["protocol"] = json!(format!("{:?}", args.protocol).to_lowercase());
     println!("{report}");
     Ok(())
 }
 
 /// StartExecution / StartSyncExecution from N clients; `e2e` then waits for the last end.
-async fn run_calls(args: &Args, signer: &Signer) -> Result<Value, String> {
+async fn run_calls(args: &Args, client: &Client, flow: &str) -> Result<Value, String> {
     let issued = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
+    let (steps_before, events_before) = (
+        client.counter("fnf_steps_total").await,
+        client.counter("fnf_history_events_total").await,
+    );
     let started = Instant::now();
-    let action = match args.scenario {
-        Scenario::Sync => "StartSyncExecution",
-        _ => "StartExecution",
-    };
+    let sync = args.scenario == Scenario::Sync;
+    let rate = args.rate.filter(|r| *r > 0.0);
     let mut workers = Vec::new();
     for _ in 0..args.clients {
-        let (signer, issued, errors, flow, total) = (
-            signer.clone(),
+        let (client, issued, errors, flow, total) = (
+            client.clone(),
             issued.clone(),
             errors.clone(),
-            args.flow.clone(),
+            flow.to_string(),
             args.requests,
         );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut first_error = None;
-            while issued.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
+            let mut sample = None;
+            loop {
+                let ticket = issued.fetch_add(1, Ordering::Relaxed);
+                if ticket >= total || Instant::now() >= deadline {
+                    break;
+                }
+                if let Some(rate) = rate {
+                    let due = started + Duration::from_secs_f64(ticket as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let sent = Instant::now();
-                let answer = signer
-                    .call(action, &[("FlowName", &flow), ("Input", "{}")])
-                    .await;
-                latencies.push(sent.elapsed().as_micros() as u64);
-                let failed = match &answer {
-                    Ok(body) => action == "StartSyncExecution" && body["Status"] != "Succeeded",
-                    Err(_) => true,
+                let answer = if sync {
+                    client.start_sync(&flow, "{}").await.map(|()| None)
+                } else {
+                    client.start(&flow, "{}").await.map(Some)
                 };
-                if failed {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                    first_error.get_or_insert_with(|| format!("{answer:?}"));
+                latencies.push(sent.elapsed().as_micros() as u64);
+                match answer {
+                    Ok(execution) => sample = sample.or(execution),
+                    Err(error) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        first_error.get_or_insert(error);
+                    }
                 }
             }
-            (latencies, first_error)
+            (latencies, first_error, sample)
         }));
     }
     let mut latencies = Vec::new();
     let mut first_error = None;
+    let mut sample = None;
     for worker in workers {
-        let (mine, error) = worker.await.map_err(|e| e.to_string())?;
+        let (mine, error, execution) = worker.await.map_err(|e| e.to_string())?;
         latencies.extend(mine);
         first_error = first_error.or(error);
+        sample = sample.or(execution);
     }
     let calls_elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let count = latencies.len() as u64;
+    let failed = errors.load(Ordering::Relaxed);
     let mut report = json!({
         "scenario": format!("{:?}", args.scenario).to_lowercase(),
         "clients": args.clients,
+        "rate": rate,
         "requests": count,
-        "errors": errors.load(Ordering::Relaxed),
+        "errors": failed,
         "first_error": first_error,
         "seconds": calls_elapsed,
         "requests_per_second": count as f64 / calls_elapsed,
@@ -229,34 +218,41 @@ async fn run_calls(args: &Args, signer: &Signer) -> Result<Value, String> {
         "p99_ms": percentile(&latencies, 0.99),
         "max_ms": percentile(&latencies, 1.0),
     });
-    if let Scenario::E2e = args.scenario {
+    if args.scenario == Scenario::E2e {
         // Done when no execution of the flow is running any more.
-        loop {
-            let running = signer
-                .call(
-                    "ListExecutions",
-                    &[
-                        ("FlowName", &args.flow),
-                        ("Status", "Running"),
-                        ("Limit", "1"),
-                        ("MetadataOnly", "true"),
-                    ],
-                )
-                .await?;
-            if running["Executions"]
-                .as_array()
-                .is_none_or(|e| e.is_empty())
-            {
+        let mut timed_out = false;
+        while client.any_running(flow).await? {
+            if Instant::now() > deadline {
+                timed_out = true;
                 break;
             }
-            if Instant::now() > deadline {
-                return Err("executions still running at the deadline".into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(args.poll_ms)).await;
         }
         let total = started.elapsed().as_secs_f64();
+        let completed = count - failed;
+        report["timed_out"] = json!(timed_out);
         report["e2e_seconds"] = json!(total);
-        report["executions_per_second"] = json!(count as f64 / total);
+        report["executions"] = json!(completed);
+        report["executions_per_second"] = json!(completed as f64 / total);
+        // Durable state transitions: states entered, counted by the server as it commits
+        // them; checked against one execution's history below.
+        if let (Some(before), Some(after)) = (steps_before, client.counter("fnf_steps_total").await)
+        {
+            report["steps_committed"] = json!(after - before);
+            report["steps_per_second"] = json!((after - before) as f64 / total);
+        }
+        if let (Some(before), Some(after)) = (
+            events_before,
+            client.counter("fnf_history_events_total").await,
+        ) {
+            report["history_events_committed"] = json!(after - before);
+            report["history_events_per_second"] = json!((after - before) as f64 / total);
+        }
+        if let Some(execution) = &sample {
+            report["sample_status"] = json!(client.status(flow, execution).await?);
+            report["sample_steps_in_history"] =
+                json!(client.steps_in_history(flow, execution).await?);
+        }
     }
     Ok(report)
 }
@@ -264,7 +260,10 @@ async fn run_calls(args: &Args, signer: &Signer) -> Result<Value, String> {
 /// Callback round trips: each client starts an execution whose first task waits for a
 /// callback (the token comes from the task's input) and whose next step is a Wait; the
 /// round trip ends when the history shows the Wait's `StepStarted`.
-async fn run_callbacks(args: &Args, signer: &Signer) -> Result<Value, String> {
+async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value, String> {
+    let signer = client
+        .fnf_ref()
+        .ok_or("the callback scenario speaks fnf only")?;
     let issued = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let mut workers = Vec::new();
@@ -272,7 +271,7 @@ async fn run_callbacks(args: &Args, signer: &Signer) -> Result<Value, String> {
         let (signer, issued, flow, total) = (
             signer.clone(),
             issued.clone(),
-            args.flow.clone(),
+            flow.to_string(),
             args.requests,
         );
         workers.push(tokio::spawn(async move {
