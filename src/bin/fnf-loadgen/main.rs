@@ -258,8 +258,11 @@ async fn run_calls(args: &Args, client: &Client, flow: &str) -> Result<Value, St
 }
 
 /// Callback round trips: each client starts an execution whose first task waits for a
-/// callback (the token comes from the task's input) and whose next step is a Wait; the
-/// round trip ends when the history shows the Wait's `StepStarted`.
+/// callback (the token comes from the task's input) and whose next step is a Wait. The
+/// server advances the execution inside ReportTaskSucceeded, so its answer comes after the
+/// Wait's start has committed: that is the round trip. A history read after each answer
+/// checks it (`seen` times also include that read); a round whose first read does not show
+/// the step is counted in `not_started_at_answer`.
 async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value, String> {
     let signer = client
         .fnf_ref()
@@ -275,7 +278,7 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
             args.requests,
         );
         workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
+            let (mut answered, mut seen, mut late) = (Vec::new(), Vec::new(), 0u64);
             let mut round = 0u64;
             while issued.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
                 round += 1;
@@ -319,7 +322,9 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
                         &[("TaskToken", &token), ("Output", "{}")],
                     )
                     .await?;
+                let answer = sent.elapsed().as_micros() as u64;
                 // The next step has started once its StepStarted is in the history.
+                let mut first_read = true;
                 loop {
                     let history = signer
                         .call(
@@ -333,8 +338,13 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
                     if started {
                         break;
                     }
+                    first_read = false;
                 }
-                latencies.push(sent.elapsed().as_micros() as u64);
+                let until_seen = sent.elapsed().as_micros() as u64;
+                seen.push(until_seen);
+                // Not there at the answer: the round lasts until a read shows it.
+                answered.push(if first_read { answer } else { until_seen });
+                late += u64::from(!first_read);
                 let _ = signer
                     .call(
                         "StopExecution",
@@ -342,19 +352,26 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
                     )
                     .await;
             }
-            Ok::<_, String>(latencies)
+            Ok::<_, String>((answered, seen, late))
         }));
     }
-    let mut latencies = Vec::new();
+    let (mut answered, mut seen, mut late) = (Vec::new(), Vec::new(), 0u64);
     for worker in workers {
-        latencies.extend(worker.await.map_err(|e| e.to_string())??);
+        let (a, s, l) = worker.await.map_err(|e| e.to_string())??;
+        answered.extend(a);
+        seen.extend(s);
+        late += l;
     }
-    latencies.sort_unstable();
+    answered.sort_unstable();
+    seen.sort_unstable();
     Ok(json!({
         "scenario": "callback",
         "clients": args.clients,
-        "round_trips": latencies.len(),
-        "p50_ms": percentile(&latencies, 0.50),
-        "p99_ms": percentile(&latencies, 0.99),
+        "round_trips": answered.len(),
+        "p50_ms": percentile(&answered, 0.50),
+        "p99_ms": percentile(&answered, 0.99),
+        "seen_p50_ms": percentile(&seen, 0.50),
+        "seen_p99_ms": percentile(&seen, 0.99),
+        "not_started_at_answer": late,
     }))
 }
