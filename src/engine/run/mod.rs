@@ -147,10 +147,10 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             },
         },
         global: data::empty_object(),
-        deadline: ctx.definition.timeout_seconds.map(|seconds| {
-            ctx.now
-                .saturating_add((seconds as i64).saturating_mul(1000))
-        }),
+        deadline: ctx
+            .definition
+            .timeout_seconds
+            .map(|seconds| after_seconds(ctx.now, seconds)),
     };
     let advance = Advance::new(ctx, &mut state);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
@@ -172,6 +172,16 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
     }
     let outcome = advance.run(&mut state);
     (state, outcome)
+}
+
+/// `seconds` after `now`, epoch ms. Definitions put no upper bound on FDL timeouts, so this
+/// saturates instead of overflowing (or wrapping into the past).
+fn after_seconds(now: i64, seconds: u64) -> i64 {
+    now.saturating_add(
+        i64::try_from(seconds)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000),
+    )
 }
 
 /// Applies the signals and runs the execution as far as it goes.
@@ -476,5 +486,18 @@ fn next_timer(scope: &ScopeRun) -> Option<i64> {
         // Children report their ends; an exceeded tolerance is handled on the next drive.
         Work::DistributedMap(run) => run.exceeded.as_ref().map(|_| i64::MIN),
         Work::Ready => Some(i64::MIN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_timeouts_saturate() {
+        assert_eq!(after_seconds(1_000, 2), 3_000);
+        // Once wrapped into the past, ending executions and attempts at once.
+        assert_eq!(after_seconds(1_000, 10_u64.pow(17)), i64::MAX);
+        assert_eq!(after_seconds(1_000, u64::MAX), i64::MAX);
     }
 }
