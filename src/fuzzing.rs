@@ -91,7 +91,7 @@ fn execute(definition: &FlowDefinition, express: bool) {
 /// The state is stored as JSON between advances: it must load back as it was written.
 fn reload(state: &ExecutionState) -> ExecutionState {
     let text = serde_json::to_string(state).expect("execution state serializes");
-    let loaded = serde_json::from_str(&text).expect("execution state loads back");
+    let loaded = ExecutionState::from_json(&text).expect("execution state loads back");
     assert_eq!(&loaded, state, "execution state changes when stored");
     loaded
 }
