@@ -50,13 +50,19 @@ fn definition_seeds_do_not_panic_and_the_examples_are_valid() {
     let results = replay("definition", fuzzing::definition);
     let examples: Vec<_> = results
         .iter()
-        .filter(|(path, _)| path.parent().is_some_and(|p| p.ends_with("seeds/definition")))
+        .filter(|(path, _)| {
+            path.parent()
+                .is_some_and(|p| p.ends_with("seeds/definition"))
+        })
         .filter(|(path, _)| !path.to_string_lossy().ends_with("-fragment.yaml"))
         .collect();
     assert!(examples.len() >= 30, "too few seeds: {}", examples.len());
     for (path, result) in examples {
         if let Err(e) = result {
-            panic!("{} is a worked example but was rejected: {e}", path.display());
+            panic!(
+                "{} is a worked example but was rejected: {e}",
+                path.display()
+            );
         }
     }
 }
@@ -66,7 +72,11 @@ fn expression_seeds_do_not_panic_and_the_examples_parse() {
     let results = replay("expression", fuzzing::expression);
     let parsed = results.iter().filter(|(_, r)| r.is_ok()).count();
     // Seeds include the signatures of Part IV (`length(x)`), which are not expressions.
-    assert!(parsed >= 80, "only {parsed} of {} seeds parse", results.len());
+    assert!(
+        parsed >= 80,
+        "only {parsed} of {} seeds parse",
+        results.len()
+    );
     let path_seed = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
