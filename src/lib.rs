@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod metrics;
 pub mod names;
 pub mod schedule;

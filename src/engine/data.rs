@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use serde_json::{Map, Value, json};
 
 use super::expr::{Expr, Root, Scope};
-use super::ir::{Mappings, Source, Template};
+use super::ir::{Mappings, Source, Template, limits};
 
 /// A data-shaping failure; the state fails with `FnF.RuntimeError` and this cause.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,6 +242,34 @@ pub fn json_size(value: &Value) -> usize {
     counter.0
 }
 
+/// How many arrays and objects a value nests (a scalar: 0), without recursing, so it is safe
+/// on values of any depth.
+pub fn json_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1)];
+    while let Some((value, level)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(members) => Box::new(members.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level);
+        pending.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
+/// Rejects data nested deeper than `limits::MAX_DATA_DEPTH`; `what` names it in the error.
+pub fn check_depth(value: &Value, what: &str) -> Result<(), ShapeError> {
+    if json_depth(value) > limits::MAX_DATA_DEPTH {
+        return Err(ShapeError(format!(
+            "{what} is nested more than {} levels deep",
+            limits::MAX_DATA_DEPTH
+        )));
+    }
+    Ok(())
+}
+
 /// An empty JSON object.
 pub fn empty_object() -> Value {
     Value::Object(Map::new())
@@ -259,6 +287,27 @@ mod tests {
         let mut into = json!({"k": 1});
         merge_into(&mut into, json!({"k": 3, "z": 0}));
         assert_eq!(into, json!({"k": 3, "z": 0}));
+    }
+
+    #[test]
+    fn depth_is_measured_without_recursion() {
+        assert_eq!(json_depth(&json!(1)), 0);
+        assert_eq!(json_depth(&json!([])), 1);
+        assert_eq!(json_depth(&json!({"a": [1, {"b": []}], "c": 2})), 4);
+        let mut deep = json!(null);
+        for _ in 0..100_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        assert_eq!(json_depth(&deep), 100_000);
+        let error = check_depth(&deep, "the state output").unwrap_err();
+        assert_eq!(
+            error.0,
+            "the state output is nested more than 256 levels deep"
+        );
+        // Dropping it recursively would overflow the stack this test runs on.
+        while let Value::Array(mut items) = deep {
+            deep = items.pop().unwrap_or_default();
+        }
     }
 
     #[test]

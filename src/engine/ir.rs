@@ -457,6 +457,10 @@ pub mod limits {
     pub const FDL_STEP_DATA_BYTES: usize = 32 * 1024;
     /// State machine: a state's input and output, each (§II.3.4).
     pub const SM_STATE_DATA_BYTES: usize = 64 * 1024;
+    /// Nesting of the data a state receives or produces (and of `$Global` values). JSON
+    /// inputs nest at most 128 levels, but a loop can wrap a value once more on each round;
+    /// unbounded, walking it would overflow the stack.
+    pub const MAX_DATA_DEPTH: usize = 256;
     /// History events per execution (§I.8).
     pub const MAX_EVENTS: i64 = 5000;
 }

@@ -164,7 +164,7 @@ impl Runtime {
                 (state, outcome, Vec::new())
             }
             Some(text) => {
-                let mut state: ExecutionState = match serde_json::from_str(text) {
+                let mut state = match ExecutionState::from_json(text) {
                     Ok(state) => state,
                     Err(error) => {
                         return self

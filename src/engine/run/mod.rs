@@ -147,10 +147,10 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             },
         },
         global: data::empty_object(),
-        deadline: ctx.definition.timeout_seconds.map(|seconds| {
-            ctx.now
-                .saturating_add((seconds as i64).saturating_mul(1000))
-        }),
+        deadline: ctx
+            .definition
+            .timeout_seconds
+            .map(|seconds| after_seconds(ctx.now, seconds)),
     };
     let advance = Advance::new(ctx, &mut state);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
@@ -172,6 +172,16 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
     }
     let outcome = advance.run(&mut state);
     (state, outcome)
+}
+
+/// `seconds` after `now`, epoch ms. Definitions put no upper bound on FDL timeouts, so this
+/// saturates instead of overflowing (or wrapping into the past).
+fn after_seconds(now: i64, seconds: u64) -> i64 {
+    now.saturating_add(
+        i64::try_from(seconds)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000),
+    )
 }
 
 /// Applies the signals and runs the execution as far as it goes.
@@ -441,6 +451,12 @@ impl<'a> Advance<'a> {
             Language::Fdl => limits::FDL_STEP_DATA_BYTES,
             Language::StateMachine => limits::SM_STATE_DATA_BYTES,
         };
+        if let Err(error) = data::check_depth(&output, "the execution output") {
+            return EndState::Failed {
+                error: errors::RUNTIME.into(),
+                cause: error.0,
+            };
+        }
         if data::json_size(&output) > limit {
             return EndState::Failed {
                 error: errors::RUNTIME.into(),
@@ -476,5 +492,88 @@ fn next_timer(scope: &ScopeRun) -> Option<i64> {
         // Children report their ends; an exceeded tolerance is handled on the next drive.
         Work::DistributedMap(run) => run.exceeded.as_ref().map(|_| i64::MIN),
         Work::Ready => Some(i64::MIN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::parse::{ParseOptions, parse_definition};
+
+    fn start_flow(text: &str) -> (ExecutionState, Outcome) {
+        let definition = parse_definition(
+            text,
+            &ParseOptions {
+                flow_name: "f",
+                express: false,
+            },
+        )
+        .expect("a valid definition");
+        let input = serde_json::json!({});
+        let tokens = TokenCodec::new(b"k".to_vec());
+        start(&RunContext {
+            definition: &definition,
+            account_id: "1",
+            flow_name: "f",
+            execution_name: "e",
+            execution_id: "id",
+            execution_input: &input,
+            role_arn: None,
+            region: "r",
+            tokens: &tokens,
+            express: false,
+            now: 1_000,
+        })
+    }
+
+    fn state_machine(states: &str) -> String {
+        format!("Type: StateMachine\nName: f\nSpecVersion: v1\nStartAt: P\nStates:\n{states}")
+    }
+
+    #[test]
+    fn a_loop_that_deepens_its_data_fails_instead_of_overflowing_the_stack() {
+        let wrap = format!("{}$Input{}", "[".repeat(60), "]".repeat(60));
+        let text = state_machine(&format!(
+            "  - Type: Pass\n    Name: P\n    InputConstructor:\n      v.$: '{wrap}'\n    Next: P\n"
+        ));
+        let (_, outcome) = start_flow(&text);
+        match outcome.end {
+            Some(EndState::Failed { error, cause }) => {
+                assert_eq!(error, errors::RUNTIME);
+                assert!(
+                    cause.contains("the state input is nested more than 256 levels deep"),
+                    "{cause}"
+                );
+            }
+            other => panic!("expected a runtime error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deeply_nested_branches_store_a_state_that_loads_back() {
+        let mut states = "- Type: Wait\n  Name: W\n  Seconds: 2\n  End: true\n".to_string();
+        let mut start = "W";
+        for _ in 0..30 {
+            let inner: String = states.lines().map(|l| format!("        {l}\n")).collect();
+            states = format!(
+                "- Type: Parallel\n  Name: P\n  End: true\n  Branches:\n    - StartAt: {start}\n      States:\n{inner}"
+            );
+            start = "P";
+        }
+        let states: String = states.lines().map(|l| format!("  {l}\n")).collect();
+        let (state, outcome) = start_flow(&state_machine(&states));
+        assert!(outcome.end.is_none() && outcome.wake_at.is_some());
+        let text = serde_json::to_string(&state).unwrap();
+        // Deeper than serde_json reads by default.
+        assert!(serde_json::from_str::<ExecutionState>(&text).is_err());
+        assert_eq!(ExecutionState::from_json(&text).unwrap(), state);
+    }
+
+    #[test]
+    fn huge_timeouts_saturate() {
+        assert_eq!(after_seconds(1_000, 2), 3_000);
+        // Once wrapped into the past, ending executions and attempts at once.
+        assert_eq!(after_seconds(1_000, 10_u64.pow(17)), i64::MAX);
+        assert_eq!(after_seconds(1_000, u64::MAX), i64::MAX);
     }
 }

@@ -161,6 +161,7 @@ impl<'a> Advance<'a> {
     }
 
     fn check_input_size(&self, input: &Value) -> Result<(), ShapeError> {
+        data::check_depth(input, "the state input")?;
         if self.ctx.language() == Language::StateMachine
             && data::json_size(input) > limits::SM_STATE_DATA_BYTES
         {
@@ -309,6 +310,8 @@ impl<'a> Advance<'a> {
                     }
                     None => local.clone(),
                 };
+                data::check_depth(&output, "the step output")?;
+                data::check_depth(&local, "the step local")?;
                 let size = data::json_size(&state_run.input)
                     + data::json_size(&output)
                     + data::json_size(&local);
@@ -340,6 +343,7 @@ impl<'a> Advance<'a> {
                     }
                     None => raw.clone(),
                 };
+                data::check_depth(&output, "the state output")?;
                 if data::json_size(&output) > limits::SM_STATE_DATA_BYTES {
                     return Err(ShapeError(format!(
                         "the state output exceeds {} bytes",
@@ -486,6 +490,7 @@ fn check_global(written: &Value) -> Result<(), ShapeError> {
                 "GlobalConstructor key '{key}' is longer than 128 bytes"
             )));
         }
+        data::check_depth(value, &format!("GlobalConstructor value of '{key}'"))?;
         if data::json_size(value) > 256 * 1024 {
             return Err(ShapeError(format!(
                 "GlobalConstructor value of '{key}' exceeds 256 KiB"

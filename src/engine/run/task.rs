@@ -130,8 +130,7 @@ impl<'a> Advance<'a> {
             history::task_scheduled_detail(&spec.resource, pattern, sent, attempt, timeout_seconds),
         );
         self.emit(EventType::TaskStarted, &state.name, scheduled_id, json!({}));
-        let timeout_at =
-            timeout_seconds.map(|seconds| self.now().saturating_add(seconds as i64 * 1000));
+        let timeout_at = timeout_seconds.map(|seconds| super::after_seconds(self.now(), seconds));
         let phase = match planned {
             Some(call) => {
                 let key = call_key(run.entered_id, attempt);
