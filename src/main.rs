@@ -4,6 +4,11 @@ use clap::Parser;
 use fnf_server::config::Config;
 use tracing_subscriber::EnvFilter;
 
+// The request path allocates many short-lived buffers from many threads; glibc's allocator
+// spent about a quarter of the server's time on them under load (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
