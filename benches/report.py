@@ -83,7 +83,7 @@ def main() -> None:
     r = {name: load(results, name) for name in [
         "start-sqlite", "start-postgres", "e2e3-sqlite", "e2e3-postgres", "e2e10-sqlite",
         "e2e10-postgres", "sync-postgres", "sync-sqlite", "callback-postgres",
-        "callback-sqlite", "moto-start", "moto-e2e3", "soak",
+        "callback-sqlite", "callback-postgres-alone", "callback-sqlite-alone", "moto-start", "moto-e2e3", "soak",
     ]}
 
     def get(name, key):
@@ -134,6 +134,9 @@ def main() -> None:
             note=f"{fmt(get(callback, 'round_trips'))} round trips" if r[callback] else "not run")
         row(f"Callback round trip p99, {label}", get(callback, "p99_ms"), "ms", digits=2,
             note=f"{fmt(get(callback, 'not_started_at_answer'))} rounds without the step at the first read" if r[callback] else "")
+        alone = f"callback-{backend}-alone"
+        row(f"Callback round trip p50, one client alone, {label}", get(alone, "p50_ms"), "ms", 2, at_least=False, digits=2,
+            note=f"p99 {fmt(get(alone, 'p99_ms'), 2)} ms, {fmt(get(alone, 'round_trips'))} round trips" if r[alone] else "not run")
         row(f"Callback: report sent until a history read shows the step, p50 / p99, {label}",
             get(callback, "seen_p50_ms"), "ms", digits=2,
             note=f"p99 {fmt(get(callback, 'seen_p99_ms'), 2)} ms" if r[callback] else "")
@@ -207,7 +210,7 @@ def main() -> None:
   calls or {settings.get('sync_seconds')} s, of a 10-step Pass flow in Express mode, on each store; a call
   counts only if it answers `Succeeded`.
 - **Callback round trip**: {settings.get('callback_clients')} clients, {settings.get('callback_rounds')} rounds in
-  all, on each store. Each round starts a flow whose task waits for a callback; once the token is in the
+  all, on each store; then the same with one client alone. Each round starts a flow whose task waits for a callback; once the token is in the
   history, the clock starts and `ReportTaskSucceeded` is sent. The server advances the execution
   inside that call, so its answer comes after the transaction that starts the next step (a Wait)
   has committed: the round trip is the time to that answer. A history read after each answer checks

@@ -18,8 +18,9 @@ use crate::store::{self, Store};
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
-/// Nonces remembered in memory per replica (the request rate × twice the skew window at
-/// which older nonces start to be forgotten early; a shared store keeps them all).
+/// Nonces remembered in memory by a server whose store is not shared (about 40 bytes each):
+/// the request rate × twice the skew window at which older nonces start to be forgotten
+/// early. A shared store keeps them itself.
 const MEMORY_NONCES: usize = 1_000_000;
 
 /// Why the server could not start.

@@ -154,29 +154,30 @@ fn check_time(state: &AppState, name: &str, value: &str) -> Result<(), ApiError>
 }
 
 /// A nonce may be used once per key (api.md §2.4); recorded only after the signature held.
-/// With a store shared by several replicas, the store decides.
+/// With a store shared by several replicas the store decides (and keeps them, so a replica's
+/// memory does not grow with the request rate); otherwise this process's memory does.
 async fn check_nonce(state: &AppState, key: &KeyEntry, nonce: &str) -> Result<(), ApiError> {
     let now = Utc::now();
-    if !state
-        .nonces
-        .check_and_record(key.access_key_id(), nonce, now)
-    {
-        return Err(ApiError::signature_nonce_used());
+    if !state.store.is_shared() {
+        let first_use = state
+            .nonces
+            .check_and_record(key.access_key_id(), nonce, now);
+        return first_use
+            .then_some(())
+            .ok_or_else(ApiError::signature_nonce_used);
     }
-    if state.store.is_shared() {
-        let now_ms = now.timestamp_millis();
-        // Kept for twice the skew window: a request older than that is refused by its time.
-        let expires = now_ms + 2 * 1000 * state.config.max_clock_skew_seconds as i64;
-        let op = WriteOp::Nonce {
-            access_key_id: key.access_key_id().to_string(),
-            nonce: nonce.to_string(),
-            now: now_ms,
-            expires_at: expires,
-        };
-        // Group-committed with other requests' nonces and writes.
-        if state.runtime.batcher().write(op).await? != WriteResult::Nonce(true) {
-            return Err(ApiError::signature_nonce_used());
-        }
+    let now_ms = now.timestamp_millis();
+    // Kept for twice the skew window: a request older than that is refused by its time.
+    let expires = now_ms + 2 * 1000 * state.config.max_clock_skew_seconds as i64;
+    let op = WriteOp::Nonce {
+        access_key_id: key.access_key_id().to_string(),
+        nonce: nonce.to_string(),
+        now: now_ms,
+        expires_at: expires,
+    };
+    // Group-committed with other requests' nonces and writes.
+    if state.runtime.batcher().write(op).await? != WriteResult::Nonce(true) {
+        return Err(ApiError::signature_nonce_used());
     }
     Ok(())
 }
