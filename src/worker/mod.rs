@@ -659,8 +659,11 @@ impl Runtime {
             outcome,
             submitted: None,
         };
-        // Leases are held only while an advance runs (milliseconds); wait for the holder.
+        // Leases are held only while an advance runs (milliseconds); wait for the holder,
+        // checking often at first: a report often arrives while the call that handed out
+        // its token is still being recorded.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
+        let mut pause = Duration::from_millis(1);
         loop {
             match self
                 .store
@@ -676,7 +679,8 @@ impl Runtime {
                 }
                 ClaimAttempt::NotRunning => return Ok(completed()),
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(8));
                 }
                 ClaimAttempt::Busy => {
                     return Err(StoreError::Unavailable(
