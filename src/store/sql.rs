@@ -345,7 +345,11 @@ macro_rules! impl_shared_store {
                     schedule_event_id: 0,
                     detail: end.detail.clone(),
                 };
-                insert_events(&mut tx, &end.execution_id, std::slice::from_ref(&event)).await?;
+                <$store as $crate::store::batch_rows::BatchRows>::insert_events(
+                    &mut tx,
+                    &[(end.execution_id.as_str(), &event)],
+                )
+                .await?;
                 sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
                     .bind(&end.execution_id)
                     .execute(&mut *tx)
@@ -646,31 +650,6 @@ macro_rules! impl_shared_store {
                     .fetch_one(self.write_pool())
                     .await?)
             }
-        }
-
-        async fn insert_events(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            execution_id: &str,
-            events: &[HistoryEvent],
-        ) -> StoreResult<()> {
-            // Bounded so a huge batch stays under the backends' bind-parameter limits.
-            for chunk in events.chunks(500) {
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
-                     schedule_event_id, detail) ",
-                );
-                insert.push_values(chunk, |mut row, event| {
-                    row.push_bind(execution_id)
-                        .push_bind(event.event_id)
-                        .push_bind(&event.event_type)
-                        .push_bind(&event.step_name)
-                        .push_bind(event.time)
-                        .push_bind(event.schedule_event_id)
-                        .push_bind(&event.detail);
-                });
-                insert.build().execute(&mut **tx).await?;
-            }
-            Ok(())
         }
 
         /// Queues signals and makes their executions due now (if they still run).
