@@ -68,7 +68,7 @@ impl Metrics {
                 .expect("valid metric"),
             queue_depth: IntGauge::new(
                 "fnf_queue_depth",
-                "Executions due and not yet claimed (sampled each second)",
+                "Executions due and not yet claimed (sampled by the heartbeat while busy)",
             )
             .expect("valid metric"),
             claim_lag_seconds: Histogram::with_opts(

@@ -313,9 +313,12 @@ backend_tests! {
         let signal = OutgoingSignal { execution_id: execution.id.clone(), payload: "{}".into() };
         f.store.push_signal(&signal, 2_500).await.unwrap();
         // The advance commits without having seen the signal and waits for nothing...
-        assert_eq!(f.store.commit(&commit_of(&claimed, "one", 3_000)).await.unwrap(), CommitOutcome::Committed);
+        assert_eq!(
+            f.store.commit(&commit_of(&claimed, "one", 3_000)).await.unwrap(),
+            CommitOutcome::CommittedWithSignals
+        );
         // ...yet the execution stays due, so the signal is not slept through.
-        assert_eq!(f.store.next_due_at().await.unwrap(), Some(3_000));
+        assert_eq!(f.store.next_wakeups().await.unwrap().execution_due, Some(3_000));
         f.done().await;
     }
 

@@ -44,7 +44,7 @@ pub async fn create_schedule(call: &Call<'_>) -> ApiResult {
     };
     match call.state.store.create_schedule(&schedule).await? {
         CreateScheduleOutcome::Created => {
-            call.state.scheduler.wake();
+            call.state.scheduler.changed().await;
             Ok(to_body(&ScheduleView::from(&schedule)))
         }
         CreateScheduleOutcome::AlreadyExists => {
@@ -104,7 +104,7 @@ pub async fn update_schedule(call: &Call<'_>) -> ApiResult {
     {
         return Err(ApiError::concurrent_update());
     }
-    call.state.scheduler.wake();
+    call.state.scheduler.changed().await;
     Ok(to_body(&ScheduleView::from(&schedule)))
 }
 

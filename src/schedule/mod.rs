@@ -23,14 +23,18 @@ use sha1::{Digest, Sha1};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::store::{Claim, Schedule, StartOutcome, Store, StoreResult};
+use crate::store::{Claim, Schedule, StartOutcome, Store, StoreResult, WorkNotice};
 use crate::time::{format_ms, now_ms};
 use crate::worker::{Runtime, StartRequest};
 use cron::CronSchedule;
 
-/// Longest sleep between looks: schedules created or changed on another replica are seen
-/// within it.
-const MAX_SLEEP: Duration = Duration::from_secs(1);
+/// Longest sleep between looks at the schedules. Sleeps are measured on the monotonic clock
+/// and fires on the wall clock, so a step of the wall clock delays a fire by at most this.
+/// Changes on other replicas are announced (`WorkNotice::Schedules`), not waited for.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// The pause after a failed look, and after a due schedule could not be claimed (a claim
+/// being committed elsewhere), so neither turns into a busy loop.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 /// Schedules claimed per round trip.
 const BATCH: i64 = 16;
 /// A fire started later than this after its time was missed (no replica was running), not
@@ -38,6 +42,20 @@ const BATCH: i64 = 16;
 const LATE_AFTER_MS: i64 = 60_000;
 /// The namespace of fire execution names (UUID v5).
 const FIRE_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5c2e_8f4a_93d1_4b7e_a6f0_2d18_c7b3_e941);
+
+/// What a look at the schedules found.
+enum Look {
+    /// Some were fired: look again at once (more may be due).
+    Again,
+    /// Nothing is due before this long.
+    Sleep(Duration),
+}
+
+/// Whether a claim of due schedules got any.
+enum Claimed {
+    None,
+    Some,
+}
 
 /// The background task that fires this replica's share of due schedules.
 pub struct Scheduler {
@@ -71,9 +89,14 @@ impl Scheduler {
         tokio::spawn(self.clone().run())
     }
 
-    /// A schedule was created or changed here: look again now, not at the next poll.
-    pub fn wake(&self) {
+    /// A schedule was created, changed or deleted here: this scheduler looks again now, and
+    /// the other replicas' schedulers are told.
+    pub async fn changed(&self) {
         self.wake.notify_one();
+        if let Err(error) = self.store.notify(WorkNotice::Schedules).await {
+            // They look again at their next wake-up at the latest.
+            tracing::warn!(%error, "announcing a schedule change failed");
+        }
     }
 
     /// Fires nothing more; a fire under way is abandoned to its claim's expiry.
@@ -82,25 +105,52 @@ impl Scheduler {
         self.wake.notify_one();
     }
 
+    /// Sleeps until a schedule can be claimed (read from the store), fires what is due, and
+    /// looks again when a schedule changes here or elsewhere. Idle, it reads the store once
+    /// per `MAX_SLEEP` and writes nothing.
     async fn run(self: Arc<Self>) {
+        let mut notices = self.store.subscribe();
         while !self.stopping.load(Ordering::SeqCst) {
-            let sleep = match self.fire_due().await {
-                Ok(true) => continue, // a full batch: there may be more
-                Ok(false) => self.until_next_fire().await,
+            let sleep = match self.look().await {
+                Ok(Look::Again) => continue,
+                Ok(Look::Sleep(sleep)) => sleep,
                 Err(error) => {
-                    tracing::warn!(%error, "claiming due schedules failed");
-                    MAX_SLEEP
+                    tracing::warn!(%error, "looking at the schedules failed");
+                    RETRY_PAUSE
                 }
             };
-            tokio::select! {
-                _ = tokio::time::sleep(sleep) => {}
-                _ = self.wake.notified() => {}
+            let deadline = tokio::time::Instant::now() + sleep;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = self.wake.notified() => break,
+                    notice = notices.recv() => match notice {
+                        Ok(WorkNotice::Schedules) | Err(_) => break,
+                        Ok(WorkNotice::Work | WorkNotice::Ended(_)) => {}
+                    },
+                }
             }
         }
     }
 
-    /// Claims due schedules and fires them; true if the batch was full.
-    async fn fire_due(&self) -> StoreResult<bool> {
+    /// Fires the due schedules, if any; says how long to sleep then.
+    async fn look(&self) -> StoreResult<Look> {
+        let now = now_ms();
+        match self.store.next_schedule_wake().await? {
+            Some(at) if at <= now => Ok(match self.fire_due().await? {
+                Claimed::Some => Look::Again,
+                // Due, but held by a claim being committed elsewhere.
+                Claimed::None => Look::Sleep(RETRY_PAUSE),
+            }),
+            Some(at) => Ok(Look::Sleep(
+                Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(MAX_SLEEP),
+            )),
+            None => Ok(Look::Sleep(MAX_SLEEP)),
+        }
+    }
+
+    /// Claims due schedules and fires them.
+    async fn fire_due(&self) -> StoreResult<Claimed> {
         let now = now_ms();
         let claim = Claim {
             owner: self.owner.clone(),
@@ -108,26 +158,18 @@ impl Scheduler {
             lease_until: now + self.lease.as_millis() as i64,
         };
         let claimed = self.store.claim_due_schedules(&claim, BATCH).await?;
-        let full = claimed.len() as i64 >= BATCH;
+        let outcome = if claimed.is_empty() {
+            Claimed::None
+        } else {
+            Claimed::Some
+        };
         for schedule in claimed {
             if self.stopping.load(Ordering::SeqCst) {
                 break;
             }
             self.fire(&schedule, now).await;
         }
-        Ok(full)
-    }
-
-    async fn until_next_fire(&self) -> Duration {
-        let now = now_ms();
-        match self.store.next_fire_after(now).await {
-            Ok(Some(at)) => Duration::from_millis((at - now).max(0) as u64).min(MAX_SLEEP),
-            Ok(None) => MAX_SLEEP,
-            Err(error) => {
-                tracing::warn!(%error, "reading the next fire failed");
-                MAX_SLEEP
-            }
-        }
+        Ok(outcome)
     }
 
     /// Fires one claimed schedule and moves it to its next fire.

@@ -18,6 +18,7 @@ mod sql_batch;
 mod sql_map_runs;
 mod sql_schedules;
 mod sql_versions;
+mod nonce_pruning;
 mod sqlite;
 mod versions;
 
@@ -141,8 +142,9 @@ pub trait WorkStore: Send + Sync {
     async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()>;
     /// Turns task calls whose lease expired into `CallLost` signals; returns how many.
     async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64>;
-    /// The earliest future wake-up time, to sleep until it.
-    async fn next_due_at(&self) -> StoreResult<Option<i64>>;
+    /// The earliest wake-up of a running execution and the earliest task-call lease expiry,
+    /// to sleep until them (a read of two indexes).
+    async fn next_wakeups(&self) -> StoreResult<Wakeups>;
     /// Executions due and not leased (the queue depth).
     async fn due_count(&self, now: i64) -> StoreResult<i64>;
 }
@@ -212,8 +214,9 @@ pub trait ScheduleStore: Send + Sync {
         fired_at: i64,
         next_fire_at: Option<i64>,
     ) -> StoreResult<bool>;
-    /// The earliest fire of an enabled schedule later than `now`, to sleep until it.
-    async fn next_fire_after(&self, now: i64) -> StoreResult<Option<i64>>;
+    /// The earliest time an enabled schedule can be claimed: its next fire, or the expiry of
+    /// the claim a replica holds on it. To sleep until it.
+    async fn next_schedule_wake(&self) -> StoreResult<Option<i64>>;
     /// The flow of a schedule (by id: a re-created flow of the same name is another flow).
     async fn schedule_flow(&self, flow_id: &str) -> StoreResult<Option<Flow>>;
 }
@@ -229,6 +232,8 @@ pub trait GatewayStore: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<bool>;
+    /// Deletes expired nonces; a no-op (no statement) until a nonce this store recorded has
+    /// expired.
     async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
     /// Takes a token from the key's bucket (`rate` per second, at most `burst`); false when
     /// the bucket is empty. Shared by every replica of the store.

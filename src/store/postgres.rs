@@ -18,6 +18,7 @@ pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<super::WorkNotice>,
     listener: tokio::task::JoinHandle<()>,
+    nonce_expiries: super::nonce_pruning::NonceExpiries,
 }
 
 impl Drop for PgStore {
@@ -46,6 +47,7 @@ impl PgStore {
             pool,
             notices,
             listener,
+            nonce_expiries: Default::default(),
         })
     }
 
@@ -102,7 +104,8 @@ async fn listen(pool: PgPool, notices: broadcast::Sender<super::WorkNotice>) {
 }
 
 /// Listens on one connection until it is lost. Notices sent while nobody listened are
-/// gone, so every (re)connection is announced as a wake-up: the workers look for due work.
+/// gone, so every (re)connection is announced as a wake-up: the workers look for due work
+/// and the scheduler at its schedules.
 async fn listen_once(
     pool: &PgPool,
     notices: &broadcast::Sender<super::WorkNotice>,
@@ -110,6 +113,7 @@ async fn listen_once(
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
     let _ = notices.send(super::WorkNotice::Work);
+    let _ = notices.send(super::WorkNotice::Schedules);
     loop {
         // `try_recv` (not `recv`, which reconnects silently) says when the connection is lost.
         match listener.try_recv().await? {
@@ -129,12 +133,17 @@ async fn listen_once(
 fn encode_notice(notice: &super::WorkNotice) -> String {
     match notice {
         super::WorkNotice::Work => "work".to_string(),
+        super::WorkNotice::Schedules => "schedules".to_string(),
         super::WorkNotice::Ended(id) => format!("ended:{id}"),
     }
 }
 
-/// A payload names work, or one or more ended executions (`ended:<id> <id> …`).
+/// A payload names work, changed schedules, or one or more ended executions
+/// (`ended:<id> <id> …`).
 fn decode_notices(payload: &str) -> Vec<super::WorkNotice> {
+    if payload == "schedules" {
+        return vec![super::WorkNotice::Schedules];
+    }
     match payload.strip_prefix("ended:") {
         Some(ids) => ids
             .split(' ')

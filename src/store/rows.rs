@@ -338,6 +338,9 @@ pub struct ExecutionCommit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
     Committed,
+    /// Committed, and signals that arrived while the advance ran wait for the execution: it
+    /// is due again at once.
+    CommittedWithSignals,
     /// The lease moved on (taken over, or the execution was stopped); nothing was written.
     LostLease,
 }
@@ -349,6 +352,17 @@ pub enum WorkNotice {
     Work,
     /// An execution reached a terminal status.
     Ended(String),
+    /// A schedule was created, changed or deleted: schedulers look at their next fire again.
+    Schedules,
+}
+
+/// When the worker pool has something to do next: the store's earliest wake-up of a running
+/// execution (a timer, a retry, a signal, an expiring lease) and earliest expiry of a task
+/// call's lease (a replica that stops renewing it has died).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Wakeups {
+    pub execution_due: Option<i64>,
+    pub call_lease_expiry: Option<i64>,
 }
 
 /// The first advance of a new execution, run in memory before it is stored, so that an

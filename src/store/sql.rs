@@ -23,6 +23,14 @@ macro_rules! claim_columns {
 
 pub(super) use {claim_columns, execution_columns};
 
+/// Makes a running execution (`$2`) due at `$1` for a signal queued for it. Not one leased to
+/// a live owner: its `due_at` stays at the lease's end (when it can be claimed again), and the
+/// owner's commit sees the signal and keeps it due. Were it set to now, the execution would be
+/// due without being claimable, and the pool would look for it in a loop.
+pub(super) const MAKE_DUE: &str = "UPDATE executions SET due_at = $1 WHERE id = $2 \
+     AND status = 'Running' AND (due_at IS NULL OR due_at > $1) \
+     AND (lease_owner IS NULL OR lease_until < $1)";
+
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct ExecutionRow {
     pub id: String,
@@ -558,7 +566,7 @@ macro_rules! impl_shared_store {
 
             async fn due_count(&self, now: i64) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM executions WHERE due_at <= $1 \
+                    "SELECT COUNT(*) FROM executions WHERE due_at <= $1 AND status = 'Running' \
                      AND (lease_owner IS NULL OR lease_until < $1)",
                 )
                 .bind(now)
@@ -566,10 +574,17 @@ macro_rules! impl_shared_store {
                 .await?)
             }
 
-            async fn next_due_at(&self) -> StoreResult<Option<i64>> {
-                Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM executions WHERE due_at IS NOT NULL")
-                    .fetch_one(self.read_pool())
-                    .await?)
+            async fn next_wakeups(&self) -> StoreResult<Wakeups> {
+                // A leased execution is due when its lease runs out (claims, heartbeats and
+                // signals keep `due_at` at or after `lease_until`), so the earliest `due_at`
+                // is also the earliest time something can be claimed.
+                let (execution_due, call_lease_expiry): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT (SELECT MIN(due_at) FROM executions WHERE due_at IS NOT NULL \
+                     AND status = 'Running'), (SELECT MIN(lease_until) FROM task_calls)",
+                )
+                .fetch_one(self.read_pool())
+                .await?;
+                Ok(Wakeups { execution_due, call_lease_expiry })
             }
         }
 
@@ -632,11 +647,16 @@ macro_rules! impl_shared_store {
             }
 
             async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {
-                Ok(sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
+                if !self.nonce_expiries.prune_due(now) {
+                    return Ok(0);
+                }
+                let pruned = sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
                     .bind(now)
                     .execute(self.write_pool())
                     .await?
-                    .rows_affected())
+                    .rows_affected();
+                self.nonce_expiries.pruned(now);
+                Ok(pruned)
             }
 
             async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String> {
@@ -668,14 +688,11 @@ macro_rules! impl_shared_store {
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE executions SET due_at = $1 WHERE id = $2 AND status = 'Running' \
-                     AND (due_at IS NULL OR due_at > $1)",
-                )
-                .bind(now)
-                .bind(&signal.execution_id)
-                .execute(&mut **tx)
-                .await?;
+                sqlx::query($crate::store::sql::MAKE_DUE)
+                    .bind(now)
+                    .bind(&signal.execution_id)
+                    .execute(&mut **tx)
+                    .await?;
             }
             Ok(())
         }

@@ -44,6 +44,7 @@ macro_rules! impl_batch_store {
                     let rows: Vec<NonceRow> =
                         nonce_rows.iter().map(|(_, key, nonce, expires)| (*key, *nonce, *expires)).collect();
                     let fresh = <$store as BatchRows>::upsert_nonces(&mut tx, &rows, now).await?;
+                    self.nonce_expiries.recorded(rows.iter().map(|(_, _, expires)| *expires));
                     for (index, key, nonce, _) in &nonce_rows {
                         let new = fresh.contains(&(key.to_string(), nonce.to_string()));
                         results[*index] = Some(WriteResult::Nonce(new));
@@ -138,13 +139,20 @@ macro_rules! impl_batch_store {
                         }));
                     }
                     <$store as BatchRows>::delete_signals(&mut tx, &consumed).await?;
-                    // A signal queued while an advance ran must not be slept through (see `commit`).
+                    // A signal queued while an advance ran must not be slept through: the
+                    // execution stays due, and its committer hears so to advance it again.
                     for id in <$store as BatchRows>::with_signals(&mut tx, &continuing).await? {
                         sqlx::query("UPDATE executions SET due_at = $1 WHERE id = $2")
                             .bind(now)
-                            .bind(id)
+                            .bind(&id)
                             .execute(&mut *tx)
                             .await?;
+                        for (index, commit) in &commits {
+                            if commit.execution_id == id {
+                                results[*index] =
+                                    Some(WriteResult::Committed(CommitOutcome::CommittedWithSignals));
+                            }
+                        }
                     }
 
                     // Distributed Map children, created with the advance that starts them.
@@ -170,14 +178,11 @@ macro_rules! impl_batch_store {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
-                        sqlx::query(
-                            "UPDATE executions SET due_at = $1 WHERE id = $2 AND status = 'Running' \
-                             AND (due_at IS NULL OR due_at > $1)",
-                        )
-                        .bind(now)
-                        .bind(&signal.execution_id)
-                        .execute(&mut *tx)
-                        .await?;
+                        sqlx::query($crate::store::sql::MAKE_DUE)
+                            .bind(now)
+                            .bind(&signal.execution_id)
+                            .execute(&mut *tx)
+                            .await?;
                     }
                     // Ends are announced by the transaction that writes them.
                     let mut ended: Vec<&str> = starts

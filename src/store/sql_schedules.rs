@@ -170,13 +170,14 @@ macro_rules! impl_schedule_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn next_fire_after(&self, now: i64) -> $crate::store::StoreResult<Option<i64>> {
+            async fn next_schedule_wake(&self) -> $crate::store::StoreResult<Option<i64>> {
+                // A schedule is claimable from its next fire on, once no claim holds it.
                 Ok(sqlx::query_scalar(
-                    "SELECT next_fire_at FROM schedules WHERE enable AND next_fire_at > $1 \
-                     ORDER BY next_fire_at LIMIT 1",
+                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until >= next_fire_at \
+                     THEN lease_until + 1 ELSE next_fire_at END) \
+                     FROM schedules WHERE enable AND next_fire_at IS NOT NULL",
                 )
-                .bind(now)
-                .fetch_optional(self.read_pool())
+                .fetch_one(self.read_pool())
                 .await?)
             }
 

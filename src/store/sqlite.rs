@@ -19,6 +19,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     notices: broadcast::Sender<super::WorkNotice>,
+    nonce_expiries: super::nonce_pruning::NonceExpiries,
 }
 
 impl SqliteStore {
@@ -58,6 +59,7 @@ impl SqliteStore {
             writer,
             reader,
             notices,
+            nonce_expiries: Default::default(),
         })
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
 use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult, errors};
@@ -33,6 +34,7 @@ impl Runtime {
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
         let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
+        let lease = self.hold_lease(now_ms() + self.lease_ms());
         let mut calls = Vec::new();
         let result = self.advance_leased(claimed, extra, &mut calls).await;
         if result.is_err() {
@@ -43,6 +45,7 @@ impl Runtime {
             // so that a request making this advance (a task report) answers at once.
             let runtime = self.clone();
             tokio::spawn(async move {
+                let _lease = lease;
                 // Before the lease goes: the next advance may register the same calls.
                 runtime.forget_calls(&id, &calls).await;
                 runtime
@@ -50,6 +53,7 @@ impl Runtime {
                         runtime.store.release(&id, epoch, Some(now_ms()))
                     })
                     .await;
+                runtime.note_wake(now_ms() + FAILED_ADVANCE_PAUSE.as_millis() as i64);
             });
         }
         result
@@ -69,6 +73,7 @@ impl Runtime {
                 .drop_call_leases(&self.config.owner, execution_id, call_keys, now_ms())
         })
         .await;
+        self.request_reap();
     }
 
     /// Retries a write that must not be lost (a lease given back, a call's answer) until it
@@ -208,12 +213,13 @@ impl Runtime {
             map_runs: written.map_runs.clone(),
         };
         calls.clone_from(&commit.calls_started);
-        match self
+        let signals_waiting = match self
             .batcher
             .write(WriteOp::Commit(Box::new(commit)))
             .await?
         {
-            WriteResult::Committed(CommitOutcome::Committed) => {}
+            WriteResult::Committed(CommitOutcome::Committed) => false,
+            WriteResult::Committed(CommitOutcome::CommittedWithSignals) => true,
             WriteResult::Committed(CommitOutcome::LostLease) => {
                 tracing::debug!(execution_id = %claimed.id, "the lease moved on; the advance is dropped");
                 return Ok(None);
@@ -223,7 +229,7 @@ impl Runtime {
                     "unexpected write result {other:?}"
                 )));
             }
-        }
+        };
         self.after_commit(
             &claimed.id,
             &claimed.account_id,
@@ -232,6 +238,9 @@ impl Runtime {
             now,
         )
         .await;
+        if signals_waiting {
+            self.hint(Hint::Execution(claimed.id.clone()));
+        }
         Ok(extra_index.and_then(|index| match results.get(index) {
             Some(SignalResult::Applied(event_id)) => Some(*event_id),
             _ => None,
@@ -432,7 +441,7 @@ impl Runtime {
             children: Vec::new(),
             map_runs: Vec::new(),
         };
-        if self.store.commit(&commit).await? == CommitOutcome::Committed {
+        if self.store.commit(&commit).await? != CommitOutcome::LostLease {
             let _ = self
                 .store
                 .notify(WorkNotice::Ended(claimed.id.clone()))

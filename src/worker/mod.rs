@@ -10,14 +10,14 @@ mod advance;
 pub mod calls;
 mod definitions;
 mod express;
+mod pool;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore, mpsc};
-use tokio::task::JoinHandle;
 
 use crate::engine::calls::ChildShape;
 use crate::engine::history::{self, EventType};
@@ -73,8 +73,13 @@ pub struct Runtime {
     /// Synchronous executions running in this process.
     express: ExpressRegistry,
     /// Task calls this replica is making, and a notice each time one answers.
-    calls_in_flight: std::sync::atomic::AtomicUsize,
+    calls_in_flight: AtomicUsize,
     calls_done: Notify,
+    /// Execution leases this replica holds (advances running).
+    leases_held: AtomicUsize,
+    /// Expired task-call leases were seen: the heartbeat reaps them.
+    reap_pending: AtomicBool,
+    reap_wanted: Notify,
     /// Group commit of starts, advance commits and nonces.
     batcher: Batcher,
     metrics: Arc<Metrics>,
@@ -127,8 +132,11 @@ impl Runtime {
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             express: ExpressRegistry::default(),
-            calls_in_flight: std::sync::atomic::AtomicUsize::new(0),
+            calls_in_flight: AtomicUsize::new(0),
             calls_done: Notify::new(),
+            leases_held: AtomicUsize::new(0),
+            reap_pending: AtomicBool::new(false),
+            reap_wanted: Notify::new(),
             metrics,
         }))
     }
@@ -163,20 +171,6 @@ impl Runtime {
         }
     }
 
-    /// Starts the pool, the heartbeat and the reaper of lost calls.
-    pub fn spawn(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
-        let receiver = self
-            .hint_receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .expect("the runtime is spawned once");
-        vec![
-            tokio::spawn(self.clone().pool(receiver)),
-            tokio::spawn(self.clone().heartbeat()),
-        ]
-    }
-
     /// Stops taking new work, lets running advances commit and task calls answer within
     /// `grace`, then hands the calls still running over to the other replicas at once.
     pub async fn shutdown(&self, grace: Duration) {
@@ -196,152 +190,12 @@ impl Runtime {
         let left = self.calls_in_flight.load(Ordering::SeqCst);
         if left > 0 {
             match self.store.release_calls(&self.config.owner, now_ms()).await {
-                Ok(released) => tracing::info!(released, "task calls handed over at shutdown"),
-                Err(error) => tracing::warn!(%error, "handing task calls over failed"),
-            }
-        }
-    }
-
-    fn hint(&self, hint: Hint) {
-        let _ = self.hints.send((hint, tokio::time::Instant::now()));
-    }
-
-    fn note_wake(&self, at: i64) {
-        if self.next_wake.fetch_min(at, Ordering::SeqCst) > at {
-            self.wake.notify_one();
-        }
-    }
-
-    async fn pool(
-        self: Arc<Self>,
-        mut hints: mpsc::UnboundedReceiver<(Hint, tokio::time::Instant)>,
-    ) {
-        let mut notices = self.store.subscribe();
-        let mut scan = true;
-        loop {
-            if self.stopping.load(Ordering::SeqCst) {
-                return;
-            }
-            if scan {
-                scan = false;
-                match self.scan().await {
-                    Ok(true) => scan = true, // a full batch: there may be more
-                    Ok(false) => {}
-                    Err(error) => {
-                        self.metrics.store_error(&error);
-                        tracing::warn!(%error, "claiming due work failed");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                        scan = true;
-                        continue;
-                    }
-                }
-                if scan {
-                    continue;
-                }
-            }
-            let sleep_ms = {
-                let wake = self.next_wake.load(Ordering::SeqCst);
-                // A periodic look catches what no notice announced (a replica that died).
-                (wake.saturating_sub(now_ms())).clamp(0, 1000) as u64
-            };
-            tokio::select! {
-                hint = hints.recv() => match hint {
-                    Some((hint, since)) => self.dispatch(hint, since).await,
-                    None => return,
-                },
-                notice = notices.recv() => match notice {
-                    Ok(WorkNotice::Ended(_)) => {}
-                    Ok(WorkNotice::Work) | Err(_) => scan = true,
-                },
-                _ = tokio::time::sleep(Duration::from_millis(sleep_ms)) => scan = true,
-                _ = self.wake.notified() => scan = true,
-            }
-        }
-    }
-
-    /// Claims due executions (as many as there are free workers); true if the batch was full.
-    async fn scan(self: &Arc<Self>) -> StoreResult<bool> {
-        let since = tokio::time::Instant::now();
-        let free = self.permits.available_permits().max(1) as i64;
-        self.next_wake.store(i64::MAX, Ordering::SeqCst);
-        let claimed = self.store.claim_due(&self.claim(), free).await?;
-        let full = claimed.len() as i64 >= free;
-        for execution in claimed {
-            self.dispatch(Hint::Claimed(Box::new(execution)), since)
-                .await;
-        }
-        if !full && let Some(due) = self.store.next_due_at().await? {
-            self.note_wake(due);
-        }
-        Ok(full)
-    }
-
-    async fn dispatch(self: &Arc<Self>, hint: Hint, since: tokio::time::Instant) {
-        let Ok(permit) = self.permits.clone().acquire_owned().await else {
-            return;
-        };
-        self.metrics
-            .claim_lag_seconds
-            .observe(since.elapsed().as_secs_f64());
-        let runtime = self.clone();
-        tokio::spawn(async move {
-            let claimed = match hint {
-                Hint::Claimed(claimed) => Some(*claimed),
-                Hint::Execution(id) => {
-                    match runtime.store.claim_execution(&id, &runtime.claim()).await {
-                        Ok(ClaimAttempt::Claimed(claimed)) => Some(*claimed),
-                        // The holder commits soon and sees the signal then (or it is due again).
-                        Ok(ClaimAttempt::Busy | ClaimAttempt::NotRunning) => None,
-                        Err(error) => {
-                            runtime.metrics.store_error(&error);
-                            tracing::warn!(%error, execution_id = %id, "claiming an execution failed");
-                            None
-                        }
-                    }
-                }
-            };
-            if let Some(claimed) = claimed
-                && let Err(error) = runtime.advance(claimed, None).await
-            {
-                runtime.metrics.store_error(&error);
-                tracing::warn!(%error, "advancing an execution failed");
-            }
-            drop(permit);
-        });
-    }
-
-    /// Renews this replica's leases and turns other replicas' expired call leases into
-    /// `CallLost` signals.
-    async fn heartbeat(self: Arc<Self>) {
-        let period = (self.config.lease / 3).max(Duration::from_millis(100));
-        loop {
-            tokio::time::sleep(period).await;
-            if self.stopping.load(Ordering::SeqCst) {
-                return;
-            }
-            let now = now_ms();
-            if let Err(error) = self
-                .store
-                .heartbeat(&self.config.owner, now + self.lease_ms())
-                .await
-            {
-                tracing::warn!(%error, "renewing leases failed");
-                // Our own call leases may have run out (the database was away): reaping now
-                // would take the calls we are making for lost ones. Renew first.
-                continue;
-            }
-            match self.store.due_count(now).await {
-                Ok(depth) => self.metrics.queue_depth.set(depth),
-                Err(error) => self.metrics.store_error(&error),
-            }
-            match self.store.reap_lost_calls(now).await {
-                Ok(0) => {}
-                Ok(lost) => {
-                    self.metrics.lease_takeovers.inc_by(lost);
-                    tracing::warn!(lost, "task calls of a stopped replica are made again");
+                Ok(released) => {
+                    tracing::info!(released, "task calls handed over at shutdown");
+                    // The other replicas take them at once, not at their next look.
                     let _ = self.store.notify(WorkNotice::Work).await;
                 }
-                Err(error) => tracing::warn!(%error, "reaping lost calls failed"),
+                Err(error) => tracing::warn!(%error, "handing task calls over failed"),
             }
         }
     }
