@@ -229,7 +229,8 @@ pub fn check_input(name: &str, input: &str) -> Result<(), ApiError> {
     if input.is_empty() {
         return Ok(());
     }
-    match serde_json::from_str::<Value>(input) {
+    // Read with the limit every later reading of it applies.
+    match crate::engine::json::parse_data(input) {
         Ok(Value::Object(_)) => Ok(()),
         Ok(_) => Err(ApiError::invalid_argument(name, "must be a JSON object")),
         Err(error) => Err(ApiError::invalid_argument(

@@ -16,7 +16,7 @@ pub async fn report_task_succeeded(call: &Call<'_>) -> ApiResult {
         return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));
     }
     // Any JSON value; whether it must be an object is decided at run time (§I.4.2).
-    let output: Value = serde_json::from_str(output)
+    let output: Value = crate::engine::json::parse_data(output)
         .map_err(|e| ApiError::invalid_argument("Output", format!("must be JSON text: {e}")))?;
     report(call, token, TaskOutcome::Success(output)).await
 }

@@ -5,6 +5,7 @@ pub mod data;
 pub mod expr;
 pub mod history;
 pub mod ir;
+pub mod json;
 pub mod parse;
 pub mod run;
 pub mod state;

@@ -26,15 +26,10 @@ pub struct ExecutionState {
 }
 
 impl ExecutionState {
-    /// Loads a stored state. Nested Parallel / Map scopes (up to `limits::MAX_NESTING`) and
-    /// data (up to `limits::MAX_DATA_DEPTH`) take it past serde_json's default limit of 128
-    /// levels; the interpreter bounds both, so the loader needs none.
-    pub fn from_json(text: &str) -> serde_json::Result<Self> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        deserializer.disable_recursion_limit();
-        let state = Self::deserialize(&mut deserializer)?;
-        deserializer.end()?;
-        Ok(state)
+    /// Loads a stored state. Nested Parallel / Map scopes and their data take it past
+    /// serde_json's default limit of 128 levels; see `engine::json`.
+    pub fn from_json(text: &str) -> Result<Self, crate::engine::json::ReadError> {
+        crate::engine::json::parse_document(text)
     }
 }
 

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 mod batch_rows;
 mod batcher;
+mod nonce_pruning;
 mod postgres;
 mod rows;
 mod sql;
@@ -18,7 +19,6 @@ mod sql_batch;
 mod sql_map_runs;
 mod sql_schedules;
 mod sql_versions;
-mod nonce_pruning;
 mod sqlite;
 mod versions;
 

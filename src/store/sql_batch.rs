@@ -124,6 +124,11 @@ macro_rules! impl_batch_store {
                                 .bind(&commit.execution_id)
                                 .execute(&mut *tx)
                                 .await?;
+                            // Signals it did not apply (it failed for an unreadable one).
+                            sqlx::query("DELETE FROM execution_signals WHERE execution_id = $1")
+                                .bind(&commit.execution_id)
+                                .execute(&mut *tx)
+                                .await?;
                             continue;
                         }
                         continuing.push(&commit.execution_id);

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
+use crate::engine::json;
 use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult, errors};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::store::{
@@ -118,10 +119,12 @@ impl Runtime {
         };
         let mut payloads = Vec::with_capacity(stored_signals.len() + 1);
         for signal in &stored_signals {
-            match serde_json::from_str::<SignalPayload>(&signal.payload) {
+            match json::parse_document::<SignalPayload>(&signal.payload) {
                 Ok(payload) => payloads.push(payload),
+                // Dropped, it would leave the execution waiting for it forever.
                 Err(error) => {
-                    tracing::error!(%error, execution_id = %claimed.id, "dropping an unreadable signal")
+                    let cause = format!("a signal for the execution is unreadable: {error}");
+                    return self.fail_unrunnable(&claimed, now, cause).await;
                 }
             }
         }
@@ -148,7 +151,13 @@ impl Runtime {
         let input: Value = if claimed.input.is_empty() {
             crate::engine::data::empty_object()
         } else {
-            serde_json::from_str(&claimed.input).unwrap_or_default()
+            match json::parse_data(&claimed.input) {
+                Ok(input) => input,
+                Err(error) => {
+                    let cause = format!("the execution input is unreadable: {error}");
+                    return self.fail_unrunnable(&claimed, now, cause).await;
+                }
+            }
         };
         let ctx = RunContext {
             definition: &definition,

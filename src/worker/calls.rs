@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::calls::FunctionShape;
 use crate::engine::ir::FunctionRef;
+use crate::engine::json::parse_data;
 use crate::engine::run::errors;
 use crate::engine::state::TaskOutcome;
 
@@ -168,7 +169,7 @@ impl CallExecutor {
         }
         if error_type.is_some() {
             // A function error: its type and message name the error (§I.6.1).
-            let parsed: Option<Value> = serde_json::from_str(&body).ok();
+            let parsed: Option<Value> = parse_data(&body).ok();
             let field = |name: &str| {
                 parsed
                     .as_ref()
@@ -198,7 +199,7 @@ impl CallExecutor {
                 if body.trim().is_empty() {
                     return TaskOutcome::Success(Value::Object(Map::new()));
                 }
-                match serde_json::from_str::<Value>(&body) {
+                match parse_data(&body) {
                     Ok(Value::Object(local)) => TaskOutcome::Success(Value::Object(local)),
                     _ => TaskOutcome::failure(
                         errors::INVALID_LOCAL,
@@ -270,7 +271,7 @@ impl CallExecutor {
             }
         };
         let body = if is_json {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
+            parse_data(&text).unwrap_or(Value::String(text))
         } else {
             Value::String(text)
         };
@@ -288,7 +289,7 @@ fn body_text(value: &Value) -> String {
 }
 
 fn parse_or_text(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
+    parse_data(body).unwrap_or_else(|_| Value::String(body.to_string()))
 }
 
 fn header_object(headers: &HeaderMap) -> Value {
@@ -304,7 +305,7 @@ fn header_object(headers: &HeaderMap) -> Value {
 
 /// Appendix C: 429 → throttled/exhausted, other 4xx → `FC.<ErrorCode>`, 5xx → internal.
 fn fc_status_error(status: u16, body: &str) -> (String, String) {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let parsed: Option<Value> = parse_data(body).ok();
     let code = parsed.as_ref().and_then(|p| {
         p.get("ErrorCode")
             .or_else(|| p.get("Code"))

@@ -110,7 +110,17 @@ impl Runtime {
         let input: Value = if request.input.is_empty() {
             crate::engine::data::empty_object()
         } else {
-            serde_json::from_str(&request.input).unwrap_or_default()
+            match crate::engine::json::parse_data(&request.input) {
+                Ok(input) => input,
+                Err(error) => {
+                    return end(
+                        ExecutionStatus::Failed,
+                        None,
+                        Some(errors::RUNTIME.into()),
+                        Some(format!("the execution input is unreadable: {error}")),
+                    );
+                }
+            }
         };
         let execution_id = uuid::Uuid::new_v4().to_string();
         let (signal_sender, mut signals) = mpsc::unbounded_channel::<ExpressSignal>();

@@ -211,10 +211,12 @@ impl Runtime {
         let name = request
             .name
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let input_value: Value = if request.input.is_empty() {
-            crate::engine::data::empty_object()
+        // Callers pass data read with the same limit; should it not read, the execution is
+        // stored unrun and fails at its first advance, saying why.
+        let input_value = if request.input.is_empty() {
+            Some(crate::engine::data::empty_object())
         } else {
-            serde_json::from_str(&request.input).unwrap_or(Value::Null)
+            crate::engine::json::parse_data(&request.input).ok()
         };
         // api.md §3.4: the execution keeps the definition, role and environment it runs.
         let (definition, role_arn, environment) = match &request.flow_version {
@@ -225,7 +227,8 @@ impl Runtime {
                 &request.flow.environment,
             ),
         };
-        let mut started_detail = history::input_detail(&input_value);
+        let mut started_detail =
+            history::input_detail(input_value.as_ref().unwrap_or(&Value::Null));
         if let (Some(Value::Object(extra)), Some(detail)) =
             (request.started_by, started_detail.as_object_mut())
         {
@@ -260,15 +263,18 @@ impl Runtime {
             map_child: None,
         };
         let mut effects = None;
-        match self.definitions.get(&new.definition, &new.flow_name, false) {
-            Ok(parsed) => {
+        match (
+            self.definitions.get(&new.definition, &new.flow_name, false),
+            &input_value,
+        ) {
+            (Ok(parsed), Some(input_value)) => {
                 let ctx = RunContext {
                     definition: &parsed,
                     account_id: &new.account_id,
                     flow_name: &new.flow_name,
                     execution_name: &new.name,
                     execution_id: &new.id,
-                    execution_input: &input_value,
+                    execution_input: input_value,
                     role_arn: new.role_arn.as_deref(),
                     region: &self.config.region,
                     tokens: &self.tokens,
@@ -299,7 +305,7 @@ impl Runtime {
                 effects = Some((outcome.calls, written));
             }
             // Not runnable here: lease it to our workers, which fail it with the reason.
-            Err(_) => {
+            _ => {
                 new.lease = Some(Claim {
                     owner: self.config.owner.clone(),
                     now,

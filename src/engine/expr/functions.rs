@@ -208,9 +208,11 @@ pub(super) fn call<'a>(
             }
             owned(Value::Object(merged))
         }
-        Func::StringToJson | Func::FromJson => serde_json::from_str(str_arg(f, &args, 0)?)
-            .map(Cow::Owned)
-            .map_err(|e| fail(format!("{}: invalid JSON: {e}", f.name()))),
+        Func::StringToJson | Func::FromJson => {
+            crate::engine::json::parse_data(str_arg(f, &args, 0)?)
+                .map(Cow::Owned)
+                .map_err(|e| fail(format!("{}: invalid JSON: {e}", f.name())))
+        }
         Func::FromBase64 => {
             let bytes = base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
                 .decode(str_arg(f, &args, 0)?)
