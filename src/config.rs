@@ -81,6 +81,16 @@ pub struct Config {
     #[arg(long, env = "FNF_MAX_FLOWS_PER_ACCOUNT", default_value_t = 10_000)]
     pub max_flows_per_account: u64,
 
+    /// Most executions running at once per account (StartExecution, schedule fires and
+    /// nested flows; the children of a distributed Map are not counted). A start past it is
+    /// refused with ResourceThrottled.
+    #[arg(
+        long,
+        env = "FNF_MAX_RUNNING_EXECUTIONS_PER_ACCOUNT",
+        default_value_t = 10_000
+    )]
+    pub max_running_executions_per_account: u64,
+
     /// Log as JSON lines instead of text.
     #[arg(long, env = "FNF_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

@@ -130,6 +130,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             lease,
             workers: config.workers,
             functions,
+            max_running_executions: i64::try_from(config.max_running_executions_per_account)
+                .unwrap_or(i64::MAX),
         },
         metrics.clone(),
     )

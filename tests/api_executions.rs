@@ -1031,6 +1031,57 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn running_executions_per_account_are_limited(backend) {
+        let server = TestServer::start_with(backend, |config| {
+            config.max_running_executions_per_account = 5;
+        })
+        .await;
+        let client = server.client();
+        client.create_flow("busy", &router("busy")).await;
+        let wait = json!({"mode": "wait"}).to_string();
+        start(&client, &[("FlowName", "busy"), ("ExecutionName", "early"), ("Input", &wait)]).await.ok();
+        // Twelve at once for four places, written together by the group commit: exactly
+        // four start, and the others are refused without failing them.
+        let starts: Vec<_> = (0..12)
+            .map(|i| {
+                let (client, wait) = (client.clone(), wait.clone());
+                tokio::spawn(async move {
+                    let name = format!("racer{i}");
+                    start(&client, &[("FlowName", "busy"), ("ExecutionName", &name), ("Input", &wait)]).await
+                })
+            })
+            .collect();
+        let mut started = 0;
+        for task in starts {
+            let answer = task.await.unwrap();
+            if answer.status == 200 {
+                started += 1;
+            } else {
+                answer.err(429, "ResourceThrottled");
+                assert_eq!(
+                    answer.message(),
+                    "The request was throttled: the account already has the maximum of 5 running executions."
+                );
+            }
+        }
+        assert_eq!(started, 4);
+        let running = |client: Client| async move {
+            names(list(&client, "busy", &[("Status", "Running")]).await.ok()).len()
+        };
+        assert_eq!(running(client.clone()).await, 5);
+        // An execution that ends in its first step never runs beside the others.
+        start(&client, &[("FlowName", "busy"), ("ExecutionName", "quick")]).await.ok();
+        assert_eq!(client.describe("busy", "quick").await["Status"], "Succeeded");
+        // A stopped one frees its place.
+        start(&client, &[("FlowName", "busy"), ("ExecutionName", "late"), ("Input", &wait)])
+            .await
+            .err(429, "ResourceThrottled");
+        client.call("StopExecution", &[("FlowName", "busy"), ("ExecutionName", "early")]).await.ok();
+        start(&client, &[("FlowName", "busy"), ("ExecutionName", "late"), ("Input", &wait)]).await.ok();
+        assert_eq!(running(client.clone()).await, 5);
+        server.stop().await;
+    }
+
     async fn concurrent_starts_of_one_name_make_one_execution(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();

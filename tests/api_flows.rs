@@ -947,6 +947,38 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn concurrent_creations_stop_at_the_flow_limit(backend) {
+        let server =
+            TestServer::start_with(backend, |config| config.max_flows_per_account = 5).await;
+        let client = server.client();
+        client.create_flow("first", FDL_PASS).await;
+        client.create_flow("second", FDL_PASS).await;
+        // Twelve at once for three places: the count and the insert are one step.
+        let creations: Vec<_> = (0..12)
+            .map(|i| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let name = format!("racer{i}");
+                    create(&client, &[("Name", &name), ("Definition", FDL_PASS), ("Type", "FDL")]).await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for creation in creations {
+            let answer = creation.await.unwrap();
+            if answer.status == 200 {
+                created += 1;
+            } else {
+                answer.err(400, "InvalidArgument");
+                assert!(answer.message().contains("maximum of 5 flows"), "{}", answer.message());
+            }
+        }
+        assert_eq!(created, 3);
+        let listed = client.get("ListFlows", &[("Limit", "100")]).await.ok().clone();
+        assert_eq!(listed["Flows"].as_array().unwrap().len(), 5);
+        server.stop().await;
+    }
+
     async fn express_flows_are_validated_as_express(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();

@@ -86,3 +86,81 @@ async fn a_replica_shutting_down_hands_its_calls_over() {
     staying.stop().await;
     storage.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_limits_hold_across_replicas() {
+    let storage = Storage::new(Backend::Postgres).await;
+    let configure = |url: &str| {
+        let mut config = common::test_config(url);
+        config.max_flows_per_account = 3;
+        config.max_running_executions_per_account = 4;
+        config
+    };
+    let first = start(configure(&storage.database_url)).await.unwrap();
+    let second = start(configure(&storage.database_url)).await.unwrap();
+    let clients = [
+        Client::new(&first.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET),
+        Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET),
+    ];
+    clients[0]
+        .create_flow("holds", &common::wait_state_machine("holds", 300))
+        .await;
+    // Both replicas at once, for two places left.
+    let creations: Vec<_> = (0..8)
+        .map(|i| {
+            let client = clients[i % 2].clone();
+            tokio::spawn(async move {
+                let name = format!("flow{i}");
+                let definition = common::pass_state_machine(&name);
+                client
+                    .call(
+                        "CreateFlow",
+                        &[
+                            ("Name", &name),
+                            ("Definition", &definition),
+                            ("Type", "FDL"),
+                        ],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for creation in creations {
+        let answer = creation.await.unwrap();
+        if answer.status == 200 {
+            created += 1;
+        } else {
+            answer.err(400, "InvalidArgument");
+        }
+    }
+    assert_eq!(created, 2);
+    // And for four running executions.
+    let starts: Vec<_> = (0..10)
+        .map(|i| {
+            let client = clients[i % 2].clone();
+            tokio::spawn(async move {
+                let name = format!("run{i}");
+                client
+                    .call(
+                        "StartExecution",
+                        &[("FlowName", "holds"), ("ExecutionName", &name)],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut started = 0;
+    for task in starts {
+        let answer = task.await.unwrap();
+        if answer.status == 200 {
+            started += 1;
+        } else {
+            answer.err(429, "ResourceThrottled");
+        }
+    }
+    assert_eq!(started, 4);
+    first.stop().await;
+    second.stop().await;
+    storage.cleanup().await;
+}

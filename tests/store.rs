@@ -75,6 +75,7 @@ fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Claim>)
         lease,
         advance: None,
         map_child: None,
+        running_limit: None,
     }
 }
 
@@ -125,9 +126,9 @@ backend_tests! {
     async fn flows_are_unique_per_account_and_isolated(backend) {
         let f = Fixture::new(backend).await;
         let a = flow("acct-a", "orders");
-        assert_eq!(f.store.create_flow(&a).await.unwrap(), CreateFlowOutcome::Created);
-        assert_eq!(f.store.create_flow(&flow("acct-a", "orders")).await.unwrap(), CreateFlowOutcome::AlreadyExists);
-        assert_eq!(f.store.create_flow(&flow("acct-b", "orders")).await.unwrap(), CreateFlowOutcome::Created);
+        assert_eq!(f.store.create_flow(&a, i64::MAX).await.unwrap(), CreateFlowOutcome::Created);
+        assert_eq!(f.store.create_flow(&flow("acct-a", "orders"), i64::MAX).await.unwrap(), CreateFlowOutcome::AlreadyExists);
+        assert_eq!(f.store.create_flow(&flow("acct-b", "orders"), i64::MAX).await.unwrap(), CreateFlowOutcome::Created);
         assert_eq!(f.store.get_flow("acct-a", "orders").await.unwrap().unwrap(), a);
         assert!(f.store.get_flow("acct-c", "orders").await.unwrap().is_none());
         assert_eq!(f.store.count_flows("acct-a").await.unwrap(), 1);
@@ -137,7 +138,7 @@ backend_tests! {
     async fn flow_updates_are_optimistic(backend) {
         let f = Fixture::new(backend).await;
         let mut a = flow("acct", "f");
-        f.store.create_flow(&a).await.unwrap();
+        f.store.create_flow(&a, i64::MAX).await.unwrap();
         a.description = "new".into();
         a.revision = 2;
         assert!(f.store.update_flow(&a, 1).await.unwrap());
@@ -152,7 +153,7 @@ backend_tests! {
     async fn listing_flows_pages_by_name(backend) {
         let f = Fixture::new(backend).await;
         for name in ["c", "a", "b", "d"] {
-            f.store.create_flow(&flow("acct", name)).await.unwrap();
+            f.store.create_flow(&flow("acct", name), i64::MAX).await.unwrap();
         }
         let query = |from: Option<&str>, limit| FlowQuery {
             account_id: "acct".into(),
@@ -170,7 +171,7 @@ backend_tests! {
     async fn starting_writes_the_execution_and_its_first_event_once(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let new = new_execution(&fl, "run", 5_000, None);
         let execution = started(&*f.store, &new).await;
         assert_eq!(execution.status, ExecutionStatus::Running);
@@ -206,7 +207,7 @@ backend_tests! {
     async fn listing_executions_orders_and_filters(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         for (name, at) in [("a", 100), ("b", 300), ("c", 200), ("d", 300)] {
             started(&*f.store, &new_execution(&fl, name, at, None)).await;
         }
@@ -227,7 +228,7 @@ backend_tests! {
     async fn two_claimers_never_take_the_same_execution(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         for i in 0..20 {
             started(&*f.store, &new_execution(&fl, &format!("e{i}"), 1_000, None)).await;
         }
@@ -251,7 +252,7 @@ backend_tests! {
     async fn a_stale_lease_cannot_commit(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
         let first = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
@@ -274,7 +275,7 @@ backend_tests! {
     async fn call_answers_are_fenced_and_lost_calls_reaped(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
         let claimed = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
@@ -304,7 +305,7 @@ backend_tests! {
     async fn a_signal_during_an_advance_keeps_the_execution_due(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
         let claimed = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
@@ -325,7 +326,7 @@ backend_tests! {
     async fn deleting_a_flow_stops_its_executions(backend) {
         let f = Fixture::new(backend).await;
         let fl = flow("acct", "f");
-        f.store.create_flow(&fl).await.unwrap();
+        f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
         assert!(f.store.delete_flow("acct", "f", 2_000).await.unwrap());
         assert!(!f.store.delete_flow("acct", "f", 2_000).await.unwrap());
@@ -333,7 +334,7 @@ backend_tests! {
         assert_eq!(after.status, ExecutionStatus::Stopped);
         assert!(f.store.claim_due(&claim("one", 99_000), 10).await.unwrap().is_empty());
         // The name is free again, for a flow that shares nothing with the old one.
-        assert_eq!(f.store.create_flow(&flow("acct", "f")).await.unwrap(), CreateFlowOutcome::Created);
+        assert_eq!(f.store.create_flow(&flow("acct", "f"), i64::MAX).await.unwrap(), CreateFlowOutcome::Created);
         f.done().await;
     }
 

@@ -57,6 +57,10 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
             &execution.name,
             &execution.flow_name,
         )),
+        StartOutcome::Throttled => Err(ApiError::resource_throttled(&format!(
+            "the account already has the maximum of {} running executions",
+            call.state.config.max_running_executions_per_account
+        ))),
     }
 }
 

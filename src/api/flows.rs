@@ -42,13 +42,6 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
             express: execution_mode == "Express",
         },
     )?;
-    let limit = call.state.config.max_flows_per_account;
-    if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
-        return Err(ApiError::invalid_argument(
-            "Name",
-            format!("cannot be created: the account already has the maximum of {limit} flows"),
-        ));
-    }
     let now = now_ms();
     let flow = Flow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -66,9 +59,15 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         modified_at: now,
         revision: 1,
     };
-    match call.state.store.create_flow(&flow).await? {
+    let limit = call.state.config.max_flows_per_account;
+    let max_flows = i64::try_from(limit).unwrap_or(i64::MAX);
+    match call.state.store.create_flow(&flow, max_flows).await? {
         CreateFlowOutcome::Created => Ok(to_body(&FlowView::from(&flow))),
         CreateFlowOutcome::AlreadyExists => Err(ApiError::flow_already_exists(name)),
+        CreateFlowOutcome::LimitReached => Err(ApiError::invalid_argument(
+            "Name",
+            format!("cannot be created: the account already has the maximum of {limit} flows"),
+        )),
     }
 }
 

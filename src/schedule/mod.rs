@@ -247,6 +247,9 @@ impl Scheduler {
                 fire_time = %format_ms(fire_at),
                 "this fire had already started"
             ),
+            Ok(StartOutcome::Throttled) => {
+                skip("the account has the most running executions it may have")
+            }
             Err(error) => skip(&error.to_string()),
         }
     }

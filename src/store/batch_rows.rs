@@ -31,6 +31,11 @@ pub(super) trait BatchRows {
         tx: &mut Transaction<'static, Self::Db>,
         news: &[&NewExecution],
     ) -> StoreResult<HashSet<String>>;
+    /// Deletes executions inserted earlier in the transaction (starts refused by a limit).
+    async fn delete_executions(
+        tx: &mut Transaction<'static, Self::Db>,
+        ids: &[&str],
+    ) -> StoreResult<()>;
     /// Applies commits whose lease epoch still holds; returns their execution ids.
     async fn update_commits(
         tx: &mut Transaction<'static, Self::Db>,
@@ -225,6 +230,20 @@ impl BatchRows for PgStore {
             .fetch_all(&mut **tx)
             .await?;
         Ok(ids.into_iter().collect())
+    }
+
+    async fn delete_executions(
+        tx: &mut Transaction<'static, Postgres>,
+        ids: &[&str],
+    ) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM executions WHERE id = ANY($1::text[])")
+            .bind(ids)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     async fn update_commits(
@@ -428,6 +447,23 @@ impl BatchRows for SqliteStore {
             inserted.extend(ids);
         }
         Ok(inserted)
+    }
+
+    async fn delete_executions(
+        tx: &mut Transaction<'static, Sqlite>,
+        ids: &[&str],
+    ) -> StoreResult<()> {
+        for chunk in ids.chunks(SQLITE_CHUNK) {
+            let mut delete =
+                sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM executions WHERE id IN (");
+            let mut list = delete.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            delete.push(")");
+            delete.build().execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     async fn update_commits(

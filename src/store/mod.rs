@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod account_limits;
 mod batch_rows;
 mod batcher;
 mod nonce_pruning;
@@ -69,7 +70,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Flows of an account.
 #[async_trait]
 pub trait FlowStore: Send + Sync {
-    async fn create_flow(&self, flow: &Flow) -> StoreResult<CreateFlowOutcome>;
+    /// Creates the flow unless its name is taken or its account already has `max_flows`
+    /// flows. The count and the insert are atomic: concurrent creations on any replica never
+    /// take the account past the limit.
+    async fn create_flow(&self, flow: &Flow, max_flows: i64) -> StoreResult<CreateFlowOutcome>;
     async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>>;
     /// Writes `flow` if its stored revision is still `expected_revision`.
     async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool>;
@@ -83,7 +87,8 @@ pub trait FlowStore: Send + Sync {
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
     /// Creates the execution, its `ExecutionStarted` event and its work item in one
-    /// transaction, or reports the existing execution of that name.
+    /// transaction, or reports the existing execution of that name, or refuses it when its
+    /// account has `running_limit` executions running.
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome>;
     async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>>;
     async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>>;

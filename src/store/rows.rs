@@ -28,6 +28,8 @@ pub struct Flow {
 pub enum CreateFlowOutcome {
     Created,
     AlreadyExists,
+    /// The account already has the most flows allowed.
+    LimitReached,
 }
 
 /// ListFlows: name ascending, starting at `from_name` (inclusive).
@@ -146,6 +148,10 @@ pub struct NewExecution {
     pub advance: Option<InitialAdvance>,
     /// Set for the child executions of a distributed Map.
     pub map_child: Option<MapChild>,
+    /// The most executions its account may have running: the start is refused
+    /// (`StartOutcome::Throttled`) rather than pass it. `None`: not limited (the children of
+    /// a distributed Map, bounded by their map run's concurrency instead).
+    pub running_limit: Option<i64>,
 }
 
 /// Where a distributed Map's child belongs.
@@ -201,6 +207,8 @@ pub enum StartOutcome {
     Running(Execution),
     /// An execution of that name has ended.
     AlreadyEnded(Execution),
+    /// Nothing was written: the account already has `running_limit` executions running.
+    Throttled,
 }
 
 /// ListExecutions filters (api.md §4.12); order: start time descending, then name.

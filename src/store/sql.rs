@@ -98,6 +98,7 @@ pub(super) fn to_executions(
 
 macro_rules! impl_shared_store {
     ($store:ty, $db:ty) => {
+        use $crate::store::account_limits::AccountLocks;
         use $crate::store::sql::{claim_columns, execution_columns, to_executions, ExecutionRow};
         use $crate::store::*;
 
@@ -131,7 +132,16 @@ macro_rules! impl_shared_store {
 
         #[async_trait::async_trait]
         impl FlowStore for $store {
-            async fn create_flow(&self, flow: &Flow) -> StoreResult<CreateFlowOutcome> {
+            async fn create_flow(&self, flow: &Flow, max_flows: i64) -> StoreResult<CreateFlowOutcome> {
+                let mut tx = self.write_pool().begin().await?;
+                <$store as AccountLocks>::lock_accounts(&mut tx, &[flow.account_id.as_str()]).await?;
+                let flows: i64 = sqlx::query_scalar($crate::store::account_limits::COUNT_FLOWS)
+                    .bind(&flow.account_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if flows >= max_flows {
+                    return Ok(CreateFlowOutcome::LimitReached);
+                }
                 let done = sqlx::query(
                     "INSERT INTO flows (id, account_id, name, description, definition, flow_type, role_arn, \
                      execution_mode, external_storage_location, resource_group_id, environment, created_at, \
@@ -152,8 +162,9 @@ macro_rules! impl_shared_store {
                 .bind(flow.created_at)
                 .bind(flow.modified_at)
                 .bind(flow.revision)
-                .execute(self.write_pool())
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(if done.rows_affected() == 1 {
                     CreateFlowOutcome::Created
                 } else {

@@ -7,6 +7,7 @@ macro_rules! impl_batch_store {
         const _: () = {
             use std::collections::HashSet;
 
+            use $crate::store::account_limits::AccountLocks;
             use $crate::store::batch_rows::{BatchRows, NonceRow};
             use $crate::store::sql::{ExecutionRow, execution_columns};
             use $crate::store::*;
@@ -60,9 +61,24 @@ macro_rules! impl_batch_store {
                         })
                         .collect();
                     let new_rows: Vec<&NewExecution> = starts.iter().map(|(_, new)| *new).collect();
-                    let inserted = <$store as BatchRows>::insert_executions(&mut tx, &new_rows).await?;
+                    let limited: Vec<&str> = new_rows
+                        .iter()
+                        .filter(|new| new.running_limit.is_some())
+                        .map(|new| new.account_id.as_str())
+                        .collect();
+                    <$store as AccountLocks>::lock_accounts(&mut tx, &limited).await?;
+                    let mut inserted = <$store as BatchRows>::insert_executions(&mut tx, &new_rows).await?;
+                    let throttled = over_limit(&mut tx, &new_rows, &inserted).await?;
+                    if !throttled.is_empty() {
+                        <$store as BatchRows>::delete_executions(&mut tx, &throttled).await?;
+                        for id in &throttled {
+                            inserted.remove(*id);
+                        }
+                    }
                     for (index, new) in &starts {
-                        if inserted.contains(&new.id) {
+                        if throttled.contains(&new.id.as_str()) {
+                            results[*index] = Some(WriteResult::Started(Box::new(StartOutcome::Throttled)));
+                        } else if inserted.contains(&new.id) {
                             events.push((&new.id, &new.started_event));
                             if let Some(advance) = &new.advance {
                                 events.extend(advance.events.iter().map(|e| (new.id.as_str(), e)));
@@ -82,8 +98,14 @@ macro_rules! impl_batch_store {
                             let row = sqlx::query_as::<$db, ExecutionRow>(SELECT_BY_NAME)
                                 .bind(&new.flow_id)
                                 .bind(&new.name)
-                                .fetch_one(&mut *tx)
+                                .fetch_optional(&mut *tx)
                                 .await?;
+                            // Gone: an earlier start of this batch took the name, and was refused.
+                            let Some(row) = row else {
+                                results[*index] =
+                                    Some(WriteResult::Started(Box::new(StartOutcome::Throttled)));
+                                continue;
+                            };
                             let existing = Execution::try_from(row)?;
                             results[*index] = Some(WriteResult::Started(Box::new(
                                 if existing.status.is_terminal() {
@@ -211,6 +233,55 @@ macro_rules! impl_batch_store {
                         .map(|result| result.expect("every write has a result"))
                         .collect())
                 }
+            }
+
+            /// The new executions past their account's running-executions limit, to be
+            /// refused: each account's latest starts in the batch, so earlier callers win.
+            /// Counted after the insert (with the account locked), so starts that did not
+            /// insert (a name already taken) or that ended at once take no place.
+            async fn over_limit<'a>(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                news: &[&'a NewExecution],
+                inserted: &HashSet<String>,
+            ) -> StoreResult<Vec<&'a str>> {
+                let mut refused = Vec::new();
+                let mut accounts: Vec<&str> = news
+                    .iter()
+                    .filter(|new| new.running_limit.is_some())
+                    .map(|new| new.account_id.as_str())
+                    .collect();
+                accounts.sort_unstable();
+                accounts.dedup();
+                for account in accounts {
+                    let running_new: Vec<&NewExecution> = news
+                        .iter()
+                        .copied()
+                        .filter(|new| {
+                            new.account_id == account
+                                && new.map_child.is_none()
+                                && inserted.contains(&new.id)
+                                && new.advance.as_ref().is_none_or(|advance| advance.end.is_none())
+                        })
+                        .collect();
+                    let Some(limit) = running_new.iter().filter_map(|new| new.running_limit).min() else {
+                        continue;
+                    };
+                    let counted = limit.saturating_add(running_new.len() as i64);
+                    let running: i64 = sqlx::query_scalar($crate::store::account_limits::COUNT_RUNNING)
+                        .bind(account)
+                        .bind(counted)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    let over = usize::try_from(running.saturating_sub(limit)).unwrap_or(0);
+                    refused.extend(
+                        running_new
+                            .iter()
+                            .rev()
+                            .take(over)
+                            .map(|new| new.id.as_str()),
+                    );
+                }
+                Ok(refused)
             }
 
             async fn write_map_run(

@@ -309,6 +309,8 @@ impl Runtime {
                 ),
                 lease: None,
                 advance: None,
+                // Bounded by their map run's concurrency, not by the account's limit.
+                running_limit: None,
                 map_child: Some(MapChild {
                     parent_id: execution.id.to_string(),
                     map_run: child.map_run,

@@ -47,6 +47,9 @@ pub struct RuntimeConfig {
     /// Advances running at once.
     pub workers: usize,
     pub functions: FunctionEndpoints,
+    /// The most executions an account may have running (StartExecution, schedules, nested
+    /// flows); distributed Map children are not counted.
+    pub max_running_executions: i64,
 }
 
 /// A unit of work for the pool.
@@ -261,6 +264,7 @@ impl Runtime {
             lease: None,
             advance: None,
             map_child: None,
+            running_limit: Some(self.config.max_running_executions),
         };
         let mut effects = None;
         match (
@@ -811,6 +815,13 @@ impl Runtime {
                 format!(
                     "Execution {} for flow {} already exists.",
                     child.name, child.flow_name
+                ),
+            ),
+            Ok(StartOutcome::Throttled) => TaskOutcome::failure(
+                "fnf.ResourceThrottled",
+                format!(
+                    "The account already has the maximum of {} running executions.",
+                    self.config.max_running_executions
                 ),
             ),
             Err(error) => TaskOutcome::failure("fnf.InternalServerError", error.to_string()),
