@@ -1,6 +1,7 @@
 //! Prometheus metrics, served at `/metrics` in the text format: requests by action and code,
 //! latencies, executions started and ended, steps, queue depth, claim lag, lease takeovers,
-//! store errors and group-commit sizes. One registry per server, so tests see their own.
+//! store errors, group-commit sizes and writer restarts. One registry per server, so tests
+//! see their own.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -29,6 +30,8 @@ pub struct Metrics {
     pub store_errors: IntCounterVec,
     /// Writes per group-commit transaction.
     pub batch_writes: Histogram,
+    /// Group-commit writer tasks started again after failing.
+    pub batch_writer_restarts: IntCounter,
 }
 
 impl Metrics {
@@ -94,6 +97,11 @@ impl Metrics {
                     .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
             )
             .expect("valid metric"),
+            batch_writer_restarts: IntCounter::new(
+                "fnf_batch_writer_restarts_total",
+                "Group-commit writer tasks started again after failing",
+            )
+            .expect("valid metric"),
             registry,
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
@@ -108,6 +116,7 @@ impl Metrics {
             Box::new(metrics.lease_takeovers.clone()),
             Box::new(metrics.store_errors.clone()),
             Box::new(metrics.batch_writes.clone()),
+            Box::new(metrics.batch_writer_restarts.clone()),
         ];
         for collector in collectors {
             metrics

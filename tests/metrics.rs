@@ -73,3 +73,51 @@ backend_tests! {
         server.stop().await;
     }
 }
+
+/// The status `/readyz` answers with.
+async fn readyz(server: &TestServer) -> u16 {
+    reqwest::get(format!("http://{}/readyz", server.endpoint))
+        .await
+        .expect("/readyz answers")
+        .status()
+        .as_u16()
+}
+
+/// Polls `/readyz` until it answers `status`.
+async fn await_readyz(server: &TestServer, status: u16) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while readyz(server).await != status {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz never answered {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// The failure is injected through a hook that only debug builds have.
+#[cfg(debug_assertions)]
+backend_tests! {
+    async fn a_failed_store_writer_is_restarted(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        client.create_flow("measured", FLOW).await;
+        assert_eq!(readyz(&server).await, 200);
+        let batcher = server.server.as_ref().unwrap().state.runtime.batcher().clone();
+        batcher.fail_writers_for_tests(true);
+        // The write in hand is lost with its writer: its caller is told to retry.
+        client
+            .call("StartExecution", &[("FlowName", "measured"), ("ExecutionName", "lost")])
+            .await
+            .err(503, "ServiceUnavailable");
+        // While the writer cannot run, the replica says it is not ready.
+        await_readyz(&server, 503).await;
+        assert!(sample(&scrape(&server).await, "fnf_batch_writer_restarts_total") >= 1.0);
+        batcher.fail_writers_for_tests(false);
+        await_readyz(&server, 200).await;
+        client.start("measured", "after", "{}").await;
+        let ended = client.wait_end("measured", "after", Duration::from_secs(10)).await;
+        assert_eq!(ended["Status"], "Succeeded");
+        server.stop().await;
+    }
+}

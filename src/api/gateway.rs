@@ -23,8 +23,15 @@ pub async fn healthz() -> Response {
     (StatusCode::OK, "ok\n").into_response()
 }
 
-/// `GET /readyz`: the store is reachable and migrated.
+/// `GET /readyz`: the store is reachable and migrated, and its writers run.
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.runtime.batcher().healthy() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: a store writer failed and is being started again\n",
+        )
+            .into_response();
+    }
     match state.store.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(error) => (
