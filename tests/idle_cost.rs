@@ -287,6 +287,10 @@ async fn waiting_costs_nothing(backend: Backend) {
     }
     let after = probe.counters().await;
 
+    eprintln!(
+        "{backend:?}: {cpu} CPU ticks ({ticks_per_second}/s) in {WINDOW:?}; store counters \
+         {before:?} -> {after:?}; statements the server started: {statements:?}"
+    );
     // Under 1% of a core: 0.1 s of CPU in 10 s.
     let budget = ticks_per_second * WINDOW.as_secs() / 100;
     assert!(
