@@ -1051,20 +1051,7 @@ backend_tests! {
                 })
             })
             .collect();
-        let mut started = 0;
-        for task in starts {
-            let answer = task.await.unwrap();
-            if answer.status == 200 {
-                started += 1;
-            } else {
-                answer.err(429, "ResourceThrottled");
-                assert_eq!(
-                    answer.message(),
-                    "The request was throttled: the account already has the maximum of 5 running executions."
-                );
-            }
-        }
-        assert_eq!(started, 4);
+        assert_eq!(common::count_successes(starts, 429, "ResourceThrottled").await, 4);
         let running = |client: Client| async move {
             names(list(&client, "busy", &[("Status", "Running")]).await.ok()).len()
         };
@@ -1073,9 +1060,13 @@ backend_tests! {
         start(&client, &[("FlowName", "busy"), ("ExecutionName", "quick")]).await.ok();
         assert_eq!(client.describe("busy", "quick").await["Status"], "Succeeded");
         // A stopped one frees its place.
-        start(&client, &[("FlowName", "busy"), ("ExecutionName", "late"), ("Input", &wait)])
-            .await
-            .err(429, "ResourceThrottled");
+        let refused =
+            start(&client, &[("FlowName", "busy"), ("ExecutionName", "late"), ("Input", &wait)]).await;
+        refused.err(429, "ResourceThrottled");
+        assert_eq!(
+            refused.message(),
+            "The request was throttled: the account already has the maximum of 5 running executions."
+        );
         client.call("StopExecution", &[("FlowName", "busy"), ("ExecutionName", "early")]).await.ok();
         start(&client, &[("FlowName", "busy"), ("ExecutionName", "late"), ("Input", &wait)]).await.ok();
         assert_eq!(running(client.clone()).await, 5);

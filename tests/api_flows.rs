@@ -963,17 +963,9 @@ backend_tests! {
                 })
             })
             .collect();
-        let mut created = 0;
-        for creation in creations {
-            let answer = creation.await.unwrap();
-            if answer.status == 200 {
-                created += 1;
-            } else {
-                answer.err(400, "InvalidArgument");
-                assert!(answer.message().contains("maximum of 5 flows"), "{}", answer.message());
-            }
-        }
-        assert_eq!(created, 3);
+        assert_eq!(common::count_successes(creations, 400, "InvalidArgument").await, 3);
+        let answer = create(&client, &[("Name", "late"), ("Definition", FDL_PASS), ("Type", "FDL")]).await;
+        assert!(answer.message().contains("maximum of 5 flows"), "{}", answer.message());
         let listed = client.get("ListFlows", &[("Limit", "100")]).await.ok().clone();
         assert_eq!(listed["Flows"].as_array().unwrap().len(), 5);
         server.stop().await;

@@ -119,34 +119,15 @@ impl Probe {
     /// Executions running but neither due within a minute nor leased, and task calls in
     /// flight: once both are (expected, 0), everything waits.
     async fn waiting(&mut self) -> (i64, i64) {
+        const WAITING: &str = "SELECT (SELECT COUNT(*) FROM executions WHERE status = 'Running' \
+             AND (due_at IS NULL OR due_at > $1) AND lease_owner IS NULL), \
+             (SELECT COUNT(*) FROM task_calls)";
         let due_soon = now_ms() + 60_000;
-        let running = "SELECT COUNT(*) FROM executions WHERE status = 'Running' \
-             AND (due_at IS NULL OR due_at > $1) AND lease_owner IS NULL";
-        let calls = "SELECT COUNT(*) FROM task_calls";
         match self {
-            Probe::Sqlite(connection) => (
-                sqlx::query_scalar(running)
-                    .bind(due_soon)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap(),
-                sqlx::query_scalar(calls)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap(),
-            ),
-            Probe::Postgres(connection) => (
-                sqlx::query_scalar(running)
-                    .bind(due_soon)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap(),
-                sqlx::query_scalar(calls)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap(),
-            ),
+            Probe::Sqlite(db) => sqlx::query_as(WAITING).bind(due_soon).fetch_one(db).await,
+            Probe::Postgres(db) => sqlx::query_as(WAITING).bind(due_soon).fetch_one(db).await,
         }
+        .expect("the store answers")
     }
 
     /// Reads the counters (on Postgres, one transaction of this connection).

@@ -125,16 +125,10 @@ async fn account_limits_hold_across_replicas() {
             })
         })
         .collect();
-    let mut created = 0;
-    for creation in creations {
-        let answer = creation.await.unwrap();
-        if answer.status == 200 {
-            created += 1;
-        } else {
-            answer.err(400, "InvalidArgument");
-        }
-    }
-    assert_eq!(created, 2);
+    assert_eq!(
+        common::count_successes(creations, 400, "InvalidArgument").await,
+        2
+    );
     // And for four running executions.
     let starts: Vec<_> = (0..10)
         .map(|i| {
@@ -150,16 +144,10 @@ async fn account_limits_hold_across_replicas() {
             })
         })
         .collect();
-    let mut started = 0;
-    for task in starts {
-        let answer = task.await.unwrap();
-        if answer.status == 200 {
-            started += 1;
-        } else {
-            answer.err(429, "ResourceThrottled");
-        }
-    }
-    assert_eq!(started, 4);
+    assert_eq!(
+        common::count_successes(starts, 429, "ResourceThrottled").await,
+        4
+    );
     first.stop().await;
     second.stop().await;
     storage.cleanup().await;

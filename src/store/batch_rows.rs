@@ -453,17 +453,7 @@ impl BatchRows for SqliteStore {
         tx: &mut Transaction<'static, Sqlite>,
         ids: &[&str],
     ) -> StoreResult<()> {
-        for chunk in ids.chunks(SQLITE_CHUNK) {
-            let mut delete =
-                sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM executions WHERE id IN (");
-            let mut list = delete.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            delete.push(")");
-            delete.build().execute(&mut **tx).await?;
-        }
-        Ok(())
+        delete_by_id(tx, "executions", ids).await
     }
 
     async fn update_commits(
@@ -542,17 +532,7 @@ impl BatchRows for SqliteStore {
     }
 
     async fn delete_signals(tx: &mut Transaction<'static, Sqlite>, ids: &[i64]) -> StoreResult<()> {
-        for chunk in ids.chunks(SQLITE_CHUNK) {
-            let mut delete =
-                sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM execution_signals WHERE id IN (");
-            let mut list = delete.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            delete.push(")");
-            delete.build().execute(&mut **tx).await?;
-        }
-        Ok(())
+        delete_by_id(tx, "execution_signals", ids).await
     }
 
     async fn with_signals(
@@ -574,4 +554,26 @@ impl BatchRows for SqliteStore {
         }
         Ok(found)
     }
+}
+
+/// SQLite: deletes the rows of `table` whose `id` is one of `ids`.
+async fn delete_by_id<T>(
+    tx: &mut Transaction<'static, Sqlite>,
+    table: &'static str,
+    ids: &[T],
+) -> StoreResult<()>
+where
+    T: Copy + Send + for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+{
+    for chunk in ids.chunks(SQLITE_CHUNK) {
+        let mut delete = sqlx::QueryBuilder::<Sqlite>::new("DELETE FROM ");
+        delete.push(table).push(" WHERE id IN (");
+        let mut list = delete.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        delete.push(")");
+        delete.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -641,6 +641,25 @@ pub fn event_types(events: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Awaits concurrent calls and counts those that succeeded; every other one must have been
+/// refused with this status and code.
+pub async fn count_successes(
+    calls: Vec<tokio::task::JoinHandle<Answer>>,
+    status: u16,
+    code: &str,
+) -> usize {
+    let mut succeeded = 0;
+    for call in calls {
+        let answer = call.await.expect("the call task runs");
+        if answer.status == 200 {
+            succeeded += 1;
+        } else {
+            answer.err(status, code);
+        }
+    }
+    succeeded
+}
+
 /// ReportTaskSucceeded with this token and output text.
 pub async fn report_succeeded(client: &Client, token: &str, output: &str) -> Answer {
     client
