@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod fuzzing;
+pub mod graph;
 pub mod metrics;
 pub mod names;
 pub mod schedule;

@@ -34,6 +34,43 @@ pub enum EventType {
 }
 
 impl EventType {
+    pub const ALL: [EventType; 24] = {
+        use EventType::*;
+        [
+            ExecutionStarted,
+            ExecutionSucceeded,
+            ExecutionFailed,
+            ExecutionTimedOut,
+            ExecutionStopped,
+            StepEntered,
+            StepStarted,
+            StepExited,
+            StepFailed,
+            BranchEntered,
+            BranchExited,
+            IterationEntered,
+            IterationExited,
+            TaskScheduled,
+            TaskStarted,
+            TaskSubmitted,
+            TaskSubmitFailed,
+            TaskSucceeded,
+            TaskFailed,
+            TaskTimedOut,
+            MapRunStarted,
+            MapRunSucceeded,
+            MapRunFailed,
+            MapRunAborted,
+        ]
+    };
+
+    /// The type a stored event's name stands for.
+    pub fn from_name(name: &str) -> Option<EventType> {
+        Self::ALL
+            .into_iter()
+            .find(|event_type| event_type.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         use EventType::*;
         match self {
@@ -116,4 +153,17 @@ pub fn task_scheduled_detail(
         detail.insert("timeoutSeconds".into(), Value::from(timeout));
     }
     Value::Object(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back() {
+        for event_type in EventType::ALL {
+            assert_eq!(EventType::from_name(event_type.as_str()), Some(event_type));
+        }
+        assert_eq!(EventType::from_name("StepSucceeded"), None);
+    }
 }
