@@ -37,17 +37,27 @@ struct Generator {
 }
 
 impl Generator {
+    fn names(&mut self, prefix: &str, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|i| name(&mut self.random, prefix, i))
+            .collect()
+    }
+
+    /// Where a jump from state `i` goes: a little further on, or a little back (a loop).
+    fn jumps<'n>(&mut self, names: &'n [String], i: usize) -> (&'n String, &'n String) {
+        let forward = &names[(i + 2 + self.random.below(4)).min(names.len() - 1)];
+        let backward = &names[i.saturating_sub(1 + self.random.below(4))];
+        (forward, backward)
+    }
+
     /// A state machine list of `count` states (plus a Fail state its choices may reach).
     fn sm_list(&mut self, prefix: &str, count: usize, depth: usize) -> (String, Vec<Value>) {
-        let names: Vec<String> = (0..count)
-            .map(|i| name(&mut self.random, prefix, i))
-            .collect();
+        let names = self.names(prefix, count);
         let fail = format!("{prefix}failed");
         let mut states = Vec::with_capacity(count + 1);
         for (i, own) in names.iter().enumerate() {
             let last = i + 1 == count;
-            let forward = &names[(i + 2 + self.random.below(4)).min(count - 1)];
-            let backward = &names[i.saturating_sub(1 + self.random.below(4))];
+            let (forward, backward) = self.jumps(&names, i);
             let mut state = match self.random.below(10) {
                 3 | 4 => json!({
                     "Type": "Task", "Name": own, "Action": "FC:InvokeFunction",
@@ -100,14 +110,11 @@ impl Generator {
 
     /// An FDL step list of `count` steps (plus a fail step its choices may reach).
     fn fdl_list(&mut self, prefix: &str, count: usize, depth: usize) -> Vec<Value> {
-        let names: Vec<String> = (0..count)
-            .map(|i| name(&mut self.random, prefix, i))
-            .collect();
+        let names = self.names(prefix, count);
         let fail = format!("{prefix}failed");
         let mut steps = Vec::with_capacity(count + 2);
         for (i, own) in names.iter().enumerate() {
-            let forward = &names[(i + 2 + self.random.below(4)).min(count - 1)];
-            let backward = &names[i.saturating_sub(1 + self.random.below(4))];
+            let (forward, backward) = self.jumps(&names, i);
             let step = match self.random.below(10) {
                 3 | 4 => json!({
                     "type": "task", "name": own,
@@ -161,9 +168,14 @@ impl Generator {
     }
 }
 
+/// Top-level list lengths to try: growing by a tenth, so a large flow is found quickly.
+fn lengths() -> impl Iterator<Item = usize> {
+    std::iter::successors(Some(10usize), |count| Some(count + count / 10 + 1))
+}
+
 /// A state machine with at least `states` states in all.
 pub(in crate::graph) fn state_machine(states: usize, seed: u64) -> String {
-    (10..)
+    lengths()
         .map(|count| {
             let mut generator = Generator {
                 random: Random(seed),
@@ -181,7 +193,7 @@ pub(in crate::graph) fn state_machine(states: usize, seed: u64) -> String {
 
 /// An FDL flow with at least `steps` steps in all.
 pub(in crate::graph) fn fdl(steps: usize, seed: u64) -> String {
-    (10..)
+    lengths()
         .map(|count| {
             let mut generator = Generator {
                 random: Random(seed),
@@ -198,7 +210,7 @@ pub(in crate::graph) fn fdl(steps: usize, seed: u64) -> String {
 
 #[test]
 fn generated_hundred_state_flows_lay_out_cleanly() {
-    for seed in [1, 7, 2024] {
+    for seed in 1..=8 {
         let text = state_machine(100, seed);
         let definition = parse(&text, "generated");
         let graph = layout(&definition);

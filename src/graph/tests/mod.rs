@@ -241,6 +241,10 @@ pub(super) fn check(name: &str, definition: &FlowDefinition, graph: &Graph) {
             }
         }
         if let Some(label) = &edge.label {
+            assert!(
+                bounds.contains(&label.rect),
+                "{what}: label outside the drawing"
+            );
             for node in &graph.nodes {
                 if around.contains(&node.id.as_str()) {
                     assert!(
