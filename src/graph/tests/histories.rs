@@ -385,3 +385,34 @@ steps:
         assert_status(&all, other, Status::NotReached, 0);
     }
 }
+
+#[test]
+fn events_that_do_not_fit_the_definition_are_skipped() {
+    let definition = parse(definitions::CF_5, "cf-parallel");
+    let event = |id: i64, event_type: &str, step: &str, opener: i64, detail: &str| HistoryEvent {
+        event_id: id,
+        event_type: event_type.into(),
+        step_name: step.into(),
+        time: 0,
+        schedule_event_id: opener,
+        detail: detail.into(),
+    };
+    let events = [
+        event(1, "ExecutionStarted", "", 0, "{}"),
+        event(2, "StepEntered", "Parallel1", 0, "not json"),
+        event(3, "BranchEntered", "Parallel1", 2, r#"{"index": "zero"}"#),
+        event(4, "BranchEntered", "Parallel1", 2, r#"{"index": 7}"#),
+        event(5, "StepEntered", "Pass1", 3, "{}"),
+        event(6, "StepEntered", "Pass1", 4, "{}"),
+        event(7, "StepEntered", "Renamed", 0, "{}"),
+        event(8, "SomethingNew", "Join", 0, "{}"),
+        event(9, "StepExited", "Join", 99, "{}"),
+        event(10, "StepFailed", "Parallel1", 2, "[1, 2]"),
+    ];
+    let all = statuses(&definition, events.iter().map(EventFacts::from));
+    assert_status(&all, "Parallel1", Status::Failed, 1);
+    assert_eq!(all["Parallel1"].error, None);
+    assert_status(&all, "Parallel1/0/Pass1", Status::NotReached, 0);
+    assert_status(&all, "Join", Status::NotReached, 0);
+    assert!(!all.contains_key("Renamed") && !all.contains_key("Parallel1/7"));
+}
