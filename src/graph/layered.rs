@@ -9,8 +9,12 @@ use super::model::Rect;
 use super::place::{self, Extent};
 use super::{order, rank, routing};
 
-/// Vertical gap between layers.
-pub(super) const LAYER_GAP: f64 = 16.0;
+/// Vertical gap between layers, at least.
+const LAYER_GAP: f64 = 16.0;
+/// A gap is at least this share of the horizontal reach of the edges crossing it…
+const GAP_PER_REACH: f64 = 0.12;
+/// … up to this height.
+const MAX_LAYER_GAP: f64 = 48.0;
 /// Width of the lane an edge takes through a layer.
 const BEND_WIDTH: f64 = 8.0;
 /// Room around a label, on each side.
@@ -201,13 +205,21 @@ pub(super) fn layout(
     for (vertex, &r) in rank.iter().enumerate() {
         row_height[r] = row_height[r].max(heights[vertex]);
     }
+    // A gap a far-reaching edge crosses grows, so the edge does not run nearly flat.
+    let mut gap = vec![LAYER_GAP; layers.len()];
+    for (vertex, below) in down.iter().enumerate() {
+        for &lower in below {
+            let reach = (x[lower] - x[vertex]).abs() * GAP_PER_REACH;
+            gap[rank[vertex]] = gap[rank[vertex]].max(reach.min(MAX_LAYER_GAP));
+        }
+    }
     let mut row_top = Vec::with_capacity(layers.len());
     let mut y = 0.0;
-    for &height in &row_height {
+    for (r, &height) in row_height.iter().enumerate() {
         row_top.push(y);
-        y += height + LAYER_GAP;
+        y += height + gap[r];
     }
-    let height = (y - LAYER_GAP).max(0.0);
+    let height = (y - gap.last().copied().unwrap_or(0.0)).max(0.0);
     let width = layers
         .iter()
         .flatten()

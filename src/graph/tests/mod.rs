@@ -263,6 +263,29 @@ pub(super) fn check(name: &str, definition: &FlowDefinition, graph: &Graph) {
             labels.push((&label.text, label.rect));
         }
     }
+    // No edge runs under another edge's label.
+    for (index, edge) in graph.edges.iter().enumerate() {
+        for (other, label) in graph
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+        {
+            let Some(label) = &label.label else {
+                continue;
+            };
+            for pair in edge.points.windows(2) {
+                let (p, q) = ((pair[0].x, pair[0].y), (pair[1].x, pair[1].y));
+                assert!(
+                    !crosses(&label.rect, p, q),
+                    "{name}: edge {} → {} crosses the label '{}' of edge {other}",
+                    edge.from,
+                    edge.to,
+                    label.text
+                );
+            }
+        }
+    }
     for (i, (a, ra)) in labels.iter().enumerate() {
         for (b, rb) in &labels[i + 1..] {
             assert!(!ra.overlaps(rb), "{name}: labels '{a}' and '{b}' overlap");
