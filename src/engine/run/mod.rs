@@ -6,6 +6,7 @@
 
 mod branches;
 mod distributed;
+mod mocked;
 mod scope;
 mod simple;
 mod task;
@@ -13,12 +14,14 @@ mod task;
 use serde_json::Value;
 
 use super::calls::CallRequest;
+use super::clock::{ClockAnchor, TimeScale, Waiting};
 use super::data::{self, FdlContext, FdlMappingScope};
 use super::history::{self, EventType};
-use super::ir::{FlowDefinition, Language, limits};
-use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, Work};
+use super::ir::{FlowDefinition, Language, Scope, StateKind, TaskTarget, limits};
+use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
 use crate::store::HistoryEvent;
+use crate::testing::TestCase;
 
 /// The error names of the engine (definitions.md §I.6.1).
 pub mod errors {
@@ -47,7 +50,14 @@ pub struct RunContext<'a> {
     pub tokens: &'a TokenCodec,
     /// A synchronous (Express) execution: tighter Wait limits.
     pub express: bool,
+    /// The wall clock, epoch ms.
     pub now: i64,
+    /// Virtual time: the factor waits are multiplied by.
+    pub time_scale: TimeScale,
+    /// The mocks of the execution's test case. At start, a test case makes the execution
+    /// one that runs with mocks; later, `None` for such an execution means its test case is
+    /// gone from the mock file.
+    pub mocks: Option<&'a TestCase>,
 }
 
 impl RunContext<'_> {
@@ -151,6 +161,14 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             .definition
             .timeout_seconds
             .map(|seconds| after_seconds(ctx.now, seconds)),
+        clock: Some(ClockAnchor {
+            wall: ctx.now,
+            engine: ctx.now,
+        }),
+        test_run: ctx.mocks.map(|case| TestRun {
+            test_case: case.name.clone(),
+            attempts: Default::default(),
+        }),
     };
     let advance = Advance::new(ctx, &mut state);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
@@ -247,11 +265,18 @@ pub(super) struct Advance<'a> {
     limit_hit: bool,
     /// State machine `$Global`, moved out of the state while the advance runs.
     global: Value,
+    /// Engine time during this advance (see `clock`).
+    engine_now: i64,
+    /// The execution's test case, moved out of the state while the advance runs.
+    test_run: Option<TestRun>,
 }
 
 impl<'a> Advance<'a> {
     fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState) -> Self {
+        let waiting = waiting(ctx.definition, state);
         Advance {
+            engine_now: ctx.time_scale.engine_now(state.clock, ctx.now, waiting),
+            test_run: state.test_run.take(),
             ctx,
             next_event_id: state.next_event_id,
             events: Vec::new(),
@@ -264,8 +289,19 @@ impl<'a> Advance<'a> {
         }
     }
 
+    /// Engine time: what every timer is armed and checked against.
     fn now(&self) -> i64 {
-        self.ctx.now
+        self.engine_now
+    }
+
+    /// The wall-clock instant at which engine time `at` comes, if the execution waits only
+    /// for time (`on_work`: while a call runs) from now on.
+    fn wall_time(&self, at: i64, on_work: bool) -> i64 {
+        let anchor = ClockAnchor {
+            wall: self.ctx.now,
+            engine: self.engine_now,
+        };
+        self.ctx.time_scale.wall_time(anchor, at, on_work)
     }
 
     /// Takes the next event id (before the event's detail can be computed: `StepEntered`'s
@@ -405,14 +441,18 @@ impl<'a> Advance<'a> {
             self.push(id, event_type, "", 0, detail);
         }
         let wake_at = if end.is_none() {
-            let timer = next_timer(&state.root);
-            match (timer, state.deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            let waiting = waiting(self.ctx.definition, state);
+            waiting
+                .next_timer
+                .map(|at| self.wall_time(at, waiting.on_work))
         } else {
             None
         };
+        state.clock = Some(ClockAnchor {
+            wall: self.ctx.now,
+            engine: self.engine_now,
+        });
+        state.test_run = self.test_run.take();
         state.next_event_id = self.next_event_id;
         state.global = std::mem::take(&mut self.global);
         Outcome {
@@ -464,6 +504,60 @@ impl<'a> Advance<'a> {
             };
         }
         EndState::Succeeded(output)
+    }
+}
+
+/// What an execution waits for: its earliest timer (the execution's own timeout included)
+/// and whether work outside it (a call, a child execution) is under way.
+fn waiting(definition: &FlowDefinition, state: &ExecutionState) -> Waiting {
+    let timer = next_timer(&state.root);
+    Waiting {
+        next_timer: match (timer, state.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+        on_work: awaits_work(&definition.root, &state.root),
+    }
+}
+
+/// A call in flight or a child execution running anywhere under a scope.
+fn awaits_work(scope: &Scope, run: &ScopeRun) -> bool {
+    let Cursor::Running(state_run) = &run.cursor else {
+        return false;
+    };
+    let Some(state) = scope.states.get(state_run.index) else {
+        return false;
+    };
+    match (&state.kind, &state_run.work) {
+        (StateKind::Task(spec), Work::Task(task)) => match task.phase {
+            TaskPhase::Calling { .. } => true,
+            // Waiting for a child execution's end, rather than for someone's callback.
+            TaskPhase::Submitted => matches!(
+                spec.target,
+                TaskTarget::FdlFlow { .. } | TaskTarget::StartExecution(_)
+            ),
+            TaskPhase::Finished(_) | TaskPhase::Lost => false,
+        },
+        (StateKind::Parallel(spec), Work::Parallel { branches }) => branches.iter().any(|branch| {
+            spec.branches
+                .get(branch.index)
+                .is_some_and(|scope| awaits_work(scope, &branch.scope))
+        }),
+        (StateKind::Map(spec), Work::Map(map)) => map
+            .running
+            .iter()
+            .any(|iteration| awaits_work(&spec.processor, &iteration.scope)),
+        (StateKind::Choice(spec), Work::ChoiceBody { option, body, .. }) => {
+            let target = match option {
+                Some(index) => spec.options.get(*index).map(|option| &option.target),
+                None => spec.default.as_ref(),
+            };
+            target
+                .and_then(|target| target.steps.as_ref())
+                .is_some_and(|steps| awaits_work(steps, body))
+        }
+        (_, Work::DistributedMap(_)) => true,
+        _ => false,
     }
 }
 
@@ -523,6 +617,8 @@ mod tests {
             tokens: &tokens,
             express: false,
             now: 1_000,
+            time_scale: TimeScale::REAL,
+            mocks: None,
         })
     }
 
