@@ -10,18 +10,20 @@ mod mocked;
 mod scope;
 mod simple;
 mod task;
+mod timers;
 
 use serde_json::Value;
 
 use super::calls::CallRequest;
-use super::clock::{ClockAnchor, TimeScale, Waiting};
+use super::clock::{ClockAnchor, TimeScale};
 use super::data::{self, FdlContext, FdlMappingScope};
 use super::history::{self, EventType};
-use super::ir::{FlowDefinition, Language, Scope, StateKind, TaskTarget, limits};
+use super::ir::{FlowDefinition, Language, limits};
 use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
 use crate::store::HistoryEvent;
 use crate::testing::TestCase;
+use timers::waiting;
 
 /// The error names of the engine (definitions.md §I.6.1).
 pub mod errors {
@@ -170,7 +172,8 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             attempts: Default::default(),
         }),
     };
-    let advance = Advance::new(ctx, &mut state);
+    // A new execution's clock starts at the wall clock.
+    let advance = Advance::new(ctx, &mut state, ctx.now);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
         // §I.3.1 rule 1: the flow input is what the flow's inputMappings build.
         let empty = data::empty_object();
@@ -208,7 +211,9 @@ pub fn resume(
     state: &mut ExecutionState,
     signals: &[SignalPayload],
 ) -> (Outcome, Vec<SignalResult>) {
-    let mut advance = Advance::new(ctx, state);
+    let waiting = waiting(ctx.definition, state);
+    let engine_now = ctx.time_scale.engine_now(state.clock, ctx.now, waiting);
+    let mut advance = Advance::new(ctx, state, engine_now);
     let results = signals
         .iter()
         .map(|signal| advance.apply_signal(state, signal))
@@ -272,10 +277,10 @@ pub(super) struct Advance<'a> {
 }
 
 impl<'a> Advance<'a> {
-    fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState) -> Self {
-        let waiting = waiting(ctx.definition, state);
+    /// An advance at engine time `engine_now`.
+    fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState, engine_now: i64) -> Self {
         Advance {
-            engine_now: ctx.time_scale.engine_now(state.clock, ctx.now, waiting),
+            engine_now,
             test_run: state.test_run.take(),
             ctx,
             next_event_id: state.next_event_id,
@@ -504,88 +509,6 @@ impl<'a> Advance<'a> {
             };
         }
         EndState::Succeeded(output)
-    }
-}
-
-/// What an execution waits for: its earliest timer (the execution's own timeout included)
-/// and whether work outside it (a call, a child execution) is under way.
-fn waiting(definition: &FlowDefinition, state: &ExecutionState) -> Waiting {
-    let timer = next_timer(&state.root);
-    Waiting {
-        next_timer: match (timer, state.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
-        on_work: awaits_work(&definition.root, &state.root),
-    }
-}
-
-/// A call in flight or a child execution running anywhere under a scope.
-fn awaits_work(scope: &Scope, run: &ScopeRun) -> bool {
-    let Cursor::Running(state_run) = &run.cursor else {
-        return false;
-    };
-    let Some(state) = scope.states.get(state_run.index) else {
-        return false;
-    };
-    match (&state.kind, &state_run.work) {
-        (StateKind::Task(spec), Work::Task(task)) => match task.phase {
-            TaskPhase::Calling { .. } => true,
-            // Waiting for a child execution's end, rather than for someone's callback.
-            TaskPhase::Submitted => matches!(
-                spec.target,
-                TaskTarget::FdlFlow { .. } | TaskTarget::StartExecution(_)
-            ),
-            TaskPhase::Finished(_) | TaskPhase::Lost => false,
-        },
-        (StateKind::Parallel(spec), Work::Parallel { branches }) => branches.iter().any(|branch| {
-            spec.branches
-                .get(branch.index)
-                .is_some_and(|scope| awaits_work(scope, &branch.scope))
-        }),
-        (StateKind::Map(spec), Work::Map(map)) => map
-            .running
-            .iter()
-            .any(|iteration| awaits_work(&spec.processor, &iteration.scope)),
-        (StateKind::Choice(spec), Work::ChoiceBody { option, body, .. }) => {
-            let target = match option {
-                Some(index) => spec.options.get(*index).map(|option| &option.target),
-                None => spec.default.as_ref(),
-            };
-            target
-                .and_then(|target| target.steps.as_ref())
-                .is_some_and(|steps| awaits_work(steps, body))
-        }
-        (_, Work::DistributedMap(_)) => true,
-        _ => false,
-    }
-}
-
-/// The earliest timer under a scope: waits, retry delays, task timeouts.
-fn next_timer(scope: &ScopeRun) -> Option<i64> {
-    let Cursor::Running(state) = &scope.cursor else {
-        return None;
-    };
-    match &state.work {
-        Work::Wait { until } | Work::RetryDelay { until } => Some(*until),
-        Work::Task(task) => match task.phase {
-            TaskPhase::Calling { .. } | TaskPhase::Submitted => task.timeout_at,
-            // Finished / lost attempts are handled on the next drive: wake at once.
-            TaskPhase::Finished(_) | TaskPhase::Lost => Some(i64::MIN),
-        },
-        Work::Parallel { branches } => branches
-            .iter()
-            .filter_map(|branch| next_timer(&branch.scope))
-            .min(),
-        Work::Map(map) => map
-            .running
-            .iter()
-            .filter_map(|iteration| next_timer(&iteration.scope))
-            .min(),
-        Work::ChoiceBody { body, .. } => next_timer(body),
-        // Children report their ends; an exceeded tolerance is handled on the next drive.
-        Work::DistributedMap(run) => run.exceeded.as_ref().map(|_| i64::MIN),
-        Work::Ready => Some(i64::MIN),
     }
 }
 
