@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod file_watch;
+pub mod flows_dir;
 pub mod fuzzing;
 pub mod metrics;
 pub mod names;

@@ -150,6 +150,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             "virtual time: every wait lasts its duration times the time scale"
         );
     }
+    if let Some(dir) = &config.flows_dir {
+        crate::flows_dir::sync_directory(dir, store.as_ref(), &config.account_id, &mocks).await;
+    }
     let owner = replica_id();
     let lease = Duration::from_secs(config.lease_seconds.max(1));
     let metrics = Arc::new(crate::metrics::Metrics::new());
@@ -196,6 +199,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
+    if let Some(dir) = &state.config.flows_dir {
+        workers.extend(crate::flows_dir::spawn_watch(
+            dir.clone(),
+            store.clone(),
+            state.config.account_id.clone(),
+            mocks.clone(),
+        ));
+    }
     workers.extend(crate::testing::watch::spawn(
         mocks,
         store.clone(),
