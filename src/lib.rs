@@ -11,6 +11,7 @@ pub mod flows_dir;
 pub mod fuzzing;
 pub mod metrics;
 pub mod names;
+pub mod runner;
 pub mod schedule;
 pub mod server;
 pub mod store;

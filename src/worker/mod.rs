@@ -33,6 +33,7 @@ use crate::store::{
 };
 use crate::testing::{MockRegistry, TestCase};
 use crate::time::now_ms;
+pub use advance::CALL_NOT_MOCKED;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
