@@ -75,6 +75,8 @@ fn execute(definition: &FlowDefinition, express: bool) -> Vec<HistoryEvent> {
         tokens: &tokens,
         express,
         now,
+        time_scale: crate::engine::clock::TimeScale::REAL,
+        mocks: None,
     };
     let (mut state, mut outcome) = run::start(&context(now));
     let mut history = Vec::new();

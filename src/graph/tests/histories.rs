@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::definitions;
 use super::parse;
 use crate::engine::calls::CallRequest;
+use crate::engine::clock::TimeScale;
 use crate::engine::history::{self, EventType};
 use crate::engine::ir::FlowDefinition;
 use crate::engine::run::{self, Outcome, RunContext};
@@ -136,6 +137,8 @@ fn context<'a>(
         tokens,
         express: false,
         now,
+        time_scale: TimeScale::REAL,
+        mocks: None,
     }
 }
 

@@ -423,3 +423,20 @@ fn containers_hold_their_bodies_and_branches_sit_side_by_side() {
             .any(|e| e.from == "route/default" && e.to == "final")
     );
 }
+
+#[test]
+fn the_example_flows_lay_out_cleanly() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/flows") {
+        let path = entry.expect("a directory entry").path();
+        let Some(flow_name) = path.file_stem().and_then(|stem| stem.to_str()) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).expect("a readable flow");
+        let definition = parse(&text, flow_name);
+        check(flow_name, &definition, &layout(&definition));
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}
