@@ -147,7 +147,9 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&FlowView::from(&flow)))
 }
 
-/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name.
+/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name. A key
+/// limited to some flows lists only those, and its tokens name only those: the store filters
+/// by the key's patterns, so a page never skips names the key may not see.
 pub async fn list_flows(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let limit = params.int("Limit", 1, 999)?.unwrap_or(60);
@@ -155,15 +157,13 @@ pub async fn list_flows(call: &Call<'_>) -> ApiResult {
         account_id: call.account_id.to_string(),
         from_name: params.optional("NextToken").map(str::to_string),
         resource_group_id: params.optional("ResourceGroupId").map(str::to_string),
+        name_patterns: call.key.flow_patterns().map(<[String]>::to_vec),
         limit: limit + 1,
     };
     let mut flows = call.state.store.list_flows(&query).await?;
+    flows.retain(|flow| call.key.allows_flow(&flow.name));
     let next_token = (flows.len() as i64 > limit).then(|| flows.remove(limit as usize).name);
-    let views: Vec<FlowView> = flows
-        .iter()
-        .filter(|flow| call.key.allows_flow(&flow.name))
-        .map(FlowView::from)
-        .collect();
+    let views: Vec<FlowView> = flows.iter().map(FlowView::from).collect();
     let mut body = json!({ "Flows": views });
     if let Some(token) = next_token {
         body["NextToken"] = Value::from(token);

@@ -158,6 +158,15 @@ impl KeyEntry {
         }
     }
 
+    /// The flow-name patterns the key is limited to; `None` when it may touch every flow
+    /// (no `flows` list, or a pattern that matches any name).
+    pub fn flow_patterns(&self) -> Option<&[String]> {
+        let patterns = self.policy.flows.as_deref()?;
+        let matches_any =
+            |pattern: &String| !pattern.is_empty() && pattern.chars().all(|c| c == '*');
+        (!patterns.iter().any(matches_any)).then_some(patterns)
+    }
+
     /// Whether the key may touch the flow called `flow_name`.
     pub fn allows_flow(&self, flow_name: &str) -> bool {
         match &self.policy.flows {

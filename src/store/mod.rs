@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 mod batch_rows;
 mod batcher;
+mod name_globs;
 mod postgres;
 mod rows;
 mod sql;

@@ -36,6 +36,8 @@ pub struct FlowQuery {
     pub account_id: String,
     pub from_name: Option<String>,
     pub resource_group_id: Option<String>,
+    /// Only names matching one of these globs (`*` any run, `?` one character); `None`: all.
+    pub name_patterns: Option<Vec<String>>,
     pub limit: i64,
 }
 
