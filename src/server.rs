@@ -10,17 +10,19 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{AppState, router};
+use crate::auth::clock::SystemClock;
 use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
-use crate::auth::replay::MemoryNonces;
+use crate::auth::gate::Authenticator;
+use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
 use crate::schedule::Scheduler;
-use crate::store::{self, Store};
+use crate::store::{self, SharedNonces, Store};
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
 /// Nonces remembered in memory by a server whose store is not shared (about 40 bytes each):
 /// the request rate × twice the skew window at which older nonces start to be forgotten
-/// early. A shared store keeps them itself.
+/// early. A shared store decides alone, so a replica's memory does not grow with the rate.
 const MEMORY_NONCES: usize = 1_000_000;
 
 /// Why the server could not start.
@@ -65,6 +67,8 @@ impl RunningServer {
             let _ = shutdown.send(());
         }
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        // Before the runtime stops: the nonces still being written go through its batcher.
+        let _ = tokio::time::timeout(grace, self.state.auth.nonces().flush()).await;
         self.state.scheduler.stop();
         self.state.runtime.shutdown(grace).await;
         let _ = tokio::time::timeout(grace, &mut self.serving).await;
@@ -150,10 +154,20 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })?;
     let scheduler = Scheduler::new(store.clone(), runtime.clone(), owner, lease);
     let skew = TimeDelta::seconds(config.max_clock_skew_seconds as i64);
+    let nonces = nonce_ledger(store.as_ref(), &runtime, skew)
+        .await
+        .map_err(|error| StartError::Store {
+            url: store::redact_url(&config.database_url),
+            error,
+        })?;
     let state = AppState {
         throttle: Arc::new(Throttle::new(config.throttle_rps, config.throttle_burst)),
-        nonces: Arc::new(MemoryNonces::for_skew(skew, MEMORY_NONCES)),
-        credentials: Arc::new(credentials),
+        auth: Arc::new(Authenticator::new(
+            credentials,
+            nonces,
+            Arc::new(SystemClock),
+            skew,
+        )),
         config: Arc::new(config),
         runtime: runtime.clone(),
         scheduler: scheduler.clone(),
@@ -190,6 +204,21 @@ fn replica_id() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &random[..8])
+}
+
+/// Where used nonces are kept: a shared store decides for every replica; otherwise this
+/// process's memory does.
+async fn nonce_ledger(
+    store: &dyn Store,
+    runtime: &Runtime,
+    skew: TimeDelta,
+) -> Result<Arc<dyn NonceLedger>, store::StoreError> {
+    let window = MemoryNonces::for_skew(skew, MEMORY_NONCES);
+    if store.is_shared() {
+        let batcher = runtime.batcher().clone();
+        return Ok(Arc::new(SharedNonces::new(batcher, window.retention())));
+    }
+    Ok(Arc::new(window))
 }
 
 /// Forgets expired nonces of the shared store now and then.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::params::{Params, content_type_is_form};
 use super::response::{error_response, success_response};
 use super::{Action, AppState, Call, dispatch};
-use crate::auth::gate::{self, Caller};
+use crate::auth::gate::{self, SignedRequest};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
 
 /// The API version this server implements.
@@ -160,8 +160,14 @@ async fn process(
     if let Some(given) = params.optional("RequestId").filter(|id| echoable(id)) {
         *request_id = given.to_string();
     }
-    let caller: Caller =
-        gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        headers: &parts.headers,
+        params: params.pairs(),
+        query: params.query_pairs(),
+        body: &body,
+    };
+    let caller = state.auth.authenticate(&signed, select_action).await?;
     log.action = Some(caller.action.name());
     log.access_key_id = Some(caller.key.access_key_id().to_string());
     let flow_param = caller.action.flow_parameter();
@@ -169,7 +175,11 @@ async fn process(
         .and_then(|name| params.get(name))
         .map(str::to_string);
     log.execution = params.get("ExecutionName").map(str::to_string);
-    gate::authorize(&caller, flow_param.and_then(|name| params.get(name)))?;
+    gate::authorize(
+        caller.key,
+        caller.action.name(),
+        flow_param.and_then(|name| params.get(name)),
+    )?;
     state
         .throttle
         .admit(state.store.as_ref(), caller.key.access_key_id())
@@ -198,18 +208,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
 }
 
-/// Resolves the action and version of a request (api.md §1.4): the parameter, else the
-/// `x-acs-*` header.
-pub fn action_and_version(params: &Params, headers: &HeaderMap) -> Result<Action, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let action = params
-        .optional("Action")
-        .or_else(|| header("x-acs-action").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Action"))?;
-    let version = params
-        .optional("Version")
-        .or_else(|| header("x-acs-version").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Version"))?;
+/// The action a request names, if this server implements it, in this API version
+/// (api.md §1.4). Which parameter or header names them is authentication's business: only
+/// signed ones may.
+fn select_action(action: &str, version: &str) -> Result<Action, ApiError> {
     let action = Action::parse(action).ok_or_else(|| ApiError::action_not_supported(action))?;
     if version != API_VERSION {
         return Err(ApiError::api_version_not_supported(version));

@@ -7,7 +7,10 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use crate::error::ApiError;
 
 /// The usual allowed clock difference for this API family (api.md §2.4).
 pub const DEFAULT_MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
@@ -102,6 +105,23 @@ pub fn check_skew(
     }
 }
 
+/// Where accepted (AccessKeyId, nonce) pairs are remembered. Consulted only after the
+/// signature verified, so forged requests cannot burn nonces.
+#[async_trait]
+pub trait NonceLedger: Send + Sync {
+    /// Records the pair as used at `now`; `false` when it was already used within the
+    /// window (a replay).
+    async fn first_use(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError>;
+
+    /// Returns once every pair accepted so far is stored durably (before a clean stop).
+    async fn flush(&self) {}
+}
+
 /// Remembers accepted (AccessKeyId, nonce) pairs in this process (api.md §2.4).
 ///
 /// Each pair is kept for `retention` after it was recorded. A request passes the skew check
@@ -176,6 +196,11 @@ impl MemoryNonces {
         true
     }
 
+    /// How long a pair is remembered.
+    pub fn retention(&self) -> TimeDelta {
+        self.retention
+    }
+
     /// Number of pairs currently remembered.
     pub fn len(&self) -> usize {
         self.window
@@ -187,6 +212,18 @@ impl MemoryNonces {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[async_trait]
+impl NonceLedger for MemoryNonces {
+    async fn first_use(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError> {
+        Ok(self.check_and_record(access_key_id, nonce, now))
     }
 }
 

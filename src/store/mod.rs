@@ -12,6 +12,7 @@ use async_trait::async_trait;
 mod batch_rows;
 mod batcher;
 mod name_globs;
+mod nonces;
 mod postgres;
 mod rows;
 mod sql;
@@ -23,6 +24,7 @@ mod sqlite;
 mod versions;
 
 pub use batcher::Batcher;
+pub use nonces::SharedNonces;
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
