@@ -16,7 +16,7 @@ use crate::auth::gate::Authenticator;
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
 use crate::schedule::Scheduler;
-use crate::store::{self, SharedNonces, Store};
+use crate::store::{self, DurableNonces, SharedNonces, Store};
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
@@ -206,26 +206,24 @@ fn replica_id() -> String {
     format!("{host}-{}-{}", std::process::id(), &random[..8])
 }
 
-/// Where used nonces are kept: a shared store decides for every replica; otherwise this
-/// process's memory does.
+/// Where used nonces are kept: a shared store decides for every replica; a store of this
+/// process alone is backed by memory, written behind, and read back at start.
 async fn nonce_ledger(
     store: &dyn Store,
     runtime: &Runtime,
     skew: TimeDelta,
 ) -> Result<Arc<dyn NonceLedger>, store::StoreError> {
     let window = MemoryNonces::for_skew(skew, MEMORY_NONCES);
+    let batcher = runtime.batcher().clone();
     if store.is_shared() {
-        let batcher = runtime.batcher().clone();
         return Ok(Arc::new(SharedNonces::new(batcher, window.retention())));
     }
-    Ok(Arc::new(window))
+    let durable = DurableNonces::open(store, batcher, window, chrono::Utc::now()).await?;
+    Ok(Arc::new(durable))
 }
 
-/// Forgets expired nonces of the shared store now and then.
+/// Forgets expired nonces of the store now and then.
 async fn prune_nonces(store: Arc<dyn Store>) {
-    if !store.is_shared() {
-        return;
-    }
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
         if let Err(error) = store.prune_nonces(crate::time::now_ms()).await {

@@ -196,9 +196,33 @@ impl MemoryNonces {
         true
     }
 
+    /// Remembers pairs accepted before this process started, given as (key id, nonce, the
+    /// time it was recorded), oldest first; past the capacity the oldest are dropped.
+    pub fn restore<'a>(&self, pairs: impl IntoIterator<Item = (&'a str, &'a str, DateTime<Utc>)>) {
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (access_key_id, nonce, recorded) in pairs {
+            let pair = self.hasher.hash_one((access_key_id, nonce));
+            if !window.seen.insert(pair) {
+                continue;
+            }
+            if window.by_age.len() >= self.capacity {
+                window.evict_oldest();
+            }
+            window.by_age.push_back((recorded, pair));
+        }
+    }
+
     /// How long a pair is remembered.
     pub fn retention(&self) -> TimeDelta {
         self.retention
+    }
+
+    /// The most pairs remembered at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Number of pairs currently remembered.

@@ -41,6 +41,14 @@ pub struct FlowQuery {
     pub limit: i64,
 }
 
+/// A used nonce as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredNonce {
+    pub access_key_id: String,
+    pub nonce: String,
+    pub expires_at: i64,
+}
+
 /// Execution statuses (api.md §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExecutionStatus {

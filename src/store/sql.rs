@@ -640,6 +640,19 @@ macro_rules! impl_shared_store {
                     .rows_affected())
             }
 
+            async fn live_nonces(&self, now: i64, limit: i64) -> StoreResult<Vec<StoredNonce>> {
+                let mut live = sqlx::query_as::<$db, StoredNonce>(
+                    "SELECT access_key_id, nonce, expires_at FROM nonces WHERE expires_at >= $1 \
+                     ORDER BY expires_at DESC LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(self.read_pool())
+                .await?;
+                live.reverse();
+                Ok(live)
+            }
+
             async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String> {
                 sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                     .bind(name)
