@@ -36,6 +36,16 @@ pub enum StartError {
          loopback address"
     )]
     DevelopmentKeyOffLoopback(SocketAddr),
+    #[error(
+        "refusing to listen on {addr}: the key '{key}' ({origin}) has the public development \
+         secret, which anyone can sign with; give it a secret of its own, or listen on a \
+         loopback address"
+    )]
+    PublicSecretOffLoopback {
+        addr: SocketAddr,
+        key: String,
+        origin: String,
+    },
     #[error("cannot open the store {url}: {error}")]
     Store {
         url: String,
@@ -104,16 +114,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         config.credentials_file.as_deref(),
     )?;
-    if credentials.is_development_only() {
-        if !config.listen.ip().is_loopback() {
-            return Err(StartError::DevelopmentKeyOffLoopback(config.listen));
-        }
-        tracing::warn!(
-            access_key_id = DEV_ACCESS_KEY_ID,
-            access_key_secret = DEV_ACCESS_KEY_SECRET,
-            "no credentials configured: accepting the public development key (loopback only)"
-        );
-    }
+    refuse_public_keys_off_loopback(&credentials, config.listen)?;
     let store = open_store(&config).await?;
     let mut functions = FunctionEndpoints {
         base: config.fc_endpoint.clone(),
@@ -204,6 +205,42 @@ fn replica_id() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &random[..8])
+}
+
+/// The public development key (or any key configured with its public secret) is accepted
+/// on loopback addresses only, however it was supplied.
+fn refuse_public_keys_off_loopback(
+    credentials: &Credentials,
+    listen: SocketAddr,
+) -> Result<(), StartError> {
+    let Some(public) = credentials.public_keys().next() else {
+        return Ok(());
+    };
+    if !listen.ip().is_loopback() {
+        return Err(if credentials.is_development_only() {
+            StartError::DevelopmentKeyOffLoopback(listen)
+        } else {
+            StartError::PublicSecretOffLoopback {
+                addr: listen,
+                key: public.access_key_id().to_string(),
+                origin: public.source().to_string(),
+            }
+        });
+    }
+    if credentials.is_development_only() {
+        tracing::warn!(
+            access_key_id = DEV_ACCESS_KEY_ID,
+            access_key_secret = DEV_ACCESS_KEY_SECRET,
+            "no credentials configured: accepting the public development key (loopback only)"
+        );
+    } else {
+        tracing::warn!(
+            access_key_id = public.access_key_id(),
+            source = %public.source(),
+            "a key has the public development secret: accepted on loopback only"
+        );
+    }
+    Ok(())
 }
 
 /// Where used nonces are kept: a shared store decides for every replica; a store of this

@@ -167,6 +167,11 @@ impl KeyEntry {
         (!patterns.iter().any(matches_any)).then_some(patterns)
     }
 
+    /// Whether the key's secret is the public development secret: anyone can sign with it.
+    pub fn has_public_secret(&self) -> bool {
+        self.secret.expose() == DEV_ACCESS_KEY_SECRET
+    }
+
     /// Whether the key may touch the flow called `flow_name`.
     pub fn allows_flow(&self, flow_name: &str) -> bool {
         match &self.policy.flows {
@@ -326,6 +331,12 @@ impl Credentials {
         self.keys
             .values()
             .all(|entry| entry.source == KeySource::Development)
+    }
+
+    /// The keys signed with the public development secret, however they were configured
+    /// (built in, the environment, a credentials file).
+    pub fn public_keys(&self) -> impl Iterator<Item = &KeyEntry> {
+        self.keys.values().filter(|entry| entry.has_public_secret())
     }
 
     /// Number of keys in the table.
