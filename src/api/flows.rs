@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::policy::check_child_flows;
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
 use crate::engine::parse::{ParseOptions, parse_definition};
@@ -35,13 +36,14 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    parse_definition(
+    let parsed = parse_definition(
         definition,
         &ParseOptions {
             flow_name: name,
             express: execution_mode == "Express",
         },
     )?;
+    check_child_flows(call, &parsed).await?;
     let limit = call.state.config.max_flows_per_account;
     if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
         return Err(ApiError::invalid_argument(
@@ -85,13 +87,14 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        parse_definition(
+        let parsed = parse_definition(
             definition,
             &ParseOptions {
                 flow_name: name,
                 express: flow.execution_mode == "Express",
             },
         )?;
+        check_child_flows(call, &parsed).await?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {

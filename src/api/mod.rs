@@ -10,6 +10,7 @@ mod flows;
 mod gateway;
 mod map_runs;
 pub mod params;
+mod policy;
 mod qualifier;
 mod regions;
 mod response;
