@@ -414,6 +414,28 @@ mod tests {
     }
 
     #[test]
+    fn restored_pairs_are_replays_until_they_expire() {
+        let nonces = MemoryNonces::new(TimeDelta::minutes(30), 2);
+        let start = at("2024-05-01T12:00:00Z");
+        // Recorded by an earlier run, oldest first; past the capacity the oldest is dropped.
+        nonces.restore([
+            ("k", "dropped", start - TimeDelta::minutes(20)),
+            ("k", "old", start - TimeDelta::minutes(10)),
+            ("k", "recent", start - TimeDelta::minutes(1)),
+        ]);
+        assert_eq!(nonces.len(), 2);
+        assert!(!nonces.check_and_record("k", "recent", start));
+        assert!(!nonces.check_and_record("k", "old", start));
+        assert!(nonces.check_and_record("k", "dropped", start));
+
+        // Recorded 10 minutes before the start, a pair expires 20 minutes after it.
+        let nonces = MemoryNonces::new(TimeDelta::minutes(30), 10);
+        nonces.restore([("k", "old", start - TimeDelta::minutes(10))]);
+        assert!(!nonces.check_and_record("k", "old", start + TimeDelta::minutes(19)));
+        assert!(nonces.check_and_record("k", "old", start + TimeDelta::minutes(20)));
+    }
+
+    #[test]
     fn zero_capacity_still_catches_an_immediate_replay() {
         let nonces = MemoryNonces::new(TimeDelta::minutes(30), 0);
         let now = at("2024-05-01T12:00:00Z");
