@@ -1,4 +1,4 @@
-//! Replay protection outlives the server (api.md §2.4): a signed request accepted before a
+//! Replay protection outlives the server: a signed request accepted before a
 //! restart is refused after it, within the skew window, on both stores.
 
 mod common;

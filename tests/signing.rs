@@ -691,7 +691,7 @@ fn incomplete(header: &str) -> String {
 
 #[tokio::test]
 async fn a_v3_signature_over_host_alone_cannot_be_re_aimed() {
-    // The replay found by probing: a genuine request signed with SignedHeaders=host only,
+    // The replay this rule stops: a genuine request signed with SignedHeaders=host only,
     // sent again with a fresh nonce and date and x-acs-action changed to DeleteFlow. Its
     // signature holds for what it covers; the rest must not be trusted.
     let (server, client) = server_with_flow().await;

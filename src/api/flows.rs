@@ -150,7 +150,7 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&FlowView::from(&flow)))
 }
 
-/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name. A key
+/// ListFlows: name ascending; `NextToken` is the next flow's name. A key
 /// limited to some flows lists only those, and its tokens name only those: the store filters
 /// by the key's patterns, so a page never skips names the key may not see.
 pub async fn list_flows(call: &Call<'_>) -> ApiResult {

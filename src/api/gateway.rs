@@ -209,7 +209,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
 }
 
 /// The action a request names, if this server implements it, in this API version
-/// (api.md §1.4). Which parameter or header names them is authentication's business: only
+/// Which parameter or header names them is authentication's business: only
 /// signed ones may.
 fn select_action(action: &str, version: &str) -> Result<Action, ApiError> {
     let action = Action::parse(action).ok_or_else(|| ApiError::action_not_supported(action))?;

@@ -524,7 +524,7 @@ mod tests {
         }
     }
 
-    // api.md §2.3 vector B (POST StartExecution as the old Python SDK sends it).
+    // Signing test vector B (POST StartExecution as the old Python SDK sends it).
     const VECTOR_B_QUERY: &str = "AccessKeyId=testid&Action=StartExecution&Format=JSON\
         &RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1\
         &SignatureNonce=c0ffee00c0ffee00c0ffee00c0ffee00&SignatureType=&SignatureVersion=1.0\
@@ -540,7 +540,7 @@ mod tests {
                 .unwrap();
         let sts = v1::string_to_sign("POST", sdk_style.iter());
         assert!(v1::verify("testsecret", &sts, VECTOR_B_SIGNATURE));
-        // Node pop-core sends everything, Signature included, in the body (api.md §1.3).
+        // Node pop-core sends everything, Signature included, in the body.
         let everything_in_body = format!("{VECTOR_B_QUERY}&{VECTOR_B_BODY}&Signature=ignored");
         let node_style = Params::from_sources(b"", Some(everything_in_body.as_bytes())).unwrap();
         assert_eq!(v1::string_to_sign("POST", node_style.iter()), sts);

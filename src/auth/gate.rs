@@ -1,6 +1,6 @@
-//! The authentication step of the gateway (api.md §2.1–2.6): gathers the inputs of the pure
-//! signers from the request, looks up the key, and checks skew, signature and nonce in the
-//! order of §2.4; then the key's policy.
+//! The authentication step of the gateway: gathers the inputs of the pure signers from the
+//! request, looks up the key, and checks skew, signature and nonce in the documented order
+//! (docs/COMPATIBILITY.md, "Order of checks"); then the key's policy.
 //!
 //! It works only with its own context ([`Authenticator`]: keys, nonce ledger, clock) and the
 //! parts of the request the HTTP layer hands over ([`SignedRequest`]). Only signed bytes
@@ -214,8 +214,7 @@ impl Authenticator {
             .map_err(|_| ApiError::request_time_too_skewed())
     }
 
-    /// A nonce may be used once per key (api.md §2.4); recorded only after the signature
-    /// held.
+    /// A nonce may be used once per key; recorded only after the signature held.
     async fn check_nonce(&self, key: &KeyEntry, nonce: &str) -> Result<(), ApiError> {
         let first_use = self
             .nonces

@@ -80,7 +80,7 @@ fn mac(secret: &str, string_to_sign: &str) -> HmacSha1 {
     mac
 }
 
-/// api.md §2.3 vector A (GET DescribeExecution as the new Python SDK sends it), decoded;
+/// Signing test vector A (GET DescribeExecution as the new Python SDK sends it), decoded;
 /// shared by the unit tests of the signer and of the gate.
 #[cfg(test)]
 pub(crate) mod vector_a {
@@ -108,7 +108,7 @@ mod tests {
     const VECTOR_A_CQS: &str = "AccessKeyId=testid&Action=DescribeExecution&ExecutionName=exec1&FlowName=my_flow&Format=json&SignatureMethod=HMAC-SHA1&SignatureNonce=3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b&SignatureVersion=1.0&Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
     const VECTOR_A_STS: &str = "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeExecution%26ExecutionName%3Dexec1%26FlowName%3Dmy_flow%26Format%3Djson%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D2019-03-15";
 
-    // api.md §2.3 vector B: POST StartExecution as the old Python SDK sends it (query and
+    // Signing test vector B: POST StartExecution as the old Python SDK sends it (query and
     // body decoded and merged, in no particular order).
     const VECTOR_B_PARAMS: [(&str, &str); 13] = [
         ("FlowName", "my_flow"),

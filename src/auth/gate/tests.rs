@@ -1,4 +1,4 @@
-//! The gate alone, with the spec's signing vectors (api.md §2.3, §2.6) and hand-made
+//! The gate alone, with the V1 and V3 signing test vectors (A and C) and hand-made
 //! requests, on a clock set to the vectors' time.
 
 use std::sync::Arc;
@@ -101,7 +101,7 @@ fn assert_error(result: Result<String, ApiError>, code: ErrorCode, message: &str
     assert_eq!((error.code, error.message.as_str()), (code, message));
 }
 
-/// api.md §2.3 vector A with its signature.
+/// Signing test vector A with its signature.
 fn vector_a() -> Vec<(String, String)> {
     let mut params = sorted(&v1::vector_a::PARAMS);
     params.push(("Signature".into(), v1::vector_a::SIGNATURE.into()));
@@ -181,7 +181,7 @@ async fn the_action_is_checked_before_the_key() {
 const VECTOR_C_SIGNED: &str =
     "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version";
 
-/// api.md §2.6 vector C's headers, with `Authorization` for `signed_headers` and a signature
+/// Signing test vector C's headers, with `Authorization` for `signed_headers` and a signature
 /// computed over them (the vector's own when `signed_headers` is the vector's).
 fn v3_request(action: &str, nonce: &str, signed_headers: &str) -> HeaderMap {
     let mut headers = headers(&[
@@ -241,9 +241,9 @@ async fn vector_c_is_accepted_once() {
 
 #[tokio::test]
 async fn a_signature_over_host_alone_selects_nothing() {
-    // The replay of the hardening report: a request signed with SignedHeaders=host only,
-    // sent again with a fresh nonce and date and re-aimed at DeleteFlow. Its signature is
-    // valid for what it covers; what it does not cover must not be trusted.
+    // A request signed with SignedHeaders=host only, sent again with a fresh nonce and date
+    // and re-aimed at DeleteFlow. Its signature is valid for what it covers; what it does not
+    // cover must not be trusted.
     let gate = gate();
     let query = vector_c_query();
     let aimed = v3_request("DeleteFlow", "a-fresh-nonce", "host");
