@@ -155,7 +155,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })?;
     let scheduler = Scheduler::new(store.clone(), runtime.clone(), owner, lease);
     let skew = TimeDelta::seconds(config.max_clock_skew_seconds as i64);
-    let nonces = nonce_ledger(store.as_ref(), &runtime, skew)
+    let nonces = nonce_ledger(store.clone(), &runtime, skew)
         .await
         .map_err(|error| StartError::Store {
             url: store::redact_url(&config.database_url),
@@ -177,7 +177,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
-    workers.push(tokio::spawn(prune_nonces(store)));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone());
     let serving = tokio::spawn(async move {
@@ -246,25 +245,19 @@ fn refuse_public_keys_off_loopback(
 /// Where used nonces are kept: a shared store decides for every replica; a store of this
 /// process alone is backed by memory, written behind, and read back at start.
 async fn nonce_ledger(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     runtime: &Runtime,
     skew: TimeDelta,
 ) -> Result<Arc<dyn NonceLedger>, store::StoreError> {
     let window = MemoryNonces::for_skew(skew, MEMORY_NONCES);
     let batcher = runtime.batcher().clone();
     if store.is_shared() {
-        return Ok(Arc::new(SharedNonces::new(batcher, window.retention())));
+        return Ok(Arc::new(SharedNonces::new(
+            store,
+            batcher,
+            window.retention(),
+        )));
     }
     let durable = DurableNonces::open(store, batcher, window, chrono::Utc::now()).await?;
     Ok(Arc::new(durable))
-}
-
-/// Forgets expired nonces of the store now and then.
-async fn prune_nonces(store: Arc<dyn Store>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        if let Err(error) = store.prune_nonces(crate::time::now_ms()).await {
-            tracing::warn!(%error, "pruning nonces failed");
-        }
-    }
 }

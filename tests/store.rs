@@ -374,6 +374,14 @@ backend_tests! {
         assert!(f.store.record_nonce("other", "n1", 2_000, 6_000).await.unwrap());
         assert!(f.store.record_nonce("key", "n1", 9_000, 13_000).await.unwrap(), "an expired nonce is forgotten");
         assert_eq!(f.store.prune_nonces(10_000).await.unwrap(), 1);
+        // What a restart reads back: the live ones, the latest to expire, oldest first.
+        assert!(f.store.record_nonce("key", "n2", 9_500, 14_000).await.unwrap());
+        let live = |limit| f.store.live_nonces(13_000, limit);
+        let pairs = |nonces: Vec<StoredNonce>| {
+            nonces.into_iter().map(|n| (n.nonce, n.expires_at)).collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(live(10).await.unwrap()), [("n1".to_string(), 13_000), ("n2".to_string(), 14_000)]);
+        assert_eq!(pairs(live(1).await.unwrap()), [("n2".to_string(), 14_000)]);
         f.done().await;
     }
 

@@ -8,9 +8,12 @@
 //!   accepted nonce is then written behind, and read back at the next start, so a restart
 //!   does not forget them. Requests never wait for that write; a crash loses only the nonces
 //!   of the last moments, still in flight (a clean stop writes them all).
+//!
+//! Expired nonces are pruned while nonces are being recorded, at most once a minute: a server
+//! that receives no request writes nothing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -20,17 +23,25 @@ use super::{Batcher, Store, StoreResult, WriteOp, WriteResult};
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::error::ApiError;
 
+/// How often expired nonces are pruned, at most.
+const PRUNE_EVERY_MS: i64 = 60_000;
+
 /// Nonces decided by a store that several replicas share.
 pub struct SharedNonces {
     batcher: Batcher,
     retention: TimeDelta,
+    pruner: Pruner,
 }
 
 impl SharedNonces {
     /// Keeps each nonce for `retention` (twice the accepted clock skew covers every replay
     /// the skew check lets in).
-    pub fn new(batcher: Batcher, retention: TimeDelta) -> Self {
-        SharedNonces { batcher, retention }
+    pub fn new(store: Arc<dyn Store>, batcher: Batcher, retention: TimeDelta) -> Self {
+        SharedNonces {
+            batcher,
+            retention,
+            pruner: Pruner::new(store),
+        }
     }
 }
 
@@ -42,6 +53,7 @@ impl NonceLedger for SharedNonces {
         nonce: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, ApiError> {
+        self.pruner.prune_if_due(now);
         let op = nonce_op(access_key_id, nonce, now, self.retention);
         Ok(self.batcher.write(op).await? == WriteResult::Nonce(true))
     }
@@ -52,13 +64,14 @@ pub struct DurableNonces {
     window: MemoryNonces,
     batcher: Batcher,
     writes: Arc<WritesInFlight>,
+    pruner: Pruner,
 }
 
 impl DurableNonces {
     /// A window that remembers, besides what it accepts from now on, every nonce the store
     /// still holds from earlier runs.
     pub async fn open(
-        store: &dyn Store,
+        store: Arc<dyn Store>,
         batcher: Batcher,
         window: MemoryNonces,
         now: DateTime<Utc>,
@@ -80,6 +93,7 @@ impl DurableNonces {
             window,
             batcher,
             writes: Arc::default(),
+            pruner: Pruner::new(store),
         })
     }
 }
@@ -99,6 +113,7 @@ impl NonceLedger for DurableNonces {
         if !self.window.check_and_record(access_key_id, nonce, now) {
             return Ok(false);
         }
+        self.pruner.prune_if_due(now);
         let op = nonce_op(access_key_id, nonce, now, self.window.retention());
         let batcher = self.batcher.clone();
         let writes = self.writes.clone();
@@ -124,6 +139,43 @@ fn nonce_op(access_key_id: &str, nonce: &str, now: DateTime<Utc>, retention: Tim
         nonce: nonce.to_string(),
         now,
         expires_at: now.saturating_add(retention.num_milliseconds()),
+    }
+}
+
+/// Deletes expired nonces now and then, in the background.
+struct Pruner {
+    store: Arc<dyn Store>,
+    /// When the last prune started (epoch ms).
+    last: AtomicI64,
+}
+
+impl Pruner {
+    fn new(store: Arc<dyn Store>) -> Self {
+        Pruner {
+            store,
+            last: AtomicI64::new(0),
+        }
+    }
+
+    fn prune_if_due(&self, now: DateTime<Utc>) {
+        let now = now.timestamp_millis();
+        let last = self.last.load(Ordering::Relaxed);
+        let due = now.saturating_sub(last) >= PRUNE_EVERY_MS;
+        // One caller wins the minute; the others go on.
+        if !due
+            || self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.prune_nonces(now).await {
+                tracing::warn!(%error, "pruning nonces failed");
+            }
+        });
     }
 }
 
