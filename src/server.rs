@@ -15,8 +15,11 @@ use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SE
 use crate::auth::gate::Authenticator;
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
+use crate::engine::clock::TimeScale;
 use crate::schedule::Scheduler;
 use crate::store::{self, DurableNonces, SharedNonces, Store};
+use crate::testing::MockRegistry;
+use crate::testing::watch::check_stored_flows;
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
@@ -124,6 +127,37 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         functions.overrides =
             FunctionEndpoints::load_overrides(path).map_err(StartError::Config)?;
     }
+    let mocks = match &config.mock_config {
+        Some(file) => {
+            let registry =
+                MockRegistry::load(file).map_err(|error| StartError::Config(error.to_string()))?;
+            check_stored_flows(
+                &registry.current(),
+                file,
+                store.as_ref(),
+                &credentials.account_ids(),
+            )
+            .await
+            .map_err(|error| StartError::Config(error.to_string()))?;
+            Arc::new(registry)
+        }
+        None => Arc::new(MockRegistry::empty()),
+    };
+    let time_scale = TimeScale::new(config.time_scale).ok_or_else(|| {
+        StartError::Config(format!(
+            "--time-scale must be a finite number ≥ 0, got {}",
+            config.time_scale
+        ))
+    })?;
+    if !time_scale.is_real() {
+        tracing::info!(
+            time_scale = time_scale.factor(),
+            "virtual time: every wait lasts its duration times the time scale"
+        );
+    }
+    if let Some(dir) = &config.flows_dir {
+        crate::flows_dir::sync_directory(dir, store.as_ref(), &config.account_id, &mocks).await;
+    }
     let owner = replica_id();
     let lease = Duration::from_secs(config.lease_seconds.max(1));
     let metrics = Arc::new(crate::metrics::Metrics::new());
@@ -135,6 +169,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             lease,
             workers: config.workers,
             functions,
+            time_scale,
+            mocks: mocks.clone(),
+            offline: false,
         },
         metrics.clone(),
     )
@@ -177,6 +214,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
+    if let Some(dir) = &state.config.flows_dir {
+        workers.extend(crate::flows_dir::spawn_watch(
+            dir.clone(),
+            store.clone(),
+            state.config.account_id.clone(),
+            mocks.clone(),
+        ));
+    }
+    workers.extend(crate::testing::watch::spawn(
+        mocks,
+        store.clone(),
+        state.auth.credentials().account_ids(),
+    ));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone());
     let serving = tokio::spawn(async move {

@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod child_flows;
+pub mod clock;
 pub mod data;
 pub mod expr;
 pub mod history;
