@@ -13,6 +13,7 @@ pub enum ErrorCode {
     ExecutionAlreadyExists,
     ExecutionAlreadyCompleted,
     InvalidArgument,
+    IncompleteSignature,
     MissingRequiredHeader,
     MissingRequiredParams,
     PathNotSupported,
@@ -42,13 +43,14 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document is checked
     /// against it).
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::ActionNotSupported,
         ErrorCode::ApiVersionNotSupported,
         ErrorCode::EntityTooLarge,
         ErrorCode::ExecutionAlreadyExists,
         ErrorCode::ExecutionAlreadyCompleted,
         ErrorCode::InvalidArgument,
+        ErrorCode::IncompleteSignature,
         ErrorCode::MissingRequiredHeader,
         ErrorCode::MissingRequiredParams,
         ErrorCode::PathNotSupported,
@@ -92,6 +94,7 @@ impl ErrorCode {
             ExecutionAlreadyExists => "ExecutionAlreadyExists",
             ExecutionAlreadyCompleted => "ExecutionAlreadyCompleted",
             InvalidArgument => "InvalidArgument",
+            IncompleteSignature => "IncompleteSignature",
             MissingRequiredHeader => "MissingRequiredHeader",
             MissingRequiredParams => "MissingRequiredParams",
             PathNotSupported => "PathNotSupported",
@@ -129,6 +132,7 @@ impl ErrorCode {
             | ExecutionAlreadyExists
             | ExecutionAlreadyCompleted
             | InvalidArgument
+            | IncompleteSignature
             | MissingRequiredHeader
             | MissingRequiredParams
             | PathNotSupported
@@ -230,6 +234,16 @@ impl ApiError {
         Self::new(
             ErrorCode::InvalidArgument,
             format!("Parameter error: {name} {reason}"),
+        )
+    }
+
+    /// A V3 request left a header that selects or guards the call out of `SignedHeaders`.
+    pub fn incomplete_signature(header: &str) -> Self {
+        Self::new(
+            ErrorCode::IncompleteSignature,
+            format!(
+                "The request signature does not conform to Aliyun standards. Header '{header}' must be signed."
+            ),
         )
     }
 

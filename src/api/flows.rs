@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::policy::check_child_flows;
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
 use crate::engine::ir::FlowDefinition;
@@ -44,6 +45,7 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         },
     )?;
     check_mocks(call, name, &parsed)?;
+    check_child_flows(call, &parsed).await?;
     let now = now_ms();
     let flow = Flow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -94,6 +96,7 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
             },
         )?;
         check_mocks(call, name, &parsed)?;
+        check_child_flows(call, &parsed).await?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {
@@ -149,7 +152,9 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&FlowView::from(&flow)))
 }
 
-/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name.
+/// ListFlows: name ascending; `NextToken` is the next flow's name. A key
+/// limited to some flows lists only those, and its tokens name only those: the store filters
+/// by the key's patterns, so a page never skips names the key may not see.
 pub async fn list_flows(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let limit = params.int("Limit", 1, 999)?.unwrap_or(60);
@@ -157,15 +162,13 @@ pub async fn list_flows(call: &Call<'_>) -> ApiResult {
         account_id: call.account_id.to_string(),
         from_name: params.optional("NextToken").map(str::to_string),
         resource_group_id: params.optional("ResourceGroupId").map(str::to_string),
+        name_patterns: call.key.flow_patterns().map(<[String]>::to_vec),
         limit: limit + 1,
     };
     let mut flows = call.state.store.list_flows(&query).await?;
+    flows.retain(|flow| call.key.allows_flow(&flow.name));
     let next_token = (flows.len() as i64 > limit).then(|| flows.remove(limit as usize).name);
-    let views: Vec<FlowView> = flows
-        .iter()
-        .filter(|flow| call.key.allows_flow(&flow.name))
-        .map(FlowView::from)
-        .collect();
+    let views: Vec<FlowView> = flows.iter().map(FlowView::from).collect();
     let mut body = json!({ "Flows": views });
     if let Some(token) = next_token {
         body["NextToken"] = Value::from(token);

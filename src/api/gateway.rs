@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::params::{Params, content_type_is_form};
 use super::response::{error_response, success_response};
 use super::{Action, AppState, Call, dispatch};
-use crate::auth::gate::{self, Caller};
+use crate::auth::gate::{self, SignedRequest};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
 use crate::testing::split_test_case;
 
@@ -168,8 +168,14 @@ async fn process(
     if let Some(given) = params.optional("RequestId").filter(|id| echoable(id)) {
         *request_id = given.to_string();
     }
-    let caller: Caller =
-        gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        headers: &parts.headers,
+        params: params.pairs(),
+        query: params.query_pairs(),
+        body: &body,
+    };
+    let caller = state.auth.authenticate(&signed, select_action).await?;
     log.action = Some(caller.action.name());
     log.access_key_id = Some(caller.key.access_key_id().to_string());
     let flow_param = caller.action.flow_parameter();
@@ -185,7 +191,7 @@ async fn process(
                 Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
                 _ => name,
             });
-    gate::authorize(&caller, policy_flow)?;
+    gate::authorize(caller.key, caller.action.name(), policy_flow)?;
     state
         .throttle
         .admit(state.store.as_ref(), caller.key.access_key_id())
@@ -214,18 +220,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
 }
 
-/// Resolves the action and version of a request (api.md §1.4): the parameter, else the
-/// `x-acs-*` header.
-pub fn action_and_version(params: &Params, headers: &HeaderMap) -> Result<Action, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let action = params
-        .optional("Action")
-        .or_else(|| header("x-acs-action").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Action"))?;
-    let version = params
-        .optional("Version")
-        .or_else(|| header("x-acs-version").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Version"))?;
+/// The action a request names, if this server implements it, in this API version
+/// Which parameter or header names them is authentication's business: only
+/// signed ones may.
+fn select_action(action: &str, version: &str) -> Result<Action, ApiError> {
     let action = Action::parse(action).ok_or_else(|| ApiError::action_not_supported(action))?;
     if version != API_VERSION {
         return Err(ApiError::api_version_not_supported(version));

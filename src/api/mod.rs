@@ -10,6 +10,7 @@ mod flows;
 mod gateway;
 mod map_runs;
 pub mod params;
+mod policy;
 mod qualifier;
 mod regions;
 mod response;
@@ -24,14 +25,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{any, get};
 
-use crate::auth::credentials::Credentials;
-use crate::auth::replay::MemoryNonces;
+use crate::auth::gate::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
-pub use gateway::action_and_version;
 use params::Params;
 
 /// What every request handler shares.
@@ -40,8 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub runtime: Arc<Runtime>,
-    pub credentials: Arc<Credentials>,
-    pub nonces: Arc<MemoryNonces>,
+    /// Keys, policies and replay protection.
+    pub auth: Arc<Authenticator>,
     pub throttle: Arc<Throttle>,
     pub scheduler: Arc<crate::schedule::Scheduler>,
     pub metrics: Arc<crate::metrics::Metrics>,

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 mod account_limits;
 mod batch_rows;
 mod batcher;
-mod nonce_pruning;
+mod name_globs;
+mod nonces;
 mod postgres;
 mod rows;
 mod sql;
@@ -24,6 +25,7 @@ mod sqlite;
 mod versions;
 
 pub use batcher::Batcher;
+pub use nonces::{DurableNonces, SharedNonces};
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
@@ -237,9 +239,9 @@ pub trait GatewayStore: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<bool>;
-    /// Deletes expired nonces; a no-op (no statement) until a nonce this store recorded has
-    /// expired.
     async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
+    /// The nonces that have not expired at `now`, the `limit` latest to expire, oldest first.
+    async fn live_nonces(&self, now: i64, limit: i64) -> StoreResult<Vec<StoredNonce>>;
     /// Takes a token from the key's bucket (`rate` per second, at most `burst`); false when
     /// the bucket is empty. Shared by every replica of the store.
     async fn take_token(

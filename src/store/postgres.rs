@@ -18,7 +18,6 @@ pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<super::WorkNotice>,
     listener: tokio::task::JoinHandle<()>,
-    nonce_expiries: super::nonce_pruning::NonceExpiries,
 }
 
 impl Drop for PgStore {
@@ -47,9 +46,10 @@ impl PgStore {
             pool,
             notices,
             listener,
-            nonce_expiries: Default::default(),
         })
     }
+
+    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Like;
 
     fn write_pool(&self) -> &PgPool {
         &self.pool

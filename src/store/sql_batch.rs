@@ -45,7 +45,6 @@ macro_rules! impl_batch_store {
                     let rows: Vec<NonceRow> =
                         nonce_rows.iter().map(|(_, key, nonce, expires)| (*key, *nonce, *expires)).collect();
                     let fresh = <$store as BatchRows>::upsert_nonces(&mut tx, &rows, now).await?;
-                    self.nonce_expiries.recorded(rows.iter().map(|(_, _, expires)| *expires));
                     for (index, key, nonce, _) in &nonce_rows {
                         let new = fresh.contains(&(key.to_string(), nonce.to_string()));
                         results[*index] = Some(WriteResult::Nonce(new));

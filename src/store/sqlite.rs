@@ -19,7 +19,6 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     notices: broadcast::Sender<super::WorkNotice>,
-    nonce_expiries: super::nonce_pruning::NonceExpiries,
 }
 
 impl SqliteStore {
@@ -59,9 +58,11 @@ impl SqliteStore {
             writer,
             reader,
             notices,
-            nonce_expiries: Default::default(),
         })
     }
+
+    /// SQLite's `LIKE` ignores case; its `GLOB` does not.
+    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Glob;
 
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
