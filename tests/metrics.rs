@@ -105,16 +105,27 @@ backend_tests! {
         assert_eq!(readyz(&server).await, 200);
         let batcher = server.server.as_ref().unwrap().state.runtime.batcher().clone();
         batcher.fail_writers_for_tests(true);
-        // The write in hand is lost with its writer: its caller is told to retry.
-        client
-            .call("StartExecution", &[("FlowName", "measured"), ("ExecutionName", "lost")])
-            .await
-            .err(503, "ServiceUnavailable");
+        // A write made now fails its writer (its own, or one queued before it: on SQLite the
+        // request's nonce is written behind), and waits while none runs.
+        let pending = {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .call("StartExecution", &[("FlowName", "measured"), ("ExecutionName", "during")])
+                    .await
+            })
+        };
         // While the writer cannot run, the replica says it is not ready.
         await_readyz(&server, 503).await;
         assert!(sample(&scrape(&server).await, "fnf_batch_writer_restarts_total") >= 1.0);
         batcher.fail_writers_for_tests(false);
         await_readyz(&server, 200).await;
+        // The write in hand when its writer failed is lost, and its caller told to retry;
+        // a write queued behind it is made once a writer runs again.
+        let answer = pending.await.unwrap();
+        if answer.status != 200 {
+            answer.err(503, "ServiceUnavailable");
+        }
         client.start("measured", "after", "{}").await;
         let ended = client.wait_end("measured", "after", Duration::from_secs(10)).await;
         assert_eq!(ended["Status"], "Succeeded");

@@ -397,3 +397,70 @@ backend_tests! {
         f.done().await;
     }
 }
+
+/// Postgres: a signal queued while another transaction commits its execution (and clears the
+/// lease) must leave the execution due — it waits for that commit's row lock, then sees the
+/// lease gone. Were the leased row skipped, the commit would not see the signal either (not
+/// yet committed when it looked), and the execution would wait for it forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_racing_a_commit_keeps_the_execution_due() {
+    use sqlx::Connection;
+    let f = Fixture::new(Backend::Postgres).await;
+    let fl = flow("acct", "f");
+    f.store.create_flow(&fl, i64::MAX).await.unwrap();
+    let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
+    let claimed = f
+        .store
+        .claim_execution(&execution.id, &claim("one", 2_000))
+        .await
+        .unwrap();
+    assert!(matches!(claimed, ClaimAttempt::Claimed(_)));
+    // The owner's commit, held open: the lease is gone and nothing is due.
+    let mut owner = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
+    let mut commit = owner.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE executions SET lease_owner = NULL, lease_until = NULL, due_at = NULL WHERE id = $1",
+    )
+    .bind(&execution.id)
+    .execute(&mut *commit)
+    .await
+    .unwrap();
+    let store = f.store.clone();
+    let signal = OutgoingSignal {
+        execution_id: execution.id.clone(),
+        payload: "{}".into(),
+    };
+    let pushing = tokio::spawn(async move { store.push_signal(&signal, 2_500).await });
+    // The signal waits for the commit's lock (or, skipping the row, is already written).
+    let mut observer = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut observer)
+        .await
+        .unwrap();
+        if waiting > 0 || pushing.is_finished() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the signal neither waited nor was written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    commit.commit().await.unwrap();
+    pushing.await.unwrap().unwrap();
+    assert_eq!(
+        f.store.next_wakeups().await.unwrap().execution_due,
+        Some(2_500)
+    );
+    drop((owner, observer));
+    f.done().await;
+}

@@ -23,13 +23,17 @@ macro_rules! claim_columns {
 
 pub(super) use {claim_columns, execution_columns};
 
-/// Makes a running execution (`$2`) due at `$1` for a signal queued for it. Not one leased to
-/// a live owner: its `due_at` stays at the lease's end (when it can be claimed again), and the
-/// owner's commit sees the signal and keeps it due. Were it set to now, the execution would be
-/// due without being claimable, and the pool would look for it in a loop.
-pub(super) const MAKE_DUE: &str = "UPDATE executions SET due_at = $1 WHERE id = $2 \
-     AND status = 'Running' AND (due_at IS NULL OR due_at > $1) \
-     AND (lease_owner IS NULL OR lease_until < $1)";
+/// Makes a running execution (`$2`) due at `$1` for a signal queued for it — or, while a live
+/// owner holds its lease, due when the lease runs out: due now, it could not be claimed, and
+/// the pool would look for it in a loop. The owner's commit sees the signal and keeps it due.
+///
+/// The row is written either way (unless already due), so that on Postgres a commit of the
+/// execution running concurrently and this statement take its lock in turn: either the commit
+/// comes first and this sees the lease gone (due now), or this comes first and the commit
+/// sees the signal. Skipping the leased row would let both miss it.
+pub(super) const MAKE_DUE: &str = "UPDATE executions SET due_at = CASE \
+     WHEN lease_owner IS NOT NULL AND lease_until > $1 THEN lease_until ELSE $1 END \
+     WHERE id = $2 AND status = 'Running' AND (due_at IS NULL OR due_at > $1)";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct ExecutionRow {
