@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
-use crate::engine::parse::{ParseOptions, parse_definition};
+use crate::engine::parse::{ParseOptions, parse_new_definition};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name};
 use crate::store::{CreateFlowOutcome, Flow, FlowQuery};
@@ -35,13 +35,7 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    parse_definition(
-        definition,
-        &ParseOptions {
-            flow_name: name,
-            express: execution_mode == "Express",
-        },
-    )?;
+    check_definition(definition, name, execution_mode == "Express").await?;
     let limit = call.state.config.max_flows_per_account;
     if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
         return Err(ApiError::invalid_argument(
@@ -85,13 +79,7 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        parse_definition(
-            definition,
-            &ParseOptions {
-                flow_name: name,
-                express: flow.execution_mode == "Express",
-            },
-        )?;
+        check_definition(definition, name, flow.execution_mode == "Express").await?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {
@@ -178,6 +166,22 @@ pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
         .get_flow(call.account_id, name)
         .await?
         .ok_or_else(|| ApiError::flow_not_exists(name))
+}
+
+/// Parses and validates a new definition off the async runtime (it may be up to the whole
+/// request size).
+async fn check_definition(definition: &str, name: &str, express: bool) -> Result<(), ApiError> {
+    let (definition, name) = (definition.to_string(), name.to_string());
+    let now = now_ms();
+    crate::cpu::run(move || {
+        let options = ParseOptions {
+            flow_name: &name,
+            express,
+        };
+        parse_new_definition(&definition, &options, now).map(drop)
+    })
+    .await??;
+    Ok(())
 }
 
 /// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (api.md §3.3).
