@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use unsafe_libyaml as sys;
 
 use super::DefinitionError;
 use super::common::err;
@@ -121,22 +120,29 @@ enum Kind {
 struct Events<'a> {
     /// Boxed: libyaml keeps using the address it was initialized at. `None` when libyaml
     /// could not allocate its buffers (serde_yaml_ng then fails the same way).
-    parser: Option<Box<sys::yaml_parser_t>>,
+    parser: Option<Box<unsafe_libyaml::yaml_parser_t>>,
     _text: &'a str,
 }
 
 impl<'a> Events<'a> {
     fn new(text: &'a str) -> Self {
-        let mut parser = Box::<sys::yaml_parser_t>::new_uninit();
+        let mut parser = Box::<unsafe_libyaml::yaml_parser_t>::new_uninit();
         // SAFETY: `yaml_parser_initialize` fills the whole struct (and says whether it could
         // allocate); the input pointer stays valid for `'a`, which `Events` borrows.
         let parser = unsafe {
-            if sys::yaml_parser_initialize(parser.as_mut_ptr()).fail {
+            if unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).fail {
                 None
             } else {
                 let mut parser = parser.assume_init();
-                sys::yaml_parser_set_encoding(&mut *parser, sys::YAML_UTF8_ENCODING);
-                sys::yaml_parser_set_input_string(&mut *parser, text.as_ptr(), text.len() as u64);
+                unsafe_libyaml::yaml_parser_set_encoding(
+                    &mut *parser,
+                    unsafe_libyaml::YAML_UTF8_ENCODING,
+                );
+                unsafe_libyaml::yaml_parser_set_input_string(
+                    &mut *parser,
+                    text.as_ptr(),
+                    text.len() as u64,
+                );
                 Some(parser)
             }
         };
@@ -149,13 +155,13 @@ impl<'a> Events<'a> {
     /// The next event; `None` after the end of the stream or a syntax error.
     fn next(&mut self) -> Option<Event> {
         let parser = self.parser.as_deref_mut()?;
-        let mut raw = std::mem::MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut raw = std::mem::MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
         // SAFETY: the parser is initialized; a successful `yaml_parser_parse` fills the
         // event, whose strings (anchor names) are copied before `yaml_event_delete` frees
         // them. After a failure libyaml leaves no event to free.
         unsafe {
-            if parser.error != sys::YAML_NO_ERROR
-                || sys::yaml_parser_parse(parser, raw.as_mut_ptr()).fail
+            if parser.error != unsafe_libyaml::YAML_NO_ERROR
+                || unsafe_libyaml::yaml_parser_parse(parser, raw.as_mut_ptr()).fail
             {
                 return None;
             }
@@ -165,27 +171,28 @@ impl<'a> Events<'a> {
                     .then(|| std::ffi::CStr::from_ptr(pointer.cast()).to_bytes().to_vec())
             };
             let kind = match raw.type_ {
-                sys::YAML_STREAM_END_EVENT => None,
-                sys::YAML_DOCUMENT_START_EVENT => Some(Kind::DocumentStart),
-                sys::YAML_SEQUENCE_START_EVENT => Some(Kind::Start {
+                unsafe_libyaml::YAML_STREAM_END_EVENT => None,
+                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => Some(Kind::DocumentStart),
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => Some(Kind::Start {
                     anchor: anchor(raw.data.sequence_start.anchor),
                 }),
-                sys::YAML_MAPPING_START_EVENT => Some(Kind::Start {
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => Some(Kind::Start {
                     anchor: anchor(raw.data.mapping_start.anchor),
                 }),
-                sys::YAML_SEQUENCE_END_EVENT | sys::YAML_MAPPING_END_EVENT => Some(Kind::End),
-                sys::YAML_SCALAR_EVENT => Some(Kind::Scalar {
+                unsafe_libyaml::YAML_SEQUENCE_END_EVENT
+                | unsafe_libyaml::YAML_MAPPING_END_EVENT => Some(Kind::End),
+                unsafe_libyaml::YAML_SCALAR_EVENT => Some(Kind::Scalar {
                     anchor: anchor(raw.data.scalar.anchor),
                     length: raw.data.scalar.length,
                 }),
-                sys::YAML_ALIAS_EVENT => Some(match anchor(raw.data.alias.anchor) {
+                unsafe_libyaml::YAML_ALIAS_EVENT => Some(match anchor(raw.data.alias.anchor) {
                     Some(anchor) => Kind::Alias { anchor },
                     None => Kind::Other,
                 }),
                 _ => Some(Kind::Other),
             };
             let (line, column) = (raw.start_mark.line, raw.start_mark.column);
-            sys::yaml_event_delete(raw);
+            unsafe_libyaml::yaml_event_delete(raw);
             kind.map(|kind| Event { kind, line, column })
         }
     }
@@ -195,7 +202,7 @@ impl Drop for Events<'_> {
     fn drop(&mut self) {
         if let Some(parser) = self.parser.as_deref_mut() {
             // SAFETY: initialized in `new`, freed only here.
-            unsafe { sys::yaml_parser_delete(parser) }
+            unsafe { unsafe_libyaml::yaml_parser_delete(parser) }
         }
     }
 }
