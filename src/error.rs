@@ -243,7 +243,10 @@ impl ApiError {
     pub fn body_timeout(seconds: u64) -> Self {
         Self::new(
             ErrorCode::InvalidArgument,
-            format!("Parameter error: the request body did not arrive within {seconds} seconds."),
+            format!(
+                "Parameter error: the request body did not arrive within {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
+            ),
         )
     }
 

@@ -231,3 +231,22 @@ pub fn action_and_version(params: &Params, headers: &HeaderMap) -> Result<Action
     }
     Ok(action)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_with_the_envelope() {
+        let response = panicked(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let request_id = response.headers()["x-acs-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["Code"], "InternalServerError");
+        assert_eq!(body["RequestId"], request_id.as_str());
+    }
+}

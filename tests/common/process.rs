@@ -12,6 +12,8 @@ pub struct ServerProcess {
     database_url: String,
     fc_endpoint: String,
     env: Vec<(String, String)>,
+    /// Soft and hard limit of open files for the process, when set.
+    open_files: Option<u64>,
 }
 
 impl ServerProcess {
@@ -40,7 +42,22 @@ impl ServerProcess {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            open_files: None,
         };
+        server.spawn().await;
+        server
+    }
+
+    /// The same with at most `open_files` descriptors (soft and hard limit), so that the
+    /// server can run out of them.
+    pub async fn start_with_open_files(
+        database_url: &str,
+        env: &[(&str, &str)],
+        open_files: u64,
+    ) -> ServerProcess {
+        let mut server = ServerProcess::start_with(database_url, "", env).await;
+        server.kill();
+        server.open_files = Some(open_files);
         server.spawn().await;
         server
     }
@@ -62,6 +79,13 @@ impl ServerProcess {
             .env("RUST_LOG", "warn");
         for (name, value) in &self.env {
             command.env(name, value);
+        }
+        if let Some(limit) = self.open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only `setrlimit`, a system call safe to make between fork and exec.
+            unsafe {
+                command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, limit, limit));
+            }
         }
         let child = command
             .stdout(Stdio::null())
