@@ -65,6 +65,15 @@ fn parse(
     options: &ParseOptions<'_>,
     created_at: Option<i64>,
 ) -> Result<FlowDefinition, DefinitionError> {
+    // The literal regular expressions of one definition share a compile budget.
+    crate::engine::expr::with_regex_budget(|| parse_document(text, options, created_at))
+}
+
+fn parse_document(
+    text: &str,
+    options: &ParseOptions<'_>,
+    created_at: Option<i64>,
+) -> Result<FlowDefinition, DefinitionError> {
     // The loader caps nesting at 128 levels, which also bounds every recursion below.
     let doc: Value = yaml::load(text)?;
     let Value::Object(map) = &doc else {
