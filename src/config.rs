@@ -98,6 +98,10 @@ pub struct Config {
     #[arg(long, env = "FNF_HEADER_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_seconds: u64,
 
+    /// Seconds an answer may wait for the client to read it before the connection closes.
+    #[arg(long, env = "FNF_WRITE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_seconds: u64,
+
     /// Seconds a request's body may take to arrive once its head has.
     #[arg(long, env = "FNF_BODY_READ_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_seconds: u64,

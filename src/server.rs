@@ -168,11 +168,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let limits = crate::transport::Limits {
         max_connections: state.config.max_connections as usize,
         header_read_timeout: Duration::from_secs(state.config.header_read_timeout_seconds),
+        write_timeout: Duration::from_secs(state.config.write_timeout_seconds),
     };
     let serving = tokio::spawn(crate::transport::serve(
         listener,
         app,
         limits,
+        state.metrics.clone(),
         shutdown_signal,
     ));
     tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");

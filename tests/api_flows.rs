@@ -411,6 +411,38 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn definitions_whose_patterns_compile_too_large_together_are_refused(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        // 64 distinct patterns of about half a megabyte each once compiled.
+        let branches: Vec<String> = (0..64)
+            .map(|i| {
+                format!(
+                    "{{Condition: 'regexMatchString(\"\\\\w{{{}}}\", $Input.s)', Next: B}}",
+                    8 + i % 4
+                )
+            })
+            .collect();
+        let definition = format!(
+            "Type: StateMachine\nName: patterns\nSpecVersion: v1\nStartAt: A\nStates: [{{Type: Choice, Name: A, Branches: [{}], Default: B}}, {{Type: Pass, Name: B, End: true}}]\n",
+            branches.join(", ")
+        );
+        let answer = create(
+            &client,
+            &[("Name", "patterns"), ("Definition", &definition), ("Type", "FDL")],
+        )
+        .await;
+        answer.err(400, "InvalidArgument");
+        assert!(
+            answer
+                .message()
+                .contains("the regular expressions of this definition are too large together"),
+            "{}",
+            answer.message()
+        );
+        server.stop().await;
+    }
+
     async fn update_flow_changes_only_present_params(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();

@@ -180,3 +180,94 @@ async fn long_polls_outlast_the_header_read_timeout() {
     assert_eq!(answer.ok()["Status"], "Succeeded");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_the_client_does_not_read_ends_its_connection() {
+    let server = TestServer::start_with(Backend::Sqlite, |config| {
+        config.write_timeout_seconds = 1;
+    })
+    .await;
+    let client = server.client();
+    client
+        .create_flow("echo", &common::pass_state_machine("echo"))
+        .await;
+    // 100 executions whose input and output are 30 KB each: a 6 MB ListExecutions answer,
+    // more than the socket buffers hold.
+    let input = serde_json::json!({ "pad": "p".repeat(30_000) }).to_string();
+    for index in 0..100 {
+        client.start("echo", &format!("e{index}"), &input).await;
+    }
+    for index in 0..100 {
+        client
+            .wait_end("echo", &format!("e{index}"), Duration::from_secs(60))
+            .await;
+    }
+    let query = encode_form(&client.signed(
+        "GET",
+        "ListExecutions",
+        &[("FlowName", "echo"), ("Limit", "100")],
+        |_| {},
+    ));
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket
+        .connect(server.endpoint.parse().unwrap())
+        .await
+        .unwrap();
+    let request = format!(
+        "GET /?{query} HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server.endpoint
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Nothing is read until the server has given up on the answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while write_timeouts(&client).await < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stalled answer was not given up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut received)).await;
+    let text = String::from_utf8_lossy(&received);
+    assert!(
+        text.starts_with("HTTP/1.1 200 "),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let head_end = text.find("\r\n\r\n").expect("a head") + 4;
+    let length: usize = text[..head_end]
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_string())
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    assert!(
+        received.len() - head_end < length,
+        "the whole answer arrived: the connection was not cut"
+    );
+    // Other clients were never affected.
+    client.get("DescribeFlow", &[("Name", "echo")]).await.ok();
+    server.stop().await;
+}
+
+/// `fnf_http_timeouts_total{phase="write"}` from /metrics.
+async fn write_timeouts(client: &common::Client) -> u64 {
+    let text = client
+        .http
+        .get(format!("http://{}/metrics", client.endpoint))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("fnf_http_timeouts_total{phase=\"write\"} "))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0)
+}

@@ -150,8 +150,7 @@ async fn process(
             parts.uri.path(),
         ));
     }
-    let body_timeout = state.config.body_read_timeout_seconds;
-    let body = read_body(&parts.headers, body, Duration::from_secs(body_timeout)).await?;
+    let body = read_body(state, &parts.headers, body).await?;
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
@@ -194,12 +193,13 @@ async fn process(
 }
 
 /// Reads the whole body, refusing more than 1 MiB (api.md §1.3) and a body that takes longer
-/// than `within` to arrive (the connection then closes: the rest of the body is not read).
+/// than the body timeout to arrive (the connection then closes: the rest is not read).
 async fn read_body(
+    state: &AppState,
     headers: &HeaderMap,
     body: Body,
-    within: Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
+    let within = Duration::from_secs(state.config.body_read_timeout_seconds);
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -209,7 +209,10 @@ async fn read_body(
     }
     tokio::time::timeout(within, to_bytes(body, REQUEST_SIZE_LIMIT))
         .await
-        .map_err(|_| ApiError::body_timeout(within.as_secs()))?
+        .map_err(|_| {
+            state.metrics.timeouts.with_label_values(&["body"]).inc();
+            ApiError::body_timeout(within.as_secs())
+        })?
         .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
 }
 

@@ -9,10 +9,13 @@
 //!   server itself works on a request, so long polls are unaffected.
 //! * When the process runs out of file descriptors, accepting pauses briefly and resumes;
 //!   connections already open keep being served.
+//! * An answer the client does not read for the write timeout ends its connection
+//!   ([`write_stall`]).
 //! * The answers hyper writes itself for requests it cannot parse carry the error envelope
 //!   like every other answer ([`envelope`]).
 
 mod envelope;
+mod write_stall;
 
 use std::io;
 use std::sync::Arc;
@@ -26,6 +29,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 
 use envelope::Enveloped;
+use write_stall::WriteStallGuard;
+
+use crate::metrics::Metrics;
 
 /// Most headers in a request head; more is answered `EntityTooLarge`.
 pub const MAX_HEADERS: usize = 100;
@@ -39,6 +45,7 @@ pub const MAX_URI_BYTES: usize = u16::MAX as usize - 1;
 pub struct Limits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    pub write_timeout: Duration,
 }
 
 /// Serves `app` on `listener` until `shutdown` fires, then stops accepting and lets open
@@ -47,6 +54,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    metrics: Arc<Metrics>,
     shutdown: oneshot::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -80,14 +88,21 @@ pub async fn serve(
                 continue;
             }
         };
+        let stream = WriteStallGuard::new(stream, limits.write_timeout);
         let io = TokioIo::new(Enveloped::new(stream, host.clone()));
         let connection = http.serve_connection(io, TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
+        let metrics = metrics.clone();
+        metrics.connections.inc();
         tokio::spawn(async move {
-            // Errors here are the client's (reset, timed out, unparseable): nothing to do.
+            // Errors here are the client's (reset, timed out, unparseable): only counted.
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
+                if let Some(phase) = timed_out_phase(&error) {
+                    metrics.timeouts.with_label_values(&[phase]).inc();
+                }
             }
+            metrics.connections.dec();
             drop(slot);
         });
     }
@@ -107,6 +122,25 @@ async fn accept(
         .map_err(|_| io::Error::other("the connection slots are closed"))?;
     let (stream, _peer) = listener.accept().await?;
     Ok((stream, slot))
+}
+
+/// Which timeout ended a connection, if one did: hyper's own for the head, the stall guard's
+/// (an I/O error of kind `TimedOut`) for an answer.
+fn timed_out_phase(error: &hyper::Error) -> Option<&'static str> {
+    if error.is_timeout() {
+        return Some("head");
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+        {
+            return Some("write");
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// Errors of one client's connection attempt, not of the listener.
