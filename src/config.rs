@@ -89,6 +89,21 @@ pub struct Config {
     #[arg(long, env = "FNF_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
 
+    /// A YAML or JSON file of test cases and mocked task answers; an execution started with
+    /// `FlowName=<flow>#<TestCase>` uses them. Reloaded on SIGHUP and when it changes.
+    #[arg(long, env = "FNF_MOCK_CONFIG")]
+    pub mock_config: Option<PathBuf>,
+
+    /// Virtual time: every duration an execution waits for (Wait states, retry delays, task,
+    /// callback and execution timeouts) is multiplied by this factor; 0 skips waiting.
+    #[arg(long, env = "FNF_TIME_SCALE", default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+
+    /// A directory of flow definitions (`*.yaml`, `*.yml`, `*.json`) created or updated as
+    /// flows of the default account at start and whenever a file is saved.
+    #[arg(long, env = "FNF_FLOWS_DIR")]
+    pub flows_dir: Option<PathBuf>,
+
     /// Most client connections open at once; further clients wait to be accepted.
     #[arg(long, env = "FNF_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -105,6 +120,17 @@ pub struct Config {
     /// Seconds a request's body may take to arrive once its head has.
     #[arg(long, env = "FNF_BODY_READ_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_seconds: u64,
+}
+
+/// `--time-scale`: a finite factor ≥ 0.
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    let factor: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    crate::engine::clock::TimeScale::new(factor)
+        .map(|scale| scale.factor())
+        .ok_or_else(|| format!("must be a finite number ≥ 0, got {text}"))
 }
 
 impl Config {

@@ -68,6 +68,8 @@ fn execute(definition: &FlowDefinition, express: bool) {
         tokens: &tokens,
         express,
         now,
+        time_scale: crate::engine::clock::TimeScale::REAL,
+        mocks: None,
     };
     let (mut state, mut outcome) = run::start(&context(now));
     let mut answers = 0usize;

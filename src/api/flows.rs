@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
+use crate::engine::ir::FlowDefinition;
 use crate::engine::parse::{ParseOptions, parse_new_definition};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name};
@@ -35,7 +36,8 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    check_definition(definition, name, execution_mode == "Express").await?;
+    let parsed = check_definition(definition, name, execution_mode == "Express").await?;
+    check_mocks(call, name, &parsed)?;
     let limit = call.state.config.max_flows_per_account;
     if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
         return Err(ApiError::invalid_argument(
@@ -79,7 +81,8 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        check_definition(definition, name, flow.execution_mode == "Express").await?;
+        let parsed = check_definition(definition, name, flow.execution_mode == "Express").await?;
+        check_mocks(call, name, &parsed)?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {
@@ -170,7 +173,11 @@ pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
 
 /// Parses and validates a new definition off the async runtime (it may be up to the whole
 /// request size).
-async fn check_definition(definition: &str, name: &str, express: bool) -> Result<(), ApiError> {
+async fn check_definition(
+    definition: &str,
+    name: &str,
+    express: bool,
+) -> Result<FlowDefinition, ApiError> {
     let (definition, name) = (definition.to_string(), name.to_string());
     let now = now_ms();
     crate::cpu::run(move || {
@@ -178,10 +185,19 @@ async fn check_definition(definition: &str, name: &str, express: bool) -> Result
             flow_name: &name,
             express,
         };
-        parse_new_definition(&definition, &options, now).map(drop)
+        parse_new_definition(&definition, &options, now)
     })
-    .await??;
-    Ok(())
+    .await?
+    .map_err(ApiError::from)
+}
+
+/// The mock file's test cases of this flow must name its task states.
+fn check_mocks(call: &Call<'_>, name: &str, definition: &FlowDefinition) -> Result<(), ApiError> {
+    call.state
+        .runtime
+        .mocks()
+        .check_flow(name, definition)
+        .map_err(|error| ApiError::invalid_argument("Definition", error.to_string()))
 }
 
 /// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (api.md §3.3).

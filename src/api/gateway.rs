@@ -14,6 +14,7 @@ use super::response::{error_response, new_request_id, success_response};
 use super::{Action, AppState, Call, dispatch};
 use crate::auth::gate::{self, Caller};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
+use crate::testing::split_test_case;
 
 /// The API version this server implements.
 pub const API_VERSION: &str = "2019-03-15";
@@ -177,7 +178,15 @@ async fn process(
         .and_then(|name| params.get(name))
         .map(str::to_string);
     log.execution = params.get("ExecutionName").map(str::to_string);
-    gate::authorize(&caller, flow_param.and_then(|name| params.get(name)))?;
+    // A policy applies to the flow itself, whatever test case it is started with.
+    let policy_flow =
+        flow_param
+            .and_then(|name| params.get(name))
+            .map(|name| match caller.action {
+                Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
+                _ => name,
+            });
+    gate::authorize(&caller, policy_flow)?;
     state
         .throttle
         .admit(state.store.as_ref(), caller.key.access_key_id())

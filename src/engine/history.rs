@@ -99,6 +99,13 @@ pub fn output_detail(output: &Value) -> Value {
     json!({"output": output})
 }
 
+/// Marks an event of a mocked task attempt: `"mocked": true` in its detail.
+pub fn mark_mocked(detail: &mut Value) {
+    if let Some(detail) = detail.as_object_mut() {
+        detail.insert("mocked".into(), Value::Bool(true));
+    }
+}
+
 /// `TaskScheduled`: resource, pattern, what is sent, attempt, and the timeout when set.
 pub fn task_scheduled_detail(
     resource: &str,

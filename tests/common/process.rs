@@ -12,6 +12,8 @@ pub struct ServerProcess {
     database_url: String,
     fc_endpoint: String,
     env: Vec<(String, String)>,
+    /// Where its output (the log) goes, appended across restarts; inherited when `None`.
+    log: Option<std::path::PathBuf>,
     /// Soft and hard limit of open files for the process, when set.
     open_files: Option<u64>,
 }
@@ -28,12 +30,34 @@ impl ServerProcess {
         fc_endpoint: &str,
         env: &[(&str, &str)],
     ) -> ServerProcess {
+        let mut server = ServerProcess::start_unspawned(database_url, fc_endpoint, env);
+        server.spawn().await;
+        server
+    }
+
+    /// The same, logging JSON lines to `log` (at info level).
+    pub async fn start_logged(
+        database_url: &str,
+        fc_endpoint: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> ServerProcess {
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("RUST_LOG", "info,sqlx=warn"));
+        env.push(("FNF_LOG_JSON", "true"));
+        let mut server = ServerProcess::start_unspawned(database_url, fc_endpoint, &env);
+        server.log = Some(log.to_path_buf());
+        server.spawn().await;
+        server
+    }
+
+    fn start_unspawned(database_url: &str, fc_endpoint: &str, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut server = ServerProcess {
+        ServerProcess {
             child: None,
             endpoint: format!("127.0.0.1:{port}"),
             database_url: database_url.to_string(),
@@ -42,10 +66,9 @@ impl ServerProcess {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            log: None,
             open_files: None,
-        };
-        server.spawn().await;
-        server
+        }
     }
 
     /// The same with at most `open_files` descriptors (soft and hard limit), so that the
@@ -55,8 +78,7 @@ impl ServerProcess {
         env: &[(&str, &str)],
         open_files: u64,
     ) -> ServerProcess {
-        let mut server = ServerProcess::start_with(database_url, "", env).await;
-        server.kill();
+        let mut server = ServerProcess::start_unspawned(database_url, "", env);
         server.open_files = Some(open_files);
         server.spawn().await;
         server
@@ -87,9 +109,22 @@ impl ServerProcess {
                 command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, limit, limit));
             }
         }
+        // The log goes to stdout.
+        let (stdout, stderr) = match &self.log {
+            Some(path) => {
+                let file = std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("the log file opens");
+                let copy = file.try_clone().expect("the log file is shared");
+                (Stdio::from(file), Stdio::from(copy))
+            }
+            None => (Stdio::null(), Stdio::inherit()),
+        };
         let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("the server binary starts");
         self.child = Some(child);
