@@ -10,6 +10,7 @@ pub mod error;
 pub mod file_watch;
 pub mod flows_dir;
 pub mod fuzzing;
+pub mod graph;
 pub mod metrics;
 pub mod names;
 pub mod runner;

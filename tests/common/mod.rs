@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod definitions;
 pub mod examples;
 pub mod fc_stub;
 pub mod load;
