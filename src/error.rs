@@ -215,6 +215,45 @@ impl ApiError {
         )
     }
 
+    /// The request URI is longer than HTTP/1.1 parsing allows.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            ErrorCode::EntityTooLarge,
+            format!("The request URI exceeds the maximum allowed size ({limit} bytes)."),
+        )
+    }
+
+    /// The request head has too many headers or too many bytes.
+    pub fn head_too_large(max_headers: usize, max_bytes: usize) -> Self {
+        Self::new(
+            ErrorCode::EntityTooLarge,
+            format!(
+                "The request head exceeds the maximum allowed size ({max_headers} headers, \
+                 {max_bytes} bytes)."
+            ),
+        )
+    }
+
+    /// The request line or a header is not HTTP/1.1 (e.g. raw non-ASCII bytes in the URI).
+    pub fn malformed_request() -> Self {
+        Self::new(
+            ErrorCode::InvalidArgument,
+            "Parameter error: the request is not valid HTTP/1.1: its request line or a header \
+             could not be read.",
+        )
+    }
+
+    /// The body did not arrive in time after the head.
+    pub fn body_timeout(seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "Parameter error: the request body did not arrive within {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
+            ),
+        )
+    }
+
     pub fn execution_already_exists(execution: &str, flow: &str) -> Self {
         Self::new(
             ErrorCode::ExecutionAlreadyExists,

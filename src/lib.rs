@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod cpu;
 pub mod engine;
 pub mod error;
 pub mod file_watch;
@@ -19,4 +20,5 @@ pub mod store;
 pub mod testing;
 pub mod throttle;
 pub mod time;
+pub mod transport;
 pub mod worker;

@@ -1,7 +1,7 @@
 //! Prometheus metrics, served at `/metrics` in the text format: requests by action and code,
 //! latencies, executions started and ended, steps, queue depth, claim lag, lease takeovers,
-//! store errors, group-commit sizes and writer restarts. One registry per server, so tests
-//! see their own.
+//! store errors, group-commit sizes, writer restarts, open connections and transport
+//! timeouts. One registry per server, so tests see their own.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -32,6 +32,10 @@ pub struct Metrics {
     pub batch_writes: Histogram,
     /// Group-commit writer tasks started again after failing.
     pub batch_writer_restarts: IntCounter,
+    /// Client connections open now.
+    pub connections: IntGauge,
+    /// Requests ended by a transport timeout, by phase (`head`, `body`, `write`).
+    pub timeouts: IntCounterVec,
 }
 
 impl Metrics {
@@ -102,6 +106,16 @@ impl Metrics {
                 "Group-commit writer tasks started again after failing",
             )
             .expect("valid metric"),
+            connections: IntGauge::new("fnf_http_connections", "Client connections open")
+                .expect("valid metric"),
+            timeouts: IntCounterVec::new(
+                Opts::new(
+                    "fnf_http_timeouts_total",
+                    "Connections or requests ended by a timeout, by phase",
+                ),
+                &["phase"],
+            )
+            .expect("valid metric"),
             registry,
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
@@ -117,6 +131,8 @@ impl Metrics {
             Box::new(metrics.store_errors.clone()),
             Box::new(metrics.batch_writes.clone()),
             Box::new(metrics.batch_writer_restarts.clone()),
+            Box::new(metrics.connections.clone()),
+            Box::new(metrics.timeouts.clone()),
         ];
         for collector in collectors {
             metrics

@@ -231,16 +231,18 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     ));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone());
-    let serving = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = shutdown_signal.await;
-            })
-            .await;
-        if let Err(error) = served {
-            tracing::error!(%error, "the HTTP server stopped");
-        }
-    });
+    let limits = crate::transport::Limits {
+        max_connections: state.config.max_connections as usize,
+        header_read_timeout: Duration::from_secs(state.config.header_read_timeout_seconds),
+        write_timeout: Duration::from_secs(state.config.write_timeout_seconds),
+    };
+    let serving = tokio::spawn(crate::transport::serve(
+        listener,
+        app,
+        limits,
+        state.metrics.clone(),
+        shutdown_signal,
+    ));
     tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");
     Ok(RunningServer {
         addr,

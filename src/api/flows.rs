@@ -6,7 +6,7 @@ use super::policy::check_child_flows;
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
 use crate::engine::ir::FlowDefinition;
-use crate::engine::parse::{ParseOptions, parse_definition};
+use crate::engine::parse::{ParseOptions, parse_new_definition};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name};
 use crate::store::{CreateFlowOutcome, Flow, FlowQuery};
@@ -37,13 +37,7 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    let parsed = parse_definition(
-        definition,
-        &ParseOptions {
-            flow_name: name,
-            express: execution_mode == "Express",
-        },
-    )?;
+    let parsed = check_definition(definition, name, execution_mode == "Express").await?;
     check_mocks(call, name, &parsed)?;
     check_child_flows(call, &parsed).await?;
     let now = now_ms();
@@ -88,13 +82,7 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        let parsed = parse_definition(
-            definition,
-            &ParseOptions {
-                flow_name: name,
-                express: flow.execution_mode == "Express",
-            },
-        )?;
+        let parsed = check_definition(definition, name, flow.execution_mode == "Express").await?;
         check_mocks(call, name, &parsed)?;
         check_child_flows(call, &parsed).await?;
     }
@@ -183,6 +171,26 @@ pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
         .get_flow(call.account_id, name)
         .await?
         .ok_or_else(|| ApiError::flow_not_exists(name))
+}
+
+/// Parses and validates a new definition off the async runtime (it may be up to the whole
+/// request size).
+async fn check_definition(
+    definition: &str,
+    name: &str,
+    express: bool,
+) -> Result<FlowDefinition, ApiError> {
+    let (definition, name) = (definition.to_string(), name.to_string());
+    let now = now_ms();
+    crate::cpu::run(move || {
+        let options = ParseOptions {
+            flow_name: &name,
+            express,
+        };
+        parse_new_definition(&definition, &options, now)
+    })
+    .await?
+    .map_err(ApiError::from)
 }
 
 /// The mock file's test cases of this flow must name its task states.

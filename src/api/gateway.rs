@@ -1,7 +1,7 @@
 //! The request pipeline: transport checks, parameters, authentication, throttling, dispatch,
 //! and one structured log line per request.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::params::{Params, content_type_is_form};
-use super::response::{error_response, success_response};
+use super::response::{error_response, new_request_id, success_response};
 use super::{Action, AppState, Call, dispatch};
 use crate::auth::gate::{self, SignedRequest};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
@@ -51,6 +51,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// The answer to a request whose handler panicked (a bug): logged, and answered like any
+/// internal error.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    let request_id = new_request_id();
+    tracing::error!(request_id = %request_id, panic = detail, "a request handler panicked");
+    error_response(&ApiError::internal(), &request_id, "")
 }
 
 /// Every RPC call (and every path that is not ours).
@@ -127,11 +140,6 @@ fn echoable(request_id: &str) -> bool {
     request_id.len() <= MAX_ECHOED_CHARS && request_id.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Upper-case UUID v4, like the cloud's request ids (api.md §1.6).
-fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string().to_uppercase()
-}
-
 async fn process(
     state: &AppState,
     request: Request,
@@ -150,7 +158,7 @@ async fn process(
             parts.uri.path(),
         ));
     }
-    let body = read_body(&parts.headers, body).await?;
+    let body = read_body(state, &parts.headers, body).await?;
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
@@ -206,8 +214,14 @@ async fn process(
     dispatch(caller.action, &call).await
 }
 
-/// Reads the whole body, refusing more than 1 MiB (api.md §1.3).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+/// Reads the whole body, refusing more than 1 MiB (api.md §1.3) and a body that takes longer
+/// than the body timeout to arrive (the connection then closes: the rest is not read).
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
+    let within = Duration::from_secs(state.config.body_read_timeout_seconds);
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -215,8 +229,12 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
     if declared.is_some_and(|length| length > REQUEST_SIZE_LIMIT as u64) {
         return Err(ApiError::entity_too_large(REQUEST_SIZE_LIMIT));
     }
-    to_bytes(body, REQUEST_SIZE_LIMIT)
+    tokio::time::timeout(within, to_bytes(body, REQUEST_SIZE_LIMIT))
         .await
+        .map_err(|_| {
+            state.metrics.timeouts.with_label_values(&["body"]).inc();
+            ApiError::body_timeout(within.as_secs())
+        })?
         .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
 }
 
@@ -229,4 +247,23 @@ fn select_action(action: &str, version: &str) -> Result<Action, ApiError> {
         return Err(ApiError::api_version_not_supported(version));
     }
     Ok(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_with_the_envelope() {
+        let response = panicked(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let request_id = response.headers()["x-acs-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["Code"], "InternalServerError");
+        assert_eq!(body["RequestId"], request_id.as_str());
+    }
 }

@@ -32,6 +32,7 @@ use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
 use params::Params;
+pub use response::{error_response, new_request_id, raw_error_response};
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -47,14 +48,20 @@ pub struct AppState {
 }
 
 /// The router production runs; tests build exactly this.
+/// Every answer, whatever the path and method, is the gateway's (with the error envelope),
+/// except the operational endpoints' GETs; a handler that panics is answered
+/// `InternalServerError` in the envelope too.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(gateway::healthz))
-        .route("/readyz", get(gateway::readyz))
-        .route("/metrics", get(gateway::metrics))
+        .route("/healthz", get(gateway::healthz).fallback(gateway::handle))
+        .route("/readyz", get(gateway::readyz).fallback(gateway::handle))
+        .route("/metrics", get(gateway::metrics).fallback(gateway::handle))
         .route("/", any(gateway::handle))
         .fallback(gateway::handle)
         .with_state(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            gateway::panicked,
+        ))
 }
 
 /// The actions of API version 2019-03-15 (api.md §4).
