@@ -164,7 +164,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     workers.push(scheduler.spawn());
     workers.push(tokio::spawn(prune_nonces(store)));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
-    let app = router(state.clone());
+    let app = router(state.clone()).merge(crate::console::router(state.clone()));
     let serving = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {

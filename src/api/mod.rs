@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
-pub use gateway::action_and_version;
+pub use gateway::{action_and_version, call_as};
 use params::Params;
 
 /// What every request handler shares.

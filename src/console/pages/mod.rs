@@ -1,0 +1,135 @@
+//! The console's pages. Each handler reads like the page it serves: the API actions it
+//! runs (as the signed-in key), then the page model, then the template.
+
+pub mod editor;
+pub mod execution;
+pub mod flow;
+pub mod flows;
+pub mod map_run;
+pub mod schedules;
+pub mod start;
+pub mod versions;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use super::error::ConsoleError;
+use super::session::Session;
+use crate::api::Action;
+use crate::time::parse_rfc3339_ms;
+
+/// What every signed-in page shows around its content.
+pub struct Chrome {
+    pub access_key_id: String,
+    pub account_id: String,
+    pub csrf: String,
+    /// The key may call no write action at all.
+    pub read_only: bool,
+}
+
+/// The actions that change something; a key allowed none of them gets a read-only console.
+const WRITE_ACTIONS: [Action; 16] = [
+    Action::CreateFlow,
+    Action::UpdateFlow,
+    Action::DeleteFlow,
+    Action::StartExecution,
+    Action::StopExecution,
+    Action::ReportTaskSucceeded,
+    Action::ReportTaskFailed,
+    Action::CreateSchedule,
+    Action::UpdateSchedule,
+    Action::DeleteSchedule,
+    Action::PublishFlowVersion,
+    Action::DeleteFlowVersion,
+    Action::CreateFlowAlias,
+    Action::UpdateFlowAlias,
+    Action::DeleteFlowAlias,
+    Action::UpdateMapRun,
+];
+
+impl Chrome {
+    pub fn of(session: &Session) -> Chrome {
+        Chrome {
+            access_key_id: session.key.access_key_id().to_string(),
+            account_id: session.key.account_id().to_string(),
+            csrf: session.csrf.clone(),
+            read_only: !WRITE_ACTIONS.iter().any(|action| session.may(*action)),
+        }
+    }
+}
+
+/// A rendered page.
+pub fn html(page: &impl Template) -> Result<Response, ConsoleError> {
+    Ok(Html(page.render()?).into_response())
+}
+
+/// After a write: to the page that shows its result (303, so reload does not repeat it).
+pub fn see_other(url: &str) -> Response {
+    Redirect::to(url).into_response()
+}
+
+/// Characters left as they are in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+pub fn segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+pub fn flow_url(flow: &str) -> String {
+    format!("/console/flows/{}", segment(flow))
+}
+
+pub fn execution_url(flow: &str, execution: &str) -> String {
+    format!(
+        "/console/flows/{}/executions/{}",
+        segment(flow),
+        segment(execution)
+    )
+}
+
+/// A query string from pairs, leaving out empty values.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", super::error::encode(value)))
+        .collect();
+    if encoded.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+/// A time as the API writes it, for `<time>` elements: the script shows it in the viewer's
+/// zone and keeps UTC on hover.
+#[derive(Debug, Clone, Default)]
+pub struct Time {
+    /// RFC 3339, UTC; empty when there is none.
+    pub utc: String,
+}
+
+impl Time {
+    pub fn of(text: &str) -> Time {
+        let utc = match parse_rfc3339_ms(text) {
+            Some(ms) if ms > 0 => text.to_string(),
+            _ => String::new(),
+        };
+        Time { utc }
+    }
+
+    pub fn ms(&self) -> Option<i64> {
+        parse_rfc3339_ms(&self.utc)
+    }
+}
+
+/// A string member of an API answer.
+pub fn text(value: &Value, name: &str) -> String {
+    match &value[name] {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
