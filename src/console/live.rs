@@ -1,6 +1,6 @@
 //! Live updates of an execution page over server-sent events.
 //!
-//! The page's execution is read once through the API (DescribeExecution: the key's policy
+//! The page's history is read once through the API (GetExecutionHistory: the key's policy
 //! and account decide whether the stream opens); then the stream reads the new history
 //! events from the store by their index (execution id, event id) about once a second, and
 //! at once when this replica hears that the execution ended. The read is the store's, so a
@@ -68,11 +68,12 @@ pub async fn stream(
     Query(live): Query<LiveQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
+    // The stream shows history: the key must be allowed to read it.
     session
         .call(
             &console,
-            Action::DescribeExecution,
-            &[("FlowName", &flow), ("ExecutionName", &name)],
+            Action::GetExecutionHistory,
+            &[("FlowName", &flow), ("ExecutionName", &name), ("Limit", "1")],
         )
         .await?;
     let store = &console.app.store;

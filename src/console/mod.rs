@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 
 use crate::api::AppState;
 pub use security::HostAllowList;
-pub use session::SessionRules;
+pub use session::{SessionRules, token_hash};
 
 /// What every console handler shares.
 #[derive(Clone)]
@@ -58,6 +58,7 @@ pub fn router(app: AppState) -> Router {
             get(pages::flows::list).post(pages::editor::create),
         )
         .route("/console/new-flow", get(pages::editor::new_flow))
+        .route("/console/open", get(pages::flows::open))
         .route(flow, get(pages::flow::executions))
         .route(&format!("{flow}/definition"), get(pages::flow::definition))
         .route(

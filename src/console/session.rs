@@ -122,6 +122,21 @@ impl Session {
         crate::api::call_as(&console.app, &self.key, action, &params, &self.host).await
     }
 
+    /// `call` for a part of a page the key's policy may not allow: `None` when the API
+    /// answers `AccessDenied`, and the page says so instead of failing whole.
+    pub async fn call_if_allowed(
+        &self,
+        console: &Console,
+        action: Action,
+        params: &[(&str, &str)],
+    ) -> Result<Option<Value>, ApiError> {
+        match self.call(console, action, params).await {
+            Ok(answer) => Ok(Some(answer)),
+            Err(error) if error.code == crate::error::ErrorCode::AccessDenied => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Whether the key's policy allows `action` (pages render only the controls it allows).
     pub fn may(&self, action: Action) -> bool {
         self.key.allows_action(action.name())

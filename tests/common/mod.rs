@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod console;
 pub mod examples;
 pub mod fc_stub;
 pub mod load;

@@ -48,6 +48,8 @@ pub struct PageQuery {
 pub struct Loaded {
     pub execution: Value,
     pub events: Vec<Event>,
+    /// False when the key may not read the history (GetExecutionHistory).
+    pub may_read_history: bool,
 }
 
 /// DescribeExecution and the whole history, through the API.
@@ -67,8 +69,8 @@ pub async fn load(
     let mut events = Vec::new();
     let mut next = String::new();
     for _ in 0..HISTORY_CALLS {
-        let page = session
-            .call(
+        let Some(page) = session
+            .call_if_allowed(
                 console,
                 Action::GetExecutionHistory,
                 &[
@@ -78,7 +80,14 @@ pub async fn load(
                     ("NextToken", &next),
                 ],
             )
-            .await?;
+            .await?
+        else {
+            return Ok(Loaded {
+                execution: described,
+                events,
+                may_read_history: false,
+            });
+        };
         events.extend(
             page["Events"]
                 .as_array()
@@ -94,6 +103,7 @@ pub async fn load(
     Ok(Loaded {
         execution: described,
         events,
+        may_read_history: true,
     })
 }
 
@@ -164,6 +174,7 @@ struct ExecutionPage {
     start_url: String,
     sdk_start: String,
     sdk_describe: String,
+    may_read_history: bool,
 }
 
 /// Previous/next links of a paged section.
@@ -274,6 +285,7 @@ pub async fn page(
         start_url: format!("{}/start{}", flow_url(&flow), query(&[("from", &name)])),
         sdk_start: sdk::start_execution_python(&flow, &name, &input),
         sdk_describe: sdk::describe_execution_python(&flow, &name),
+        may_read_history: loaded.may_read_history,
         input: pretty_text(&input),
         output: pretty_text(&text(execution, "Output")),
         error: events::execution_error(events),

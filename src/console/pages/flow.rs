@@ -126,6 +126,7 @@ struct ExecutionsPage {
     executions: Vec<ExecutionRow>,
     next_url: Option<String>,
     first_url: Option<String>,
+    may_list: bool,
 }
 
 /// `2024-05-01T12:00` (a `datetime-local` value, taken as UTC) → RFC 3339.
@@ -146,7 +147,7 @@ pub async fn executions(
     let header = FlowHeader::load(&console, &session, &flow, "executions").await?;
     let (after, before) = (utc(&filters.after), utc(&filters.before));
     let answer = session
-        .call(
+        .call_if_allowed(
             &console,
             Action::ListExecutions,
             &[
@@ -161,6 +162,8 @@ pub async fn executions(
             ],
         )
         .await?;
+    let may_list = answer.is_some();
+    let answer = answer.unwrap_or_default();
     let executions = answer["Executions"]
         .as_array()
         .into_iter()
@@ -186,6 +189,7 @@ pub async fn executions(
         statuses: STATUSES,
         executions,
         filters,
+        may_list,
     };
     html(&page)
 }

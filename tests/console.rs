@@ -1,0 +1,225 @@
+//! The web console over HTTP, without a browser: sign-in and sessions (shared by replicas,
+//! idle and absolute expiry), the Host allow-list, CSRF and origin checks, security headers,
+//! and that every write goes through the API's policies (a read-only key is refused with the
+//! API's AccessDenied). The browser tests are in console_browser.rs.
+
+mod common;
+
+use common::console::ConsoleClient;
+use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, TestServer, pass_state_machine};
+
+/// A credentials file with a read-only key in the test account and a key of another account.
+pub fn credentials_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("credentials.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[accounts]]
+id = "{account}"
+
+[[accounts.keys]]
+id = "reader"
+secret = "reader-secret"
+actions = ["fnf:Describe*"]
+
+[[accounts]]
+id = "2222222222222222"
+
+[[accounts.keys]]
+id = "other"
+secret = "other-secret"
+"#,
+            account = common::ACCOUNT_ID
+        ),
+    )
+    .unwrap();
+    path
+}
+
+backend_tests! {
+    async fn sign_in_and_out(backend) {
+        let server = TestServer::start(backend).await;
+        let mut console = ConsoleClient::new(&server.endpoint);
+        let first = console.get("/console/flows").await;
+        assert_eq!(first.status, 303);
+        assert_eq!(first.location.as_deref(), Some("/console/sign-in?next=%2Fconsole%2Fflows"));
+        let refused = console.sign_in(ACCESS_KEY_ID, "wrong secret").await;
+        assert_eq!(refused.status, 401);
+        assert!(refused.body.contains("do not match"), "{}", refused.body);
+        assert!(!console.cookies.contains_key("fnf_console"));
+        let accepted = console.sign_in(ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        assert_eq!(accepted.status, 303);
+        let cookie = accepted
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("fnf_console="))
+            .expect("a session cookie");
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/console/"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        let flows = console.get("/console/flows").await;
+        assert_eq!(flows.status, 200);
+        assert!(flows.body.contains(ACCESS_KEY_ID));
+        // The secret is never in a page, and the token never in the store.
+        assert!(!flows.body.contains(ACCESS_KEY_SECRET));
+        let csrf = flows.field("csrf").unwrap();
+        let out = console.post("/console/sign-out", &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, 303);
+        assert_eq!(console.get("/console/flows").await.status, 303, "signed out");
+        server.stop().await;
+    }
+
+    async fn sessions_are_shared_by_replicas(backend) {
+        let server = TestServer::start(backend).await;
+        let database = server.storage.as_ref().unwrap().database_url.clone();
+        let replica = fnf_server::server::start(common::test_config(&database)).await.unwrap();
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        server.client().create_flow("shared", &pass_state_machine("shared")).await;
+        // The same cookie on the other replica.
+        console.base = format!("http://{}", replica.addr);
+        let page = console.get("/console/flows").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("shared"), "{}", page.body);
+        replica.stop().await;
+        server.stop().await;
+    }
+
+    async fn sessions_expire_when_idle(backend) {
+        let server = TestServer::start_with(backend, |config| config.console_idle_minutes = 1).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        assert_eq!(console.get("/console/flows").await.status, 200);
+        // Age the session in the store as if a minute had passed without a request.
+        let store = server.server.as_ref().unwrap().state.store.clone();
+        let hash = fnf_server::console::token_hash(&console.cookies["fnf_console"]);
+        let session = store.get_session(&hash).await.unwrap().expect("the session is stored");
+        store.delete_session(&hash).await.unwrap();
+        let idle = fnf_server::store::ConsoleSession {
+            last_seen_at: session.last_seen_at - 61_000,
+            created_at: session.created_at - 61_000,
+            ..session
+        };
+        store.create_session(&idle).await.unwrap();
+        let page = console.get("/console/flows").await;
+        assert_eq!(page.status, 303, "an idle session ends");
+        assert!(store.get_session(&hash).await.unwrap().is_none(), "and is deleted");
+        server.stop().await;
+    }
+
+    async fn foreign_hosts_are_refused(backend) {
+        let server = TestServer::start(backend).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        // A DNS-rebinding page reaches 127.0.0.1 with its own name in Host.
+        let port = server.endpoint.rsplit(':').next().unwrap();
+        for host in [format!("evil.example:{port}"), "evil.example".to_string()] {
+            let page = console.get_with_host("/console/flows", &host).await;
+            assert_eq!(page.status, 421, "{host}");
+            assert!(!page.body.contains(ACCESS_KEY_ID));
+        }
+        for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+            assert_eq!(console.get_with_host("/console/flows", &host).await.status, 200, "{host}");
+        }
+        server.stop().await;
+        // A configured name replaces the loopback ones.
+        let server = TestServer::start_with(backend, |config| {
+            config.console_hosts = vec!["flows.example.com".into()];
+        }).await;
+        let mut console = ConsoleClient::new(&server.endpoint);
+        assert_eq!(console.get_with_host("/console/sign-in", "flows.example.com").await.status, 200);
+        assert_eq!(console.get("/console/sign-in").await.status, 421);
+        server.stop().await;
+    }
+
+    async fn writes_need_the_csrf_token_and_the_same_origin(backend) {
+        let server = TestServer::start(backend).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let definition = pass_state_machine("forged");
+        let fields = |csrf: &'static str| {
+            vec![("csrf", csrf), ("name", "forged"), ("type", "FDL"), ("mode", "Standard")]
+        };
+        let mut form = fields("");
+        form.push(("definition", &definition));
+        let missing = console.post("/console/flows", &form[1..]).await;
+        assert_eq!(missing.status, 403);
+        assert!(missing.body.contains("CSRF"), "{}", missing.body);
+        let wrong = console.post("/console/flows", &form).await;
+        assert_eq!(wrong.status, 403);
+        let csrf = console.csrf().await;
+        let mut form: Vec<(&str, &str)> = fields("");
+        form[0].1 = &csrf;
+        form.push(("definition", &definition));
+        let request = console
+            .http
+            .post(format!("{}/console/flows", console.base))
+            .header("origin", "http://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(common::encode_form(&common::pairs(&form)));
+        let foreign = console.send(request).await;
+        assert_eq!(foreign.status, 403, "another origin");
+        let client = server.client();
+        client
+            .call("DescribeFlow", &[("Name", "forged")])
+            .await
+            .err(404, "FlowNotExists");
+        let created = console.post("/console/flows", &form).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        client.call("DescribeFlow", &[("Name", "forged")]).await.ok();
+        server.stop().await;
+    }
+
+    async fn every_answer_carries_the_security_headers(backend) {
+        let server = TestServer::start(backend).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        for path in ["/console/sign-in", "/console/flows", "/console/assets/console.js", "/console/flows/none"] {
+            let page = console.get(path).await;
+            let header = |name: &str| page.headers.get(name).map(|v| v.to_str().unwrap().to_string());
+            let csp = header("content-security-policy").unwrap_or_default();
+            for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"] {
+                assert!(csp.contains(directive), "{path}: {csp}");
+            }
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+            assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        }
+        // No page carries an inline script or style.
+        let page = console.get("/console/flows").await;
+        assert!(!page.body.contains("<script>") && !page.body.contains("style="), "{}", page.body);
+        server.stop().await;
+    }
+
+    async fn a_read_only_key_cannot_write(backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = credentials_file(dir.path());
+        let server = TestServer::start_with(backend, |config| config.credentials_file = Some(path)).await;
+        server.client().create_flow("guarded", &pass_state_machine("guarded")).await;
+        let mut reader = ConsoleClient::signed_in(&server.endpoint, "reader", "reader-secret").await;
+        let flow = reader.get("/console/flows/guarded").await;
+        assert_eq!(flow.status, 200);
+        assert!(flow.body.contains("read-only"));
+        for control in ["start-execution", "edit-flow", "delete-flow"] {
+            assert!(!flow.body.contains(control), "{control} rendered for a read-only key");
+        }
+        let csrf = flow.field("csrf").unwrap();
+        let start = reader
+            .post("/console/flows/guarded/start", &[("csrf", &csrf), ("input", "{}")])
+            .await;
+        assert_eq!(start.status, 403);
+        assert!(start.body.contains("AccessDenied"), "{}", start.body);
+        let delete = reader
+            .post("/console/flows/guarded/delete", &[("csrf", &csrf), ("confirm", "guarded")])
+            .await;
+        assert_eq!(delete.status, 403);
+        assert!(delete.body.contains("AccessDenied"), "{}", delete.body);
+        server.client().call("DescribeFlow", &[("Name", "guarded")]).await.ok();
+        // Another account sees none of this account's flows.
+        let mut other = ConsoleClient::signed_in(&server.endpoint, "other", "other-secret").await;
+        let list = other.get("/console/flows").await;
+        assert!(!list.body.contains("guarded"), "{}", list.body);
+        let page = other.get("/console/flows/guarded").await;
+        assert_eq!(page.status, 404);
+        assert!(page.body.contains("FlowNotExists"), "{}", page.body);
+        server.stop().await;
+    }
+}
