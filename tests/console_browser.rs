@@ -99,7 +99,11 @@ impl Session<'_> {
 
     async fn check_accessibility(&self) {
         let problems = self.browser.accessibility_problems().await;
-        assert!(problems.is_empty(), "{}: {problems:#?}", self.browser.url().await);
+        assert!(
+            problems.is_empty(),
+            "{}: {problems:#?}",
+            self.browser.url().await
+        );
     }
 }
 
@@ -124,7 +128,11 @@ async fn scenario(session: &Session<'_>, client: &Client) {
     session.open("/console/flows").await;
     browser.find("#sign-in").await;
     session.sign_in(ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
-    assert!(browser.url().await.ends_with("/console/flows"), "{}", browser.url().await);
+    assert!(
+        browser.url().await.ends_with("/console/flows"),
+        "{}",
+        browser.url().await
+    );
     session.check_accessibility().await;
 
     create_from_the_editor(session).await;
@@ -139,24 +147,36 @@ async fn scenario(session: &Session<'_>, client: &Client) {
 
     // A Describe*-only key: a read-only console.
     session.sign_in("reader", "reader-secret").await;
-    assert!(browser.exists("#not-allowed").await, "the list is not allowed");
+    assert!(
+        browser.exists("#not-allowed").await,
+        "the list is not allowed"
+    );
     assert!(!browser.exists("#create-flow").await);
     session.open("/console/flows/waiter").await;
     browser.find("h1").await;
     for control in ["#start-execution", "#edit-flow", "#delete-flow"] {
-        assert!(!browser.exists(control).await, "{control} shown to a read-only key");
+        assert!(
+            !browser.exists(control).await,
+            "{control} shown to a read-only key"
+        );
     }
     session.open(&execution_url).await;
     browser.find("#execution-status").await;
     for control in ["#stop-box", "#start-again", "form[action$='/report']"] {
-        assert!(!browser.exists(control).await, "{control} shown to a read-only key");
+        assert!(
+            !browser.exists(control).await,
+            "{control} shown to a read-only key"
+        );
     }
     session.check_accessibility().await;
     session.sign_out().await;
 
     // Another account sees none of these flows.
     session.sign_in("other", "other-secret").await;
-    assert!(!browser.exists("#flows").await, "another account's flows are listed");
+    assert!(
+        !browser.exists("#flows").await,
+        "another account's flows are listed"
+    );
     session.open("/console/flows/waiter").await;
     browser.until_text("#error-message", "FlowNotExists").await;
     session.open("/console/flows").await;
@@ -170,7 +190,10 @@ async fn create_from_the_editor(session: &Session<'_>) {
     browser.fill("#name", "waiter").await;
     // First a definition CreateFlow refuses: the error shows next to the line it names.
     browser
-        .fill("#definition", &WAITER.replacen("Next: Nap", "Next: Nowhere", 1))
+        .fill(
+            "#definition",
+            &WAITER.replacen("Next: Nap", "Next: Nowhere", 1),
+        )
         .await;
     browser.click("#save-flow").await;
     browser.until_text("#editor-error", "InvalidArgument").await;
@@ -180,7 +203,12 @@ async fn create_from_the_editor(session: &Session<'_>) {
     browser.fill("#definition", WAITER).await;
     browser.click("#save-flow").await;
     browser.until_text("#definition-text", "Name: Nap").await;
-    assert!(browser.url().await.ends_with("/console/flows/waiter/definition"));
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with("/console/flows/waiter/definition")
+    );
 }
 
 async fn start_and_watch(session: &Session<'_>) -> String {
@@ -190,21 +218,32 @@ async fn start_and_watch(session: &Session<'_>) -> String {
     // The input is checked before it is sent.
     browser.fill("#input", "[1, 2]").await;
     browser.click("#start").await;
-    browser.until_text("#input-invalid", "must be a JSON object").await;
+    browser
+        .until_text("#input-invalid", "must be a JSON object")
+        .await;
     assert!(browser.url().await.ends_with("/start"));
     browser.fill("#name", "first").await;
     browser.fill("#input", r#"{"a": 1}"#).await;
     browser.click("#start").await;
     browser.find("#execution-status").await;
     let url = browser.url().await;
-    assert!(url.ends_with("/console/flows/waiter/executions/first"), "{url}");
+    assert!(
+        url.ends_with("/console/flows/waiter/executions/first"),
+        "{url}"
+    );
     // The page updates itself while the Wait runs: no reload (the marker survives).
     browser.script("window.consoleMarker = 1;").await;
     let status = browser.text("#execution-status").await;
     assert_eq!(status, "Running", "the execution is still in its Wait");
     browser.until_text("#execution-status", "Succeeded").await;
-    browser.until_text("#history-rows", "ExecutionSucceeded").await;
-    assert_eq!(browser.script("return window.consoleMarker;").await, 1, "the page was reloaded");
+    browser
+        .until_text("#history-rows", "ExecutionSucceeded")
+        .await;
+    assert_eq!(
+        browser.script("return window.consoleMarker;").await,
+        1,
+        "the page was reloaded"
+    );
     browser.until_text("#execution-output", "\"a\": 1").await;
     if let Ok(path) = std::env::var("FNF_CONSOLE_SCREENSHOT") {
         browser.goto(&format!("{url}?step=Hello")).await;
@@ -218,22 +257,49 @@ async fn step_history_and_timeline(session: &Session<'_>, execution_url: &str) {
     let browser = session.browser;
     session.open(&format!("{execution_url}?step=Hello")).await;
     let step = browser.text("#step-details").await;
-    assert!(step.contains("Step Hello") && step.contains("succeeded"), "{step}");
-    assert!(browser.text("#step-details .step-input").await.contains("\"a\": 1"));
-    assert!(browser.text("#step-details .step-output").await.contains("\"a\": 1"));
+    assert!(
+        step.contains("Step Hello") && step.contains("succeeded"),
+        "{step}"
+    );
+    assert!(
+        browser
+            .text("#step-details .step-input")
+            .await
+            .contains("\"a\": 1")
+    );
+    assert!(
+        browser
+            .text("#step-details .step-output")
+            .await
+            .contains("\"a\": 1")
+    );
     session.check_accessibility().await;
     let history = browser.text("#history-table").await;
-    for kind in ["ExecutionStarted", "StepEntered", "StepExited", "ExecutionSucceeded"] {
+    for kind in [
+        "ExecutionStarted",
+        "StepEntered",
+        "StepExited",
+        "ExecutionSucceeded",
+    ] {
         assert!(history.contains(kind), "{kind} missing from {history}");
     }
-    let bars = browser.script("return document.querySelectorAll('svg.timeline rect.bar').length;").await;
+    let bars = browser
+        .script("return document.querySelectorAll('svg.timeline rect.bar').length;")
+        .await;
     assert_eq!(bars, 3, "one timeline row per step entry");
     // Times are shown in the viewer's zone, with UTC on hover.
-    let title = browser.script("return document.querySelector('#history-rows time').title;").await;
-    assert!(title.as_str().unwrap_or_default().ends_with("Z (UTC)"), "{title}");
+    let title = browser
+        .script("return document.querySelector('#history-rows time').title;")
+        .await;
+    assert!(
+        title.as_str().unwrap_or_default().ends_with("Z (UTC)"),
+        "{title}"
+    );
     browser.click("#failed-only").await;
     browser.find("#all-events").await;
-    let rows = browser.script("return document.querySelectorAll('#history-rows tr').length;").await;
+    let rows = browser
+        .script("return document.querySelectorAll('#history-rows tr').length;")
+        .await;
     assert_eq!(rows, 0, "nothing failed");
     // Deep link to an event, and the back button.
     session.open(&format!("{execution_url}#event-3")).await;
@@ -249,11 +315,16 @@ async fn stop_a_running_execution(session: &Session<'_>, client: &Client) {
     session.open("/console/flows/sleeper/executions/long").await;
     browser.click("#stop-box summary").await;
     browser.fill("#stop-error", "Halted").await;
-    browser.fill("#stop-cause", "stopped from the console").await;
+    browser
+        .fill("#stop-cause", "stopped from the console")
+        .await;
     browser.click("#stop-execution").await;
     browser.until_text("#execution-status", "Stopped").await;
     assert_eq!(browser.text("#execution-error").await, "Halted");
-    assert_eq!(client.describe("sleeper", "long").await["Status"], "Stopped");
+    assert_eq!(
+        client.describe("sleeper", "long").await["Status"],
+        "Stopped"
+    );
 }
 
 async fn answer_a_callback_and_follow_the_subflow(session: &Session<'_>, client: &Client) {
@@ -261,31 +332,50 @@ async fn answer_a_callback_and_follow_the_subflow(session: &Session<'_>, client:
     client.create_flow("child", CHILD).await;
     client.create_flow("parent", PARENT).await;
     client.start("parent", "asks", "{}").await;
-    client.wait_event("parent", "asks", "TaskSubmitted", WITHIN).await;
+    client
+        .wait_event("parent", "asks", "TaskSubmitted", WITHIN)
+        .await;
     session.open("/console/flows/parent/executions/asks").await;
     let masked = browser.text(".callback code.masked").await;
     assert!(masked.starts_with("••••"), "{masked}");
     session.check_accessibility().await;
-    browser.fill("#report-output-1", r#"{"approved": true}"#).await;
+    browser
+        .fill("#report-output-1", r#"{"approved": true}"#)
+        .await;
     browser.click("#report-succeeded-1").await;
     browser.until_text("#execution-status", "Succeeded").await;
     browser.until_text("#execution-output", "approved").await;
     // The subflow's child execution is a link away.
-    let link = browser.find(".links a[href*='/flows/child/executions/']").await;
+    let link = browser
+        .find(".links a[href*='/flows/child/executions/']")
+        .await;
     link.click().await.unwrap();
     browser.until_text("#execution-status", "Succeeded").await;
-    assert!(browser.url().await.contains("/console/flows/child/executions/"));
+    assert!(
+        browser
+            .url()
+            .await
+            .contains("/console/flows/child/executions/")
+    );
 }
 
 async fn follow_a_map_run(session: &Session<'_>, client: &Client) {
     let browser = session.browser;
     client.create_flow("fan", FAN).await;
-    client.start("fan", "wide", r#"{"items": [{"n": 1}, {"n": 2}, {"n": 3}]}"#).await;
+    client
+        .start(
+            "fan",
+            "wide",
+            r#"{"items": [{"n": 1}, {"n": 2}, {"n": 3}]}"#,
+        )
+        .await;
     client.wait_end("fan", "wide", WITHIN).await;
     session.open("/console/flows/fan/executions/wide").await;
     browser.click(".links a[href*='/map-runs/']").await;
     browser.until_text("#map-run-counts", "Succeeded 3").await;
-    let children = browser.script("return document.querySelectorAll('#children tbody tr').length;").await;
+    let children = browser
+        .script("return document.querySelectorAll('#children tbody tr').length;")
+        .await;
     assert_eq!(children, 3);
     session.check_accessibility().await;
     browser.click("#children tbody tr a").await;

@@ -73,7 +73,11 @@ pub async fn stream(
         .call(
             &console,
             Action::GetExecutionHistory,
-            &[("FlowName", &flow), ("ExecutionName", &name), ("Limit", "1")],
+            &[
+                ("FlowName", &flow),
+                ("ExecutionName", &name),
+                ("Limit", "1"),
+            ],
         )
         .await?;
     let store = &console.app.store;

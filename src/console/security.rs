@@ -71,15 +71,19 @@ fn entry_has_port(entry: &str) -> bool {
     host_name(entry).len() != entry.len()
 }
 
-/// Whether a write's `Origin` (when the browser sent one) is this very host.
+/// Whether a write comes from a page of this very host. Browsers say so in
+/// `Sec-Fetch-Site`; without it, `Origin` must name the host. (Under this console's
+/// `Referrer-Policy: no-referrer` a browser sends `Origin: null` even from its own pages, so
+/// `null` proves nothing either way; the CSRF token still has to match.)
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    let Some(origin) = header(ORIGIN.as_str()).filter(|origin| *origin != "null") else {
         return true;
     };
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let host = header(HOST.as_str()).unwrap_or_default();
     let origin_host = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
@@ -164,18 +168,26 @@ mod tests {
 
     #[test]
     fn origin_must_be_the_host() {
-        let headers = |origin: Option<&str>| {
+        let headers = |origin: Option<&str>, site: Option<&str>| {
             let mut headers = HeaderMap::new();
             headers.insert(HOST, HeaderValue::from_static("127.0.0.1:8089"));
             if let Some(origin) = origin {
                 headers.insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
             }
+            if let Some(site) = site {
+                headers.insert("sec-fetch-site", HeaderValue::from_str(site).unwrap());
+            }
             headers
         };
-        assert!(same_origin(&headers(None)));
-        assert!(same_origin(&headers(Some("http://127.0.0.1:8089"))));
-        assert!(!same_origin(&headers(Some("http://evil.example"))));
-        assert!(!same_origin(&headers(Some("null"))));
+        assert!(same_origin(&headers(None, None)));
+        assert!(same_origin(&headers(Some("http://127.0.0.1:8089"), None)));
+        assert!(!same_origin(&headers(Some("http://evil.example"), None)));
+        assert!(same_origin(&headers(Some("null"), Some("same-origin"))));
+        assert!(!same_origin(&headers(Some("null"), Some("cross-site"))));
+        assert!(!same_origin(&headers(
+            Some("http://127.0.0.1:8089"),
+            Some("same-site")
+        )));
     }
 
     #[test]

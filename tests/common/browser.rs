@@ -101,7 +101,15 @@ impl Browser {
             .await
         {
             Ok(element) => element,
-            Err(error) => panic!("no element {css} on {}: {error}", self.url().await),
+            Err(error) => {
+                let shown = self
+                    .script("return document.body ? document.body.innerText : '';")
+                    .await;
+                panic!(
+                    "no element {css} on {} ({error}); the page shows: {shown}",
+                    self.url().await
+                )
+            }
         }
     }
 
@@ -174,7 +182,8 @@ impl Browser {
             Value::from(css),
             Value::from(expected)
         );
-        self.until(&format!("{css} to show {expected}"), &script).await;
+        self.until(&format!("{css} to show {expected}"), &script)
+            .await;
     }
 
     /// The accessibility basics of the current page: every visible form field has a label,

@@ -99,17 +99,11 @@ pub fn links(events: &[Event]) -> Vec<Link> {
                 name: name.to_string(),
             }),
             "TaskSubmitted" | "TaskSucceeded" => {
-                match (
-                    output["FlowName"].as_str(),
-                    output["ExecutionName"].as_str(),
-                ) {
-                    (Some(flow), Some(execution)) => Some(Link::Child {
-                        step: event.step.clone(),
-                        flow: flow.to_string(),
-                        execution: execution.to_string(),
-                    }),
-                    _ => None,
-                }
+                child_started(events, event).map(|(flow, execution)| Link::Child {
+                    step: event.step.clone(),
+                    flow,
+                    execution,
+                })
             }
             _ => None,
         };
@@ -118,6 +112,36 @@ pub fn links(events: &[Event]) -> Vec<Link> {
         }
     }
     links
+}
+
+/// The child execution a subflow task's answer names: `{"FlowName", "ExecutionName"}` when
+/// the task only starts it, or the bare execution name when the task waits for its end (the
+/// flow is then the one its `TaskScheduled` names, `acs:fnf:::flow/<name>`).
+fn child_started(events: &[Event], answer: &Event) -> Option<(String, String)> {
+    let output = &answer.detail["output"];
+    if let (Some(flow), Some(execution)) = (
+        output["FlowName"].as_str(),
+        output["ExecutionName"].as_str(),
+    ) {
+        return Some((flow.to_string(), execution.to_string()));
+    }
+    let execution = output.as_str().filter(|name| !name.is_empty())?;
+    let scheduled = events
+        .iter()
+        .rev()
+        .find(|event| event.id == answer.schedule_id && event.kind == "TaskScheduled")?;
+    // FDL names the child flow in `resourceArn`; a state machine's `FNF:StartExecution`
+    // task in its `Parameters.resourceArn` (what was sent).
+    let arns = [
+        &scheduled.detail["resource"],
+        &scheduled.detail["input"]["resourceArn"],
+    ];
+    let flow = arns
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find_map(|arn| Some(arn.split(":fnf:").nth(1)?.rsplit_once("flow/")?.1))
+        .filter(|flow| !flow.is_empty())?;
+    Some((flow.to_string(), execution.to_string()))
 }
 
 /// A task attempt waiting for a report with its task token.
@@ -233,21 +257,17 @@ mod tests {
 
     #[test]
     fn finds_children_map_runs_and_the_error() {
+        let sent = json!({"resourceArn": "acs:fnf:::flow/f2"});
         let events = vec![
             event(
-                5,
-                "TaskSubmitted",
-                "sub",
                 3,
-                json!({"output": {"FlowName": "child", "ExecutionName": "c1"}}),
-            ),
-            event(
-                6,
-                "TaskSucceeded",
+                "TaskScheduled",
                 "sub",
-                3,
-                json!({"output": {"FlowName": "child", "ExecutionName": "c1"}}),
+                2,
+                json!({"resource": "acs:fnf:::flow/child"}),
             ),
+            event(5, "TaskSubmitted", "sub", 3, json!({"output": "c1"})),
+            event(6, "TaskSucceeded", "sub", 3, json!({"output": {"x": 1}})),
             event(
                 9,
                 "MapRunStarted",
@@ -256,25 +276,43 @@ mod tests {
                 json!({"output": {"MapRunName": "run-1"}}),
             ),
             event(
-                12,
+                10,
+                "TaskScheduled",
+                "sm",
+                2,
+                json!({"resource": "FNF:StartExecution", "input": sent}),
+            ),
+            event(11, "TaskSubmitted", "sm", 10, json!({"output": "c2"})),
+            event(
+                13,
+                "TaskSucceeded",
+                "rr",
+                7,
+                json!({"output": {"FlowName": "f", "ExecutionName": "e"}}),
+            ),
+            event(
+                14,
                 "ExecutionFailed",
                 "",
                 0,
                 json!({"error": "E", "cause": "C"}),
             ),
         ];
+        let child = |step: &str, flow: &str, execution: &str| Link::Child {
+            step: step.into(),
+            flow: flow.into(),
+            execution: execution.into(),
+        };
         assert_eq!(
             links(&events),
             [
-                Link::Child {
-                    step: "sub".into(),
-                    flow: "child".into(),
-                    execution: "c1".into()
-                },
+                child("sub", "child", "c1"),
                 Link::MapRun {
                     step: "Fan".into(),
                     name: "run-1".into()
                 },
+                child("sm", "f2", "c2"),
+                child("rr", "f", "e"),
             ]
         );
         assert_eq!(execution_error(&events), Some(("E".into(), "C".into())));
