@@ -176,6 +176,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     });
     tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");
+    if state.config.console {
+        tracing::info!(url = %format!("http://{addr}/console/"), "web console");
+    }
     Ok(RunningServer {
         addr,
         state,

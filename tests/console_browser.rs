@@ -246,9 +246,11 @@ async fn start_and_watch(session: &Session<'_>) -> String {
     );
     browser.until_text("#execution-output", "\"a\": 1").await;
     if let Ok(path) = std::env::var("FNF_CONSOLE_SCREENSHOT") {
-        browser.goto(&format!("{url}?step=Hello")).await;
+        browser.client.set_window_size(1400, 2000).await.unwrap();
+        browser.goto(&format!("{url}?step=Nap")).await;
         browser.find("#step-details").await;
         browser.screenshot(std::path::Path::new(&path)).await;
+        browser.client.set_window_size(1400, 1100).await.unwrap();
     }
     url.trim_start_matches(&session.base).to_string()
 }

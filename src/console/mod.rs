@@ -4,7 +4,8 @@
 //! (any replica accepts it) and the browser holds only an opaque `HttpOnly` cookie. Every
 //! read and write a page makes is an API action run through the API's own handlers with the
 //! session's key (`crate::api::call_as`), so policies, validation, errors, throttling and the
-//! request log are exactly the RPC API's. See docs/CONSOLE.md for the security model.
+//! request log are exactly the RPC API's. The README's console section states the security
+//! model.
 
 mod assets;
 mod diagram;
