@@ -189,6 +189,67 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn live_updates_follow_an_execution_on_another_replica(backend) {
+        let server = TestServer::start(backend).await;
+        let database = server.storage.as_ref().unwrap().database_url.clone();
+        let replica = fnf_server::server::start(common::test_config(&database)).await.unwrap();
+        let client = server.client();
+        client.create_flow("napper", &common::wait_state_machine("napper", 2)).await;
+        client.start("napper", "n1", "{}").await;
+        // The page is open on the replica that does not run the execution.
+        let mut console = ConsoleClient::signed_in(&replica.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let cookie = format!("fnf_console={}", console.cookies["fnf_console"]);
+        let page = console.get("/console/flows/napper/executions/n1").await;
+        assert!(page.body.contains("data-live-url"), "a running execution's page is live");
+        let mut stream = console
+            .http
+            .get(format!("{}/console/flows/napper/executions/n1/live?after=1", console.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.headers()["content-type"], "text/event-stream");
+        let mut received = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !received.contains("ExecutionSucceeded") {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let chunk = tokio::time::timeout(left, stream.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => received.push_str(&String::from_utf8_lossy(&bytes)),
+                other => panic!("the stream ended or stalled ({other:?}) after: {received}"),
+            }
+        }
+        assert!(received.contains("event: history"), "{received}");
+        assert!(received.contains(r#""status":"Succeeded""#), "{received}");
+        assert!(!received.contains(">1</a>"), "events the page had are not sent again: {received}");
+        drop(stream);
+        replica.stop().await;
+        server.stop().await;
+    }
+
+    async fn flows_are_searched_by_prefix_and_executions_filtered_by_status(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        for name in ["alpha-1", "alpha-2", "beta"] {
+            client.create_flow(name, &pass_state_machine(name)).await;
+        }
+        client.create_flow("napper", &common::wait_state_machine("napper", 60)).await;
+        client.start("alpha-1", "done", "{}").await;
+        client.wait_end("alpha-1", "done", std::time::Duration::from_secs(30)).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let found = console.get("/console/flows?prefix=alpha").await;
+        assert!(found.body.contains("alpha-1") && found.body.contains("alpha-2"), "{}", found.body);
+        assert!(!found.body.contains(">beta<"), "{}", found.body);
+        let succeeded = console.get("/console/flows/alpha-1?status=Succeeded").await;
+        assert!(succeeded.body.contains("executions/done"), "{}", succeeded.body);
+        let running = console.get("/console/flows/alpha-1?status=Running").await;
+        assert!(running.body.contains("No executions match"), "{}", running.body);
+        let bad = console.get("/console/flows/alpha-1?after=yesterday").await;
+        assert_eq!(bad.status, 400, "the API's own validation: {}", bad.body);
+        assert!(bad.body.contains("InvalidArgument"));
+        server.stop().await;
+    }
+
     async fn a_read_only_key_cannot_write(backend) {
         let dir = tempfile::tempdir().unwrap();
         let path = credentials_file(dir.path());
