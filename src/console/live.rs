@@ -137,7 +137,7 @@ impl Follow {
             }
             self.wait().await;
             self.polls += 1;
-            if self.polls % SESSION_CHECK_EVERY == 0 && !self.session_holds().await {
+            if self.polls.is_multiple_of(SESSION_CHECK_EVERY) && !self.session_holds().await {
                 return None;
             }
         }
