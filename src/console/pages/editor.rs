@@ -3,9 +3,9 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::{Chrome, flow_url, html, see_other, text};
+use super::{Chrome, error_text, flow_url, html, html_with_error, refuses_page, see_other, text};
 use crate::api::Action;
 use crate::console::Console;
 use crate::console::error::ConsoleError;
@@ -42,7 +42,7 @@ struct EditorPage {
 
 impl EditorPage {
     fn with_error(mut self, error: &ApiError) -> EditorPage {
-        let message = format!("{}: {}", error.code.as_str(), error.message);
+        let message = error_text(error);
         let line = (error.code == ErrorCode::InvalidArgument
             && error.message.contains("Definition"))
         .then(|| error_line(&self.definition, &error.message))
@@ -173,11 +173,10 @@ fn finish(
 ) -> Result<Response, ConsoleError> {
     match result {
         Ok(_) => Ok(see_other(&format!("{}/definition", flow_url(&page.name)))),
-        Err(error) if error.code == ErrorCode::AccessDenied => Err(error.into()),
+        Err(error) if refuses_page(&error) => Err(error.into()),
         Err(error) => {
-            let status = error.code.status();
             let page = page.with_error(&error);
-            Ok((status, html(&page)?).into_response())
+            html_with_error(&page, Some(&error))
         }
     }
 }

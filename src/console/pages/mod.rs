@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::error::ConsoleError;
 use super::session::Session;
 use crate::api::Action;
+use crate::error::ApiError;
 use crate::time::parse_rfc3339_ms;
 
 /// What every signed-in page shows around its content.
@@ -63,6 +64,26 @@ impl Chrome {
 /// A rendered page.
 pub fn html(page: &impl Template) -> Result<Response, ConsoleError> {
     Ok(Html(page.render()?).into_response())
+}
+
+/// A page showing the error a write got, answered with that error's status (200 without).
+pub fn html_with_error(
+    page: &impl Template,
+    error: Option<&ApiError>,
+) -> Result<Response, ConsoleError> {
+    let status = error.map_or(axum::http::StatusCode::OK, |error| error.code.status());
+    Ok((status, html(page)?).into_response())
+}
+
+/// How a page shows an API error next to the form that caused it.
+pub fn error_text(error: &ApiError) -> String {
+    format!("{}: {}", error.code.as_str(), error.message)
+}
+
+/// Whether a write's error replaces the page (the key may not do that at all) rather than
+/// being shown next to its form.
+pub fn refuses_page(error: &ApiError) -> bool {
+    error.code == crate::error::ErrorCode::AccessDenied
 }
 
 /// After a write: to the page that shows its result (303, so reload does not repeat it).

@@ -2,16 +2,18 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Chrome, execution_url, flow_url, html, see_other, text};
+use super::{
+    Chrome, error_text, execution_url, flow_url, html, html_with_error, refuses_page, see_other,
+    text,
+};
 use crate::api::Action;
 use crate::console::Console;
 use crate::console::error::ConsoleError;
 use crate::console::model::events::pretty_text;
 use crate::console::session::{Posted, Session};
-use crate::error::ErrorCode;
 
 #[derive(Template)]
 #[template(path = "start.html")]
@@ -96,7 +98,7 @@ pub async fn submit(
         .await;
     match started {
         Ok(execution) => Ok(see_other(&execution_url(&flow, &text(&execution, "Name")))),
-        Err(error) if error.code == ErrorCode::AccessDenied => Err(error.into()),
+        Err(error) if refuses_page(&error) => Err(error.into()),
         Err(error) => {
             let page = StartPage {
                 chrome: Chrome::of(&posted.session),
@@ -106,9 +108,9 @@ pub async fn submit(
                 input: input.to_string(),
                 qualifier: qualifier.to_string(),
                 from: String::new(),
-                error: Some(format!("{}: {}", error.code.as_str(), error.message)),
+                error: Some(error_text(&error)),
             };
-            Ok((error.code.status(), html(&page)?).into_response())
+            html_with_error(&page, Some(&error))
         }
     }
 }

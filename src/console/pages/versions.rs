@@ -2,11 +2,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::flow::FlowHeader;
-use super::{Chrome, Time, html, see_other, text};
+use super::{Chrome, Time, error_text, html_with_error, refuses_page, see_other, text};
 use crate::api::Action;
 use crate::console::Console;
 use crate::console::error::ConsoleError;
@@ -90,10 +90,9 @@ async fn render(
         flow: header,
         versions,
         aliases,
-        error: error.map(|error| format!("{}: {}", error.code.as_str(), error.message)),
+        error: error.map(error_text),
     };
-    let status = error.map_or(axum::http::StatusCode::OK, |error| error.code.status());
-    Ok((status, html(&page)?).into_response())
+    html_with_error(&page, error)
 }
 
 fn alias_row(alias: &Value) -> AliasRow {
@@ -210,7 +209,7 @@ pub async fn change(
     };
     match result {
         Ok(_) => Ok(see_other(&format!("{}/versions", super::flow_url(&flow)))),
-        Err(error) if error.code == crate::error::ErrorCode::AccessDenied => Err(error.into()),
+        Err(error) if refuses_page(&error) => Err(error.into()),
         Err(error) => render(&console, session, &flow, Some(&error)).await,
     }
 }
