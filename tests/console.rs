@@ -8,6 +8,9 @@ mod common;
 use common::console::ConsoleClient;
 use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, TestServer, pass_state_machine};
 
+/// An inline Map: 60 iterations, several events each.
+const WIDE: &str = "Type: StateMachine\nName: wide\nSpecVersion: v1\nStartAt: Each\nStates:\n  - Type: Map\n    Name: Each\n    ItemsPath: $Input.items\n    Processor:\n      StartAt: Work\n      States:\n        - Type: Pass\n          Name: Work\n          End: true\n    End: true\n";
+
 /// A credentials file with a read-only key in the test account and a key of another account.
 pub fn credentials_file(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("credentials.toml");
@@ -247,6 +250,115 @@ backend_tests! {
         let bad = console.get("/console/flows/alpha-1?after=yesterday").await;
         assert_eq!(bad.status, 400, "the API's own validation: {}", bad.body);
         assert!(bad.body.contains("InvalidArgument"));
+        server.stop().await;
+    }
+
+    async fn sign_in_attempts_are_limited_per_key(backend) {
+        let server = TestServer::start(backend).await;
+        let mut console = ConsoleClient::new(&server.endpoint);
+        for attempt in 0..10 {
+            assert_eq!(console.sign_in(ACCESS_KEY_ID, "guess").await.status, 401, "attempt {attempt}");
+        }
+        let limited = console.sign_in(ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        assert_eq!(limited.status, 429, "{}", limited.body);
+        assert!(limited.body.contains("ResourceThrottled"));
+        assert!(!console.cookies.contains_key("fnf_console"), "no session past the limit");
+        server.stop().await;
+    }
+
+    async fn deleting_needs_the_name_typed(backend) {
+        let server = TestServer::start(backend).await;
+        server.client().create_flow("doomed", &pass_state_machine("doomed")).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let confirm = console.get("/console/flows/doomed/delete").await;
+        assert!(confirm.body.contains("cannot be undone"), "{}", confirm.body);
+        let csrf = confirm.field("csrf").unwrap();
+        let wrong = console.post("/console/flows/doomed/delete", &[("csrf", &csrf), ("confirm", "doom")]).await;
+        assert_eq!(wrong.status, 200);
+        assert!(wrong.body.contains("Type the flow"), "{}", wrong.body);
+        server.client().call("DescribeFlow", &[("Name", "doomed")]).await.ok();
+        let deleted = console.post("/console/flows/doomed/delete", &[("csrf", &csrf), ("confirm", "doomed")]).await;
+        assert_eq!(deleted.status, 303);
+        server.client().call("DescribeFlow", &[("Name", "doomed")]).await.err(404, "FlowNotExists");
+        server.stop().await;
+    }
+
+    async fn versions_aliases_and_schedules_are_managed(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        client.create_flow("managed", &pass_state_machine("managed")).await;
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let csrf = console.csrf().await;
+        let versions = "/console/flows/managed/versions";
+        for _ in 0..2 {
+            let published = console.post(versions, &[("csrf", &csrf), ("op", "publish"), ("description", "v")]).await;
+            assert_eq!(published.status, 303, "{}", published.body);
+        }
+        let alias = [
+            ("csrf", csrf.as_str()), ("op", "create-alias"), ("name", "live"), ("description", ""),
+            ("version1", "2"), ("weight1", "80"), ("version2", "1"), ("weight2", "20"),
+        ];
+        assert_eq!(console.post(versions, &alias).await.status, 303);
+        let page = console.get(versions).await;
+        assert!(page.body.contains("version 2: 80 %, version 1: 20 %"), "{}", page.body);
+        // The API's validation, shown on the page with its status.
+        let mut bad = alias;
+        bad[1].1 = "update-alias";
+        bad[5].1 = "101";
+        let refused = console.post(versions, &bad).await;
+        assert_eq!(refused.status, 400);
+        assert!(refused.body.contains("InvalidArgument"), "{}", refused.body);
+        let described = client.call("DescribeFlowAlias", &[("FlowName", "managed"), ("Name", "live")]).await;
+        assert_eq!(described.ok()["Alias"]["RoutingConfigurations"][0]["Weight"], 80);
+
+        let schedules = "/console/flows/managed/schedules";
+        let created = console
+            .post(schedules, &[
+                ("csrf", &csrf), ("op", "create"), ("name", "hourly"), ("cron", "0 0 * * * *"),
+                ("payload", "{}"), ("description", "every hour"), ("enable", "on"),
+            ])
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let page = console.get(schedules).await;
+        let fires = page.body.split("Next fires:").nth(1).expect("next fire times");
+        let fires = &fires[..fires.find("</p>").unwrap()];
+        assert_eq!(fires.matches("<time datetime=").count(), 3, "{fires}");
+        let disabled = console
+            .post(schedules, &[("csrf", &csrf), ("op", "disable"), ("name", "hourly")])
+            .await;
+        assert_eq!(disabled.status, 303);
+        let page = console.get(schedules).await;
+        assert!(page.body.contains("disabled") && !page.body.contains("Next fires:"), "{}", page.body);
+        let described = client.call("DescribeSchedule", &[("FlowName", "managed"), ("ScheduleName", "hourly")]).await;
+        assert_eq!(described.ok()["Enable"], false);
+        let deleted = console.post(schedules, &[("csrf", &csrf), ("op", "delete"), ("name", "hourly")]).await;
+        assert_eq!(deleted.status, 303);
+        client
+            .call("DescribeSchedule", &[("FlowName", "managed"), ("ScheduleName", "hourly")])
+            .await
+            .err(404, "ScheduleNotExists");
+        server.stop().await;
+    }
+
+    async fn long_histories_are_paged(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        client.create_flow("wide", WIDE).await;
+        let items: Vec<String> = (0..60).map(|i| format!("{{\"n\": {i}}}")).collect();
+        let input = format!("{{\"items\": [{}]}}", items.join(","));
+        client.start("wide", "w1", &input).await;
+        client.wait_end("wide", "w1", std::time::Duration::from_secs(30)).await;
+        let events = client.history("wide", "w1").await.len();
+        assert!(events > 200, "{events} events");
+        let mut console = ConsoleClient::signed_in(&server.endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET).await;
+        let first = console.get("/console/flows/wide/executions/w1").await;
+        assert!(first.body.contains(&format!("1–100 of {events}")), "{}", first.body);
+        assert!(first.body.contains("id=\"event-100\"") && !first.body.contains("id=\"event-101\""));
+        let second = console.get("/console/flows/wide/executions/w1?rows=100").await;
+        assert!(second.body.contains(&format!("101–200 of {events}")));
+        assert!(second.body.contains("id=\"event-101\""));
+        let last = console.get("/console/flows/wide/executions/w1?rows=100000").await;
+        assert!(last.body.contains(&format!("of {events}")) && last.body.contains("ExecutionSucceeded"));
         server.stop().await;
     }
 

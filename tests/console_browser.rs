@@ -308,6 +308,17 @@ async fn step_history_and_timeline(session: &Session<'_>, execution_url: &str) {
     browser.find("#event-3:target").await;
     browser.client.back().await.unwrap();
     browser.find("#all-events").await;
+    // Start again: the form comes filled with this execution's input.
+    session.open(execution_url).await;
+    browser.click("#start-again").await;
+    browser.find("#input").await;
+    let input = browser
+        .script("return document.getElementById('input').value;")
+        .await;
+    assert!(
+        input.as_str().unwrap_or_default().contains("\"a\": 1"),
+        "{input}"
+    );
 }
 
 async fn stop_a_running_execution(session: &Session<'_>, client: &Client) {
