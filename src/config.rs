@@ -106,6 +106,32 @@ pub struct Config {
     /// Hours after sign-in at which a console session ends, however active.
     #[arg(long, env = "FNF_CONSOLE_SESSION_HOURS", default_value_t = 12)]
     pub console_session_hours: u64,
+
+    /// A YAML or JSON file of test cases and mocked task answers; an execution started with
+    /// `FlowName=<flow>#<TestCase>` uses them. Reloaded on SIGHUP and when it changes.
+    #[arg(long, env = "FNF_MOCK_CONFIG")]
+    pub mock_config: Option<PathBuf>,
+
+    /// Virtual time: every duration an execution waits for (Wait states, retry delays, task,
+    /// callback and execution timeouts) is multiplied by this factor; 0 skips waiting.
+    #[arg(long, env = "FNF_TIME_SCALE", default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+
+    /// A directory of flow definitions (`*.yaml`, `*.yml`, `*.json`) created or updated as
+    /// flows of the default account at start and whenever a file is saved.
+    #[arg(long, env = "FNF_FLOWS_DIR")]
+    pub flows_dir: Option<PathBuf>,
+}
+
+/// `--time-scale`: a finite factor ≥ 0.
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    let factor: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    crate::engine::clock::TimeScale::new(factor)
+        .map(|scale| scale.factor())
+        .ok_or_else(|| format!("must be a finite number ≥ 0, got {text}"))
 }
 
 impl Config {

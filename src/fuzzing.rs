@@ -11,6 +11,8 @@ use crate::engine::parse::{DefinitionError, ParseOptions, parse_definition};
 use crate::engine::run::{self, Outcome, RunContext};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::engine::tokens::TokenCodec;
+use crate::graph::{self, EventFacts};
+use crate::store::HistoryEvent;
 
 /// The flow name definitions are parsed under: a `name` / `Name` must equal it.
 pub const FLOW_NAME: &str = "fuzz";
@@ -32,7 +34,8 @@ pub fn sample_input() -> Value {
 
 /// Parses and validates `text` as CreateFlow does; when it is valid, runs an execution of
 /// it in memory, answering calls alternately with a success and a failure and firing
-/// timers, as a worker would.
+/// timers, as a worker would, then draws the flow's graph coloured by that history, as the
+/// console does.
 pub fn definition(text: &str) -> Result<FlowDefinition, DefinitionError> {
     let parse = |express| {
         parse_definition(
@@ -45,14 +48,18 @@ pub fn definition(text: &str) -> Result<FlowDefinition, DefinitionError> {
     };
     let standard = parse(false)?;
     // Express only narrows Wait; run in express mode when the flow allows it.
-    match parse(true) {
+    let history = match parse(true) {
         Ok(express) => execute(&express, true),
         Err(_) => execute(&standard, false),
-    }
+    };
+    let drawn = graph::layout(&standard);
+    let statuses = graph::statuses(&standard, history.iter().map(EventFacts::from));
+    let _ = graph::render_svg(&drawn, Some(&statuses));
     Ok(standard)
 }
 
-fn execute(definition: &FlowDefinition, express: bool) {
+/// The history events the execution wrote.
+fn execute(definition: &FlowDefinition, express: bool) -> Vec<HistoryEvent> {
     let input = sample_input();
     let tokens = TokenCodec::new(b"fuzz".to_vec());
     let mut now: i64 = 1_700_000_000_000;
@@ -68,24 +75,29 @@ fn execute(definition: &FlowDefinition, express: bool) {
         tokens: &tokens,
         express,
         now,
+        time_scale: crate::engine::clock::TimeScale::REAL,
+        mocks: None,
     };
     let (mut state, mut outcome) = run::start(&context(now));
+    let mut history = Vec::new();
     let mut answers = 0usize;
     let mut callbacks = Vec::new();
     for _ in 0..MAX_ROUNDS {
         state = reload(&state);
+        history.append(&mut outcome.events);
         if outcome.end.is_some() {
-            return;
+            break;
         }
         let signals = answer(&outcome, &mut answers, &mut callbacks);
         if signals.is_empty() {
             match outcome.wake_at {
                 Some(at) => now = now.max(at),
-                None => return,
+                None => break,
             }
         }
         outcome = run::resume(&context(now), &mut state, &signals).0;
     }
+    history
 }
 
 /// The state is stored as JSON between advances: it must load back as it was written.

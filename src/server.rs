@@ -13,8 +13,11 @@ use crate::api::{AppState, router};
 use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
 use crate::auth::replay::MemoryNonces;
 use crate::config::Config;
+use crate::engine::clock::TimeScale;
 use crate::schedule::Scheduler;
 use crate::store::{self, Store};
+use crate::testing::MockRegistry;
+use crate::testing::watch::check_stored_flows;
 use crate::throttle::Throttle;
 use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
@@ -119,6 +122,37 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         functions.overrides =
             FunctionEndpoints::load_overrides(path).map_err(StartError::Config)?;
     }
+    let mocks = match &config.mock_config {
+        Some(file) => {
+            let registry =
+                MockRegistry::load(file).map_err(|error| StartError::Config(error.to_string()))?;
+            check_stored_flows(
+                &registry.current(),
+                file,
+                store.as_ref(),
+                &credentials.account_ids(),
+            )
+            .await
+            .map_err(|error| StartError::Config(error.to_string()))?;
+            Arc::new(registry)
+        }
+        None => Arc::new(MockRegistry::empty()),
+    };
+    let time_scale = TimeScale::new(config.time_scale).ok_or_else(|| {
+        StartError::Config(format!(
+            "--time-scale must be a finite number ≥ 0, got {}",
+            config.time_scale
+        ))
+    })?;
+    if !time_scale.is_real() {
+        tracing::info!(
+            time_scale = time_scale.factor(),
+            "virtual time: every wait lasts its duration times the time scale"
+        );
+    }
+    if let Some(dir) = &config.flows_dir {
+        crate::flows_dir::sync_directory(dir, store.as_ref(), &config.account_id, &mocks).await;
+    }
     let owner = replica_id();
     let lease = Duration::from_secs(config.lease_seconds.max(1));
     let metrics = Arc::new(crate::metrics::Metrics::new());
@@ -130,6 +164,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             lease,
             workers: config.workers,
             functions,
+            time_scale,
+            mocks: mocks.clone(),
+            offline: false,
         },
         metrics.clone(),
     )
@@ -162,6 +199,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
+    if let Some(dir) = &state.config.flows_dir {
+        workers.extend(crate::flows_dir::spawn_watch(
+            dir.clone(),
+            store.clone(),
+            state.config.account_id.clone(),
+            mocks.clone(),
+        ));
+    }
+    workers.extend(crate::testing::watch::spawn(
+        mocks,
+        store.clone(),
+        state.credentials.account_ids(),
+    ));
     workers.push(tokio::spawn(prune_nonces(store)));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone()).merge(crate::console::router(state.clone()));

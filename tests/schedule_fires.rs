@@ -221,6 +221,7 @@ backend_tests! {
                 qualifier: None,
                 flow_version: None,
                 started_by: None,
+                test_case: None,
             })
             .await
             .unwrap();

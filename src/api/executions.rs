@@ -1,5 +1,6 @@
 //! Execution actions (api.md §4.7–4.13).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,13 +12,14 @@ use super::{ApiResult, Call};
 use crate::error::{ApiError, EVENT_DATA_LIMIT};
 use crate::names::{check_lookup_name, check_name, shorten};
 use crate::store::{Execution, ExecutionQuery, ExecutionStatus, Flow, StartOutcome};
+use crate::testing::{TestCase, split_test_case};
 use crate::time::parse_rfc3339_ms;
 use crate::worker::StartRequest;
 
 /// StartExecution (api.md §4.8).
 pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     let params = call.params;
-    let flow_name = lookup_name(call, "FlowName")?;
+    let (flow_name, test_case) = split_test_case(lookup_name(call, "FlowName")?);
     let execution_name = params.optional("ExecutionName");
     if let Some(name) = execution_name {
         check_name(name).map_err(|reason| ApiError::invalid_argument("ExecutionName", reason))?;
@@ -38,6 +40,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
             "Express execution is not supported.",
         ));
     }
+    let test_case = find_test_case(call, &flow, test_case)?;
     let resolved = resolve_qualifier(call, &flow, qualifier).await?;
     let request = StartRequest {
         flow,
@@ -47,6 +50,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         qualifier: resolved.qualifier,
         flow_version: resolved.version,
         started_by: None,
+        test_case,
     };
     match call.state.runtime.start_execution(request).await? {
         // An execution of that name still running is returned instead of a new one.
@@ -203,6 +207,34 @@ pub fn lookup_name<'a>(call: &Call<'a>, name: &str) -> Result<&'a str, ApiError>
     let value = call.params.required(name)?;
     check_lookup_name(value).map_err(|reason| ApiError::invalid_argument(name, reason))?;
     Ok(value)
+}
+
+/// The test case named by `FlowName=<flow>#<TestCase>`, with its mocks.
+pub fn find_test_case(
+    call: &Call<'_>,
+    flow: &Flow,
+    name: Option<&str>,
+) -> Result<Option<Arc<TestCase>>, ApiError> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let mocks = call.state.runtime.mocks();
+    let found = mocks.test_case(&flow.name, name);
+    found.map(Some).ok_or_else(|| {
+        let reason = match mocks.file() {
+            Some(file) => format!(
+                "the test case '{}' of flow '{}' is not in the mock file {}",
+                shorten(name),
+                flow.name,
+                file.display()
+            ),
+            None => format!(
+                "names the test case '{}', but the server has no mock file (--mock-config)",
+                shorten(name)
+            ),
+        };
+        ApiError::invalid_argument("FlowName", reason)
+    })
 }
 
 /// The caller's flow and its execution of that name.

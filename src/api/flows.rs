@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
+use crate::engine::ir::FlowDefinition;
 use crate::engine::parse::{ParseOptions, parse_definition};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name};
@@ -35,13 +36,14 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    parse_definition(
+    let parsed = parse_definition(
         definition,
         &ParseOptions {
             flow_name: name,
             express: execution_mode == "Express",
         },
     )?;
+    check_mocks(call, name, &parsed)?;
     let limit = call.state.config.max_flows_per_account;
     if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
         return Err(ApiError::invalid_argument(
@@ -85,13 +87,14 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        parse_definition(
+        let parsed = parse_definition(
             definition,
             &ParseOptions {
                 flow_name: name,
                 express: flow.execution_mode == "Express",
             },
         )?;
+        check_mocks(call, name, &parsed)?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {
@@ -178,6 +181,15 @@ pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
         .get_flow(call.account_id, name)
         .await?
         .ok_or_else(|| ApiError::flow_not_exists(name))
+}
+
+/// The mock file's test cases of this flow must name its task states.
+fn check_mocks(call: &Call<'_>, name: &str, definition: &FlowDefinition) -> Result<(), ApiError> {
+    call.state
+        .runtime
+        .mocks()
+        .check_flow(name, definition)
+        .map_err(|error| ApiError::invalid_argument("Definition", error.to_string()))
 }
 
 /// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (api.md §3.3).

@@ -15,6 +15,7 @@ use super::{Action, ApiResult, AppState, Call, dispatch};
 use crate::auth::credentials::KeyEntry;
 use crate::auth::gate::{self, Caller};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
+use crate::testing::split_test_case;
 
 /// The API version this server implements.
 pub const API_VERSION: &str = "2019-03-15";
@@ -239,7 +240,15 @@ async fn authorized_dispatch(
     host: &str,
 ) -> ApiResult {
     let flow_param = caller.action.flow_parameter();
-    gate::authorize(caller, flow_param.and_then(|name| params.get(name)))?;
+    // A policy applies to the flow itself, whatever test case it is started with.
+    let policy_flow =
+        flow_param
+            .and_then(|name| params.get(name))
+            .map(|name| match caller.action {
+                Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
+                _ => name,
+            });
+    gate::authorize(caller, policy_flow)?;
     state
         .throttle
         .admit(state.store.as_ref(), caller.key.access_key_id())

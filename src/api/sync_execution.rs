@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::executions::{check_input, lookup_name};
+use super::executions::{check_input, find_test_case, lookup_name};
 use super::flows::find_flow;
 use super::qualifier::resolve_qualifier;
 use super::views::to_body;
@@ -14,6 +14,7 @@ use super::{ApiResult, Call};
 use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_lookup_name, check_name};
 use crate::store::ExecutionStatus;
+use crate::testing::split_test_case;
 use crate::time::format_ms;
 use crate::worker::{SyncRequest, execution_environment};
 
@@ -37,7 +38,7 @@ struct SyncExecutionView {
 
 pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
     let params = call.params;
-    let flow_name = lookup_name(call, "FlowName")?;
+    let (flow_name, test_case) = split_test_case(lookup_name(call, "FlowName")?);
     let execution_name = params.optional("ExecutionName");
     if let Some(name) = execution_name {
         check_name(name).map_err(|reason| ApiError::invalid_argument("ExecutionName", reason))?;
@@ -57,6 +58,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
             "Standard execution is not supported.",
         ));
     }
+    let test_case = find_test_case(call, &flow, test_case)?;
     // A version runs its own snapshot (api.md §3.5).
     if let Some(version) = resolve_qualifier(call, &flow, qualifier).await?.version {
         flow.definition = version.definition;
@@ -80,6 +82,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
             name: name.clone(),
             input: input.to_string(),
             limit,
+            test_case,
         })
         .await;
     let succeeded = result.status == ExecutionStatus::Succeeded;

@@ -319,6 +319,18 @@ impl Credentials {
             .all(|entry| entry.source == KeySource::Development)
     }
 
+    /// The accounts the keys belong to, each once, sorted.
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut accounts: Vec<String> = self
+            .keys
+            .values()
+            .map(|entry| entry.account_id().to_string())
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        accounts
+    }
+
     /// Number of keys in the table.
     pub fn len(&self) -> usize {
         self.keys.len()

@@ -1,11 +1,14 @@
 //! History event types (api.md §6, definitions.md §I.8) and their `EventDetail` payloads.
 
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
+use serde::de::value::StrDeserializer;
 use serde_json::{Map, Value, json};
 
 use crate::store::HistoryEvent;
 
 /// The event types fnf-server writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum EventType {
     ExecutionStarted,
     ExecutionSucceeded,
@@ -34,6 +37,12 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The type a stored event's name stands for (the names are the variants').
+    pub fn from_name(name: &str) -> Option<EventType> {
+        let name: StrDeserializer<'_, serde::de::value::Error> = name.into_deserializer();
+        EventType::deserialize(name).ok()
+    }
+
     pub fn as_str(self) -> &'static str {
         use EventType::*;
         match self {
@@ -99,6 +108,13 @@ pub fn output_detail(output: &Value) -> Value {
     json!({"output": output})
 }
 
+/// Marks an event of a mocked task attempt: `"mocked": true` in its detail.
+pub fn mark_mocked(detail: &mut Value) {
+    if let Some(detail) = detail.as_object_mut() {
+        detail.insert("mocked".into(), Value::Bool(true));
+    }
+}
+
 /// `TaskScheduled`: resource, pattern, what is sent, attempt, and the timeout when set.
 pub fn task_scheduled_detail(
     resource: &str,
@@ -116,4 +132,24 @@ pub fn task_scheduled_detail(
         detail.insert("timeoutSeconds".into(), Value::from(timeout));
     }
     Value::Object(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back() {
+        for event_type in [
+            EventType::ExecutionStarted,
+            EventType::StepEntered,
+            EventType::IterationExited,
+            EventType::TaskSubmitFailed,
+            EventType::MapRunAborted,
+        ] {
+            assert_eq!(EventType::from_name(event_type.as_str()), Some(event_type));
+        }
+        assert_eq!(EventType::from_name("StepSucceeded"), None);
+        assert_eq!(EventType::from_name("stepentered"), None);
+    }
 }

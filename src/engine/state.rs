@@ -2,8 +2,12 @@
 //! state waits for, and the timers. It is a serde document stored with the execution and
 //! rewritten by every commit; new fields must get defaults so older rows still load.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::clock::ClockAnchor;
 
 fn empty_object() -> Value {
     Value::Object(Map::new())
@@ -20,9 +24,24 @@ pub struct ExecutionState {
     /// State machine `$Global` (an object).
     #[serde(default = "empty_object")]
     pub global: Value,
-    /// The flow-level timeout (FDL `timeoutSeconds`), epoch ms.
+    /// The flow-level timeout (FDL `timeoutSeconds`), in engine time (epoch ms).
     #[serde(default)]
     pub deadline: Option<i64>,
+    /// Where the wall clock and engine time stood after the last advance (virtual time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockAnchor>,
+    /// The test case the execution runs with (`FlowName=<flow>#<TestCase>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_run: Option<TestRun>,
+}
+
+/// An execution started with a test case: its name, and how many attempts each mocked state
+/// has made so far (the mocked responses are chosen by that count).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestRun {
+    pub test_case: String,
+    #[serde(default)]
+    pub attempts: BTreeMap<String, u32>,
 }
 
 impl ExecutionState {
@@ -99,7 +118,7 @@ pub enum Work {
     /// Entered; the work starts on the next drive (or the retry delay is over).
     Ready,
     Task(TaskRun),
-    /// A Wait state armed until this instant (epoch ms).
+    /// A Wait state armed until this instant (engine time, epoch ms).
     Wait {
         until: i64,
     },
@@ -128,7 +147,7 @@ pub struct TaskRun {
     /// The callback token of this attempt.
     pub token: String,
     pub phase: TaskPhase,
-    /// The per-attempt timeout, epoch ms.
+    /// The per-attempt timeout, engine time (epoch ms).
     #[serde(default)]
     pub timeout_at: Option<i64>,
 }

@@ -192,6 +192,7 @@ impl Scheduler {
                     "catchUp": catch_up,
                 }
             })),
+            test_case: None,
         };
         match self.runtime.start_execution(request).await {
             Ok(StartOutcome::Started(execution)) => tracing::info!(

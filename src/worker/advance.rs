@@ -145,6 +145,22 @@ impl Runtime {
         } else {
             serde_json::from_str(&claimed.input).unwrap_or_default()
         };
+        let stored = match claimed.state.as_deref().map(ExecutionState::from_json) {
+            None => None,
+            Some(Ok(state)) => Some(state),
+            Some(Err(error)) => {
+                return self
+                    .fail_unrunnable(
+                        &claimed,
+                        now,
+                        format!("the stored state is unreadable: {error}"),
+                    )
+                    .await;
+            }
+        };
+        let mocks = stored
+            .as_ref()
+            .and_then(|state| self.mocks_of(&claimed.flow_name, state));
         let ctx = RunContext {
             definition: &definition,
             account_id: &claimed.account_id,
@@ -157,25 +173,15 @@ impl Runtime {
             tokens: &self.tokens,
             express: false,
             now,
+            time_scale: self.config.time_scale,
+            mocks: mocks.as_deref(),
         };
-        let (state, outcome, results) = match &claimed.state {
+        let (state, outcome, results) = match stored {
             None => {
                 let (state, outcome) = run::start(&ctx);
                 (state, outcome, Vec::new())
             }
-            Some(text) => {
-                let mut state = match ExecutionState::from_json(text) {
-                    Ok(state) => state,
-                    Err(error) => {
-                        return self
-                            .fail_unrunnable(
-                                &claimed,
-                                now,
-                                format!("the stored state is unreadable: {error}"),
-                            )
-                            .await;
-                    }
-                };
+            Some(mut state) => {
                 let (outcome, results) = run::resume(&ctx, &mut state, &payloads);
                 (state, outcome, results)
             }
@@ -486,6 +492,11 @@ impl Runtime {
         call: &CallRequest,
         limit: Duration,
     ) -> TaskOutcome {
+        if self.config.offline
+            && let Some(outcome) = refused_offline(&call.kind)
+        {
+            return outcome;
+        }
         match &call.kind {
             CallKind::Function {
                 function,
@@ -528,6 +539,25 @@ impl Runtime {
             }
         }
     }
+}
+
+/// The error of a call refused because tests run without network.
+pub const CALL_NOT_MOCKED: &str = "FnF.CallNotMocked";
+
+/// Without network (the test runner), function and HTTP calls fail at once instead of being
+/// made; child executions run in the same process.
+fn refused_offline(kind: &CallKind) -> Option<TaskOutcome> {
+    let target = match kind {
+        CallKind::Function { function, .. } => {
+            format!("the function '{}'", function.function_name())
+        }
+        CallKind::Http { method, url, .. } => format!("{method} {url}"),
+        CallKind::StartExecution { .. } => return None,
+    };
+    Some(TaskOutcome::failure(
+        CALL_NOT_MOCKED,
+        format!("{target} would be called: the task is not mocked in this test case"),
+    ))
 }
 
 /// Who an advance is for (a claimed execution, or a new one).

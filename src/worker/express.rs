@@ -14,6 +14,7 @@ use super::Runtime;
 use crate::engine::run::{self, EndState, RunContext, SignalResult, errors};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::store::{ExecutionStatus, Flow};
+use crate::testing::TestCase;
 use crate::time::now_ms;
 
 /// What StartSyncExecution runs.
@@ -26,6 +27,8 @@ pub struct SyncRequest {
     pub input: String,
     /// The longest the run may take before it ends `TimedOut`.
     pub limit: Duration,
+    /// The test case whose mocks answer its tasks.
+    pub test_case: Option<Arc<TestCase>>,
 }
 
 /// How a synchronous execution ended.
@@ -146,6 +149,8 @@ impl Runtime {
             tokens: &self.tokens,
             express: true,
             now,
+            time_scale: self.config.time_scale,
+            mocks: request.test_case.as_deref(),
         };
         let (mut state, mut outcome) = run::start(&context(now_ms()));
         let mut calls: JoinSet<(String, TaskOutcome)> = JoinSet::new();

@@ -20,6 +20,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::engine::calls::ChildShape;
+use crate::engine::clock::TimeScale;
 use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
@@ -30,7 +31,9 @@ use crate::store::{
     Flow, FlowVersion, ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome,
     Store, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
 };
+use crate::testing::{MockRegistry, TestCase};
 use crate::time::now_ms;
+pub use advance::CALL_NOT_MOCKED;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
@@ -47,6 +50,12 @@ pub struct RuntimeConfig {
     /// Advances running at once.
     pub workers: usize,
     pub functions: FunctionEndpoints,
+    /// Virtual time: the factor every waited duration is multiplied by.
+    pub time_scale: TimeScale,
+    /// The test cases executions may be started with.
+    pub mocks: Arc<MockRegistry>,
+    /// Tests only: a task call that is not mocked fails instead of reaching the network.
+    pub offline: bool,
 }
 
 /// A unit of work for the pool.
@@ -148,6 +157,20 @@ impl Runtime {
 
     pub fn region(&self) -> &str {
         &self.config.region
+    }
+
+    pub fn mocks(&self) -> &Arc<MockRegistry> {
+        &self.config.mocks
+    }
+
+    /// The mocks of a stored execution's test case (`None`: gone from the mock file).
+    fn mocks_of(
+        &self,
+        flow_name: &str,
+        state: &crate::engine::state::ExecutionState,
+    ) -> Option<Arc<TestCase>> {
+        let test_run = state.test_run.as_ref()?;
+        self.config.mocks.test_case(flow_name, &test_run.test_case)
     }
 
     fn lease_ms(&self) -> i64 {
@@ -377,6 +400,9 @@ impl Runtime {
         {
             detail.extend(extra);
         }
+        if let (Some(case), Some(detail)) = (&request.test_case, started_detail.as_object_mut()) {
+            detail.insert("testCase".into(), Value::from(case.name.as_str()));
+        }
         let mut new = NewExecution {
             id: uuid::Uuid::new_v4().to_string(),
             account_id: request.flow.account_id.clone(),
@@ -420,6 +446,8 @@ impl Runtime {
                     tokens: &self.tokens,
                     express: false,
                     now,
+                    time_scale: self.config.time_scale,
+                    mocks: request.test_case.as_deref(),
                 };
                 let (state, mut outcome) = run::start(&ctx);
                 let written = self
@@ -930,6 +958,7 @@ impl Runtime {
             qualifier: None,
             flow_version: None,
             started_by: None,
+            test_case: None,
         };
         match self.start_execution(request).await {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
@@ -973,6 +1002,8 @@ pub struct StartRequest {
     /// Who started it besides a caller, merged into the `ExecutionStarted` detail (e.g.
     /// `{"schedule": {…}}` for a schedule's fire).
     pub started_by: Option<Value>,
+    /// The test case whose mocks answer its tasks (`FlowName=<flow>#<TestCase>`).
+    pub test_case: Option<Arc<TestCase>>,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).

@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod console;
+pub mod definitions;
 pub mod examples;
 pub mod fc_stub;
 pub mod load;

@@ -12,6 +12,8 @@ pub struct ServerProcess {
     database_url: String,
     fc_endpoint: String,
     env: Vec<(String, String)>,
+    /// Where its output (the log) goes, appended across restarts; inherited when `None`.
+    log: Option<std::path::PathBuf>,
 }
 
 impl ServerProcess {
@@ -26,12 +28,34 @@ impl ServerProcess {
         fc_endpoint: &str,
         env: &[(&str, &str)],
     ) -> ServerProcess {
+        let mut server = ServerProcess::start_unspawned(database_url, fc_endpoint, env);
+        server.spawn().await;
+        server
+    }
+
+    /// The same, logging JSON lines to `log` (at info level).
+    pub async fn start_logged(
+        database_url: &str,
+        fc_endpoint: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> ServerProcess {
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("RUST_LOG", "info,sqlx=warn"));
+        env.push(("FNF_LOG_JSON", "true"));
+        let mut server = ServerProcess::start_unspawned(database_url, fc_endpoint, &env);
+        server.log = Some(log.to_path_buf());
+        server.spawn().await;
+        server
+    }
+
+    fn start_unspawned(database_url: &str, fc_endpoint: &str, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut server = ServerProcess {
+        ServerProcess {
             child: None,
             endpoint: format!("127.0.0.1:{port}"),
             database_url: database_url.to_string(),
@@ -40,9 +64,8 @@ impl ServerProcess {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        };
-        server.spawn().await;
-        server
+            log: None,
+        }
     }
 
     /// Spawns the binary and waits until `/readyz` answers 200.
@@ -63,9 +86,22 @@ impl ServerProcess {
         for (name, value) in &self.env {
             command.env(name, value);
         }
+        // The log goes to stdout.
+        let (stdout, stderr) = match &self.log {
+            Some(path) => {
+                let file = std::fs::File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("the log file opens");
+                let copy = file.try_clone().expect("the log file is shared");
+                (Stdio::from(file), Stdio::from(copy))
+            }
+            None => (Stdio::null(), Stdio::inherit()),
+        };
         let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("the server binary starts");
         self.child = Some(child);

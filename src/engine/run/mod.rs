@@ -6,19 +6,24 @@
 
 mod branches;
 mod distributed;
+mod mocked;
 mod scope;
 mod simple;
 mod task;
+mod timers;
 
 use serde_json::Value;
 
 use super::calls::CallRequest;
+use super::clock::{ClockAnchor, TimeScale};
 use super::data::{self, FdlContext, FdlMappingScope};
 use super::history::{self, EventType};
 use super::ir::{FlowDefinition, Language, limits};
-use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, Work};
+use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
 use crate::store::HistoryEvent;
+use crate::testing::TestCase;
+use timers::waiting;
 
 /// The error names of the engine (definitions.md §I.6.1).
 pub mod errors {
@@ -47,7 +52,14 @@ pub struct RunContext<'a> {
     pub tokens: &'a TokenCodec,
     /// A synchronous (Express) execution: tighter Wait limits.
     pub express: bool,
+    /// The wall clock, epoch ms.
     pub now: i64,
+    /// Virtual time: the factor waits are multiplied by.
+    pub time_scale: TimeScale,
+    /// The mocks of the execution's test case. At start, a test case makes the execution
+    /// one that runs with mocks; later, `None` for such an execution means its test case is
+    /// gone from the mock file.
+    pub mocks: Option<&'a TestCase>,
 }
 
 impl RunContext<'_> {
@@ -151,8 +163,17 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             .definition
             .timeout_seconds
             .map(|seconds| after_seconds(ctx.now, seconds)),
+        clock: Some(ClockAnchor {
+            wall: ctx.now,
+            engine: ctx.now,
+        }),
+        test_run: ctx.mocks.map(|case| TestRun {
+            test_case: case.name.clone(),
+            attempts: Default::default(),
+        }),
     };
-    let advance = Advance::new(ctx, &mut state);
+    // A new execution's clock starts at the wall clock.
+    let advance = Advance::new(ctx, &mut state, ctx.now);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
         // §I.3.1 rule 1: the flow input is what the flow's inputMappings build.
         let empty = data::empty_object();
@@ -190,7 +211,9 @@ pub fn resume(
     state: &mut ExecutionState,
     signals: &[SignalPayload],
 ) -> (Outcome, Vec<SignalResult>) {
-    let mut advance = Advance::new(ctx, state);
+    let waiting = waiting(ctx.definition, state);
+    let engine_now = ctx.time_scale.engine_now(state.clock, ctx.now, waiting);
+    let mut advance = Advance::new(ctx, state, engine_now);
     let results = signals
         .iter()
         .map(|signal| advance.apply_signal(state, signal))
@@ -247,11 +270,18 @@ pub(super) struct Advance<'a> {
     limit_hit: bool,
     /// State machine `$Global`, moved out of the state while the advance runs.
     global: Value,
+    /// Engine time during this advance (see `clock`).
+    engine_now: i64,
+    /// The execution's test case, moved out of the state while the advance runs.
+    test_run: Option<TestRun>,
 }
 
 impl<'a> Advance<'a> {
-    fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState) -> Self {
+    /// An advance at engine time `engine_now`.
+    fn new(ctx: &'a RunContext<'a>, state: &mut ExecutionState, engine_now: i64) -> Self {
         Advance {
+            engine_now,
+            test_run: state.test_run.take(),
             ctx,
             next_event_id: state.next_event_id,
             events: Vec::new(),
@@ -264,8 +294,19 @@ impl<'a> Advance<'a> {
         }
     }
 
+    /// Engine time: what every timer is armed and checked against.
     fn now(&self) -> i64 {
-        self.ctx.now
+        self.engine_now
+    }
+
+    /// The wall-clock instant at which engine time `at` comes, if the execution waits only
+    /// for time (`on_work`: while a call runs) from now on.
+    fn wall_time(&self, at: i64, on_work: bool) -> i64 {
+        let anchor = ClockAnchor {
+            wall: self.ctx.now,
+            engine: self.engine_now,
+        };
+        self.ctx.time_scale.wall_time(anchor, at, on_work)
     }
 
     /// Takes the next event id (before the event's detail can be computed: `StepEntered`'s
@@ -405,14 +446,18 @@ impl<'a> Advance<'a> {
             self.push(id, event_type, "", 0, detail);
         }
         let wake_at = if end.is_none() {
-            let timer = next_timer(&state.root);
-            match (timer, state.deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            let waiting = waiting(self.ctx.definition, state);
+            waiting
+                .next_timer
+                .map(|at| self.wall_time(at, waiting.on_work))
         } else {
             None
         };
+        state.clock = Some(ClockAnchor {
+            wall: self.ctx.now,
+            engine: self.engine_now,
+        });
+        state.test_run = self.test_run.take();
         state.next_event_id = self.next_event_id;
         state.global = std::mem::take(&mut self.global);
         Outcome {
@@ -467,34 +512,6 @@ impl<'a> Advance<'a> {
     }
 }
 
-/// The earliest timer under a scope: waits, retry delays, task timeouts.
-fn next_timer(scope: &ScopeRun) -> Option<i64> {
-    let Cursor::Running(state) = &scope.cursor else {
-        return None;
-    };
-    match &state.work {
-        Work::Wait { until } | Work::RetryDelay { until } => Some(*until),
-        Work::Task(task) => match task.phase {
-            TaskPhase::Calling { .. } | TaskPhase::Submitted => task.timeout_at,
-            // Finished / lost attempts are handled on the next drive: wake at once.
-            TaskPhase::Finished(_) | TaskPhase::Lost => Some(i64::MIN),
-        },
-        Work::Parallel { branches } => branches
-            .iter()
-            .filter_map(|branch| next_timer(&branch.scope))
-            .min(),
-        Work::Map(map) => map
-            .running
-            .iter()
-            .filter_map(|iteration| next_timer(&iteration.scope))
-            .min(),
-        Work::ChoiceBody { body, .. } => next_timer(body),
-        // Children report their ends; an exceeded tolerance is handled on the next drive.
-        Work::DistributedMap(run) => run.exceeded.as_ref().map(|_| i64::MIN),
-        Work::Ready => Some(i64::MIN),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,6 +540,8 @@ mod tests {
             tokens: &tokens,
             express: false,
             now: 1_000,
+            time_scale: TimeScale::REAL,
+            mocks: None,
         })
     }
 

@@ -32,7 +32,8 @@ impl<'a> Advance<'a> {
                 EventType::StepStarted,
                 &state.name,
                 run.entered_id,
-                serde_json::json!({"until": format_ms(until)}),
+                // When it really ends, on the wall clock (virtual time may shorten it).
+                serde_json::json!({"until": format_ms(self.wall_time(until, false))}),
             );
             run.work = Work::Wait { until };
         }

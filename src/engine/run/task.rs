@@ -14,6 +14,7 @@ use super::super::state::{
     CallMode, Cursor, ScopeRun, SignalPayload, StateRun, TaskOutcome, TaskPhase, TaskRun, Work,
     call_key,
 };
+use super::mocked::mode_of;
 use super::scope::{Completion, Drive, Then};
 use super::{Advance, SignalResult, errors};
 
@@ -121,23 +122,39 @@ impl<'a> Advance<'a> {
         let planned = self
             .plan_call(state, spec, run, &input, &token)
             .map_err(runtime_error)?;
+        let mocked = self.mocked_answer(state)?;
         let pattern = spec.pattern.name(self.ctx.language());
         let sent = planned.as_ref().map_or(&input, |call| &call.sent);
+        let mut scheduled =
+            history::task_scheduled_detail(&spec.resource, pattern, sent, attempt, timeout_seconds);
+        let started = if mocked.is_some() {
+            history::mark_mocked(&mut scheduled);
+            json!({"mocked": true})
+        } else {
+            json!({})
+        };
         let scheduled_id = self.emit(
             EventType::TaskScheduled,
             &state.name,
             run.entered_id,
-            history::task_scheduled_detail(&spec.resource, pattern, sent, attempt, timeout_seconds),
+            scheduled,
         );
-        self.emit(EventType::TaskStarted, &state.name, scheduled_id, json!({}));
+        self.emit(EventType::TaskStarted, &state.name, scheduled_id, started);
         let timeout_at = timeout_seconds.map(|seconds| super::after_seconds(self.now(), seconds));
-        let phase = match planned {
-            Some(call) => {
+        let mode = planned
+            .as_ref()
+            .map_or_else(|| mode_of(spec.pattern), |call| call.mode);
+        let phase = match (mocked, planned) {
+            (Some(answer), _) => {
+                TaskPhase::Finished(self.apply_mocked(&state.name, scheduled_id, mode, answer))
+            }
+            (None, Some(call)) => {
                 let key = call_key(run.entered_id, attempt);
                 self.calls.push(CallRequest {
                     call_key: key.clone(),
                     token: token.clone(),
-                    deadline: timeout_at,
+                    // A call runs on the wall clock (see `clock`).
+                    deadline: timeout_at.map(|at| self.wall_time(at, true)),
                     kind: call.kind,
                 });
                 TaskPhase::Calling {
@@ -145,7 +162,7 @@ impl<'a> Advance<'a> {
                     mode: call.mode,
                 }
             }
-            None => {
+            (None, None) => {
                 // §II.5.4 (Q16): an integration we do not implement fails at run time.
                 let outcome = TaskOutcome::failure(
                     errors::ACTION_NOT_SUPPORTED,
