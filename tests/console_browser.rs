@@ -1,6 +1,7 @@
 //! The web console in a real headless Chromium, against a running server on each store:
 //! sign in, create a flow from the editor (a validation error first), start an execution and
-//! watch it live through a Wait, a step's input and output, history and timeline, stop a
+//! watch its graph change colour live through a Wait, open a step from its node (mouse and
+//! keyboard), history and timeline, branch counts of a Parallel, stop a
 //! running execution, answer a callback task, follow a subflow and a map run, sign out; a
 //! `fnf:Describe*` key sees no write controls; another account sees none of the flows.
 //! Accessibility basics (labels, focusable controls) are checked on every page visited.
@@ -50,6 +51,27 @@ States:
       resourceArn: acs:fnf:::flow/child
       input:
         token.$: $Context.Current.TaskToken
+    End: true
+";
+
+const FORKED: &str = "Type: StateMachine
+Name: forked
+SpecVersion: v1
+StartAt: Both
+States:
+  - Type: Parallel
+    Name: Both
+    Branches:
+      - StartAt: L
+        States:
+          - Type: Pass
+            Name: L
+            End: true
+      - StartAt: R
+        States:
+          - Type: Pass
+            Name: R
+            End: true
     End: true
 ";
 
@@ -141,6 +163,7 @@ async fn scenario(session: &Session<'_>, client: &Client) {
     stop_a_running_execution(session, client).await;
     answer_a_callback_and_follow_the_subflow(session, client).await;
     follow_a_map_run(session, client).await;
+    count_branches(session, client).await;
     session.sign_out().await;
     session.open("/console/flows/waiter").await;
     browser.find("#sign-in").await;
@@ -235,6 +258,24 @@ async fn start_and_watch(session: &Session<'_>) -> String {
     browser.script("window.consoleMarker = 1;").await;
     let status = browser.text("#execution-status").await;
     assert_eq!(status, "Running", "the execution is still in its Wait");
+    assert!(node_has(browser, "Hello", "status-succeeded").await);
+    assert!(
+        node_has(browser, "Nap", "status-running").await,
+        "the Wait runs"
+    );
+    assert!(node_has(browser, "Done", "status-not-reached").await);
+    browser
+        .until(
+            "Nap to turn green",
+            &node_class_script("Nap", "status-succeeded"),
+        )
+        .await;
+    browser
+        .until(
+            "Done to turn green",
+            &node_class_script("Done", "status-succeeded"),
+        )
+        .await;
     browser.until_text("#execution-status", "Succeeded").await;
     browser
         .until_text("#history-rows", "ExecutionSucceeded")
@@ -255,8 +296,44 @@ async fn start_and_watch(session: &Session<'_>) -> String {
     url.trim_start_matches(&session.base).to_string()
 }
 
+/// Whether the graph's node `id` has the class `class`.
+async fn node_has(browser: &Browser, id: &str, class: &str) -> bool {
+    browser.script(&node_class_script(id, class)).await == serde_json::Value::Bool(true)
+}
+
+fn node_class_script(id: &str, class: &str) -> String {
+    format!(
+        "const n = document.querySelector('[data-pan-zoom] [data-node=\"{id}\"]'); return !!n && n.classList.contains('{class}');"
+    )
+}
+
 async fn step_history_and_timeline(session: &Session<'_>, execution_url: &str) {
     let browser = session.browser;
+    // A click on a node opens its step beside the graph, with a URL of its own.
+    session.open(execution_url).await;
+    browser.click("[data-pan-zoom] [data-node='Hello']").await;
+    browser.until_text("#step-details", "Step Hello").await;
+    assert!(
+        browser.url().await.ends_with("?step=Hello"),
+        "{}",
+        browser.url().await
+    );
+    // The keyboard reaches nodes too.
+    let done = browser.find("[data-pan-zoom] [data-node='Done']").await;
+    browser
+        .client
+        .execute(
+            "arguments[0].focus();",
+            vec![serde_json::to_value(&done).unwrap()],
+        )
+        .await
+        .unwrap();
+    done.send_keys("\u{E007}")
+        .await
+        .expect("Enter on a focused node");
+    browser.until_text("#step-details", "Step Done").await;
+    browser.client.back().await.unwrap();
+    browser.until_text("#step-details", "Step Hello").await;
     session.open(&format!("{execution_url}?step=Hello")).await;
     let step = browser.text("#step-details").await;
     assert!(
@@ -372,6 +449,22 @@ async fn answer_a_callback_and_follow_the_subflow(session: &Session<'_>, client:
     );
 }
 
+async fn count_branches(session: &Session<'_>, client: &Client) {
+    let browser = session.browser;
+    client.create_flow("forked", FORKED).await;
+    client.start("forked", "both", "{}").await;
+    client.wait_end("forked", "both", WITHIN).await;
+    session.open("/console/flows/forked/executions/both").await;
+    browser.click("[data-pan-zoom] [data-node='Both']").await;
+    browser
+        .until_text(
+            "#step-details .step-children",
+            "2 iterations or branches: 2 succeeded",
+        )
+        .await;
+    assert!(node_has(browser, "Both/1/R", "status-succeeded").await);
+}
+
 async fn follow_a_map_run(session: &Session<'_>, client: &Client) {
     let browser = session.browser;
     client.create_flow("fan", FAN).await;
@@ -383,7 +476,10 @@ async fn follow_a_map_run(session: &Session<'_>, client: &Client) {
         )
         .await;
     client.wait_end("fan", "wide", WITHIN).await;
-    session.open("/console/flows/fan/executions/wide").await;
+    session
+        .open("/console/flows/fan/executions/wide?step=Fan")
+        .await;
+    browser.find("#step-details a[href*='/map-runs/']").await;
     browser.click(".links a[href*='/map-runs/']").await;
     browser.until_text("#map-run-counts", "Succeeded 3").await;
     let children = browser

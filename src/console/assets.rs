@@ -6,11 +6,16 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 /// name in URLs, content type, bytes.
-const FILES: [(&str, &str, &[u8]); 3] = [
+const FILES: [(&str, &str, &[u8]); 4] = [
     (
         "console.css",
         "text/css; charset=utf-8",
         include_bytes!("assets/console.css"),
+    ),
+    (
+        "graph.css",
+        "text/css; charset=utf-8",
+        crate::graph::STYLESHEET.as_bytes(),
     ),
     (
         "console.js",

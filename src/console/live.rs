@@ -1,4 +1,5 @@
-//! Live updates of an execution page over server-sent events.
+//! Live updates of an execution page over server-sent events: new history rows, the graph's
+//! node statuses, and the execution's end.
 //!
 //! The page's history is read once through the API (GetExecutionHistory: the key's policy
 //! and account decide whether the stream opens); then the stream reads the new history
@@ -20,12 +21,14 @@ use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::Console;
+use super::diagram;
 use super::error::ConsoleError;
 use super::model::events::{Event, pretty_text};
 use super::pages::Time;
 use super::pages::execution::HistoryRow;
 use super::session::Session;
 use crate::api::Action;
+use crate::engine::ir::FlowDefinition;
 use crate::error::ApiError;
 use crate::store::{HistoryEvent, WorkNotice};
 use crate::time::{format_ms, now_ms};
@@ -36,6 +39,8 @@ const POLL: Duration = Duration::from_secs(1);
 const SESSION_CHECK_EVERY: u32 = 30;
 /// Events sent in one message at most.
 const BATCH: i64 = 200;
+/// More events than an execution may have (it fails at its event limit).
+const MAX_EVENTS: i64 = 10_000;
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
@@ -55,6 +60,10 @@ struct Follow {
     console: Console,
     session: Session,
     execution_id: String,
+    /// The definition the execution runs, to colour the graph's nodes.
+    definition: Option<FlowDefinition>,
+    /// Every event so far (the statuses are computed over all of them).
+    events: Vec<Event>,
     next_event: i64,
     notices: broadcast::Receiver<WorkNotice>,
     polls: u32,
@@ -97,12 +106,19 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok());
+    let after = resumed.unwrap_or(live.after).clamp(0, MAX_EVENTS);
+    let known = store
+        .list_history(&execution.id, 1, after)
+        .await
+        .map_err(ApiError::from)?;
     let follow = Follow {
         notices: store.subscribe(),
         console: console.clone(),
         session,
+        definition: diagram::parse(&flow, &execution.definition, false),
+        events: known.iter().map(from_store).collect(),
         execution_id: execution.id,
-        next_event: resumed.unwrap_or(live.after).max(0) + 1,
+        next_event: after + 1,
         polls: 0,
         done: false,
     };
@@ -180,10 +196,15 @@ impl Follow {
         .render()
         .unwrap_or_default();
         let last = self.next_event - 1;
-        let mut payload = json!({ "last": last, "rows": rows });
         let ended = events
             .iter()
             .any(|event| event.kind.starts_with("Execution") && event.kind != "ExecutionStarted");
+        self.events.extend(events);
+        let statuses = self
+            .definition
+            .as_ref()
+            .map(|definition| diagram::node_statuses(definition, &self.events));
+        let mut payload = json!({ "last": last, "rows": rows, "statuses": statuses });
         if ended {
             self.done = true;
             if let Ok(Some(execution)) = self
@@ -220,5 +241,6 @@ fn from_store(event: &HistoryEvent) -> Event {
         time_text,
         schedule_id: event.schedule_event_id,
         detail: serde_json::from_str(&event.detail).unwrap_or_default(),
+        raw_detail: event.detail.clone(),
     }
 }

@@ -83,7 +83,7 @@ pub fn router(app: AppState) -> Router {
             get(pages::start::form).post(pages::start::submit),
         )
         .route(execution, get(pages::execution::page))
-        .route(&format!("{execution}/step"), get(pages::execution::step))
+        .route(&format!("{execution}/step"), get(pages::step::step))
         .route(&format!("{execution}/live"), get(live::stream))
         .route(&format!("{execution}/stop"), post(pages::execution::stop))
         .route(

@@ -18,6 +18,8 @@ pub struct Event {
     pub time_text: String,
     pub schedule_id: i64,
     pub detail: Value,
+    /// The detail as the API sent it (JSON text).
+    pub raw_detail: String,
 }
 
 impl Event {
@@ -25,6 +27,7 @@ impl Event {
     pub fn from_api(event: &Value) -> Event {
         let text = |name: &str| event[name].as_str().unwrap_or_default().to_string();
         let time_text = text("Time");
+        let raw_detail = text("EventDetail");
         Event {
             id: event["EventId"].as_i64().unwrap_or_default(),
             kind: text("Type"),
@@ -32,8 +35,8 @@ impl Event {
             time: parse_rfc3339_ms(&time_text).unwrap_or_default(),
             time_text,
             schedule_id: event["ScheduleEventId"].as_i64().unwrap_or_default(),
-            detail: serde_json::from_str(event["EventDetail"].as_str().unwrap_or("{}"))
-                .unwrap_or(Value::Null),
+            detail: serde_json::from_str(&raw_detail).unwrap_or(Value::Null),
+            raw_detail,
         }
     }
 
@@ -204,6 +207,7 @@ mod tests {
             time: 1_000 * id,
             time_text: String::new(),
             schedule_id,
+            raw_detail: detail.to_string(),
             detail,
         }
     }

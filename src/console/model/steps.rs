@@ -101,6 +101,7 @@ mod tests {
             time: id,
             time_text: String::new(),
             schedule_id,
+            raw_detail: detail.to_string(),
             detail,
         }
     }

@@ -192,6 +192,7 @@ mod tests {
             time,
             time_text: String::new(),
             schedule_id,
+            raw_detail: detail.to_string(),
             detail,
         }
     }

@@ -9,22 +9,21 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::flow::ExecutionRow;
+use super::step::StepDetails;
 use super::{Chrome, Time, execution_url, flow_url, html, query, see_other, text};
 use crate::api::Action;
 use crate::console::Console;
+use crate::console::diagram;
 use crate::console::error::ConsoleError;
 use crate::console::model::events::{self, Event, Link, pretty_text};
 use crate::console::model::sdk;
-use crate::console::model::steps::{Occurrence, occurrences};
-use crate::console::model::timeline::{self, duration_text};
+use crate::console::model::timeline;
 use crate::console::session::{Posted, Session};
 use crate::engine::tokens::TokenScope;
 use crate::error::ApiError;
 
 /// History rows and timeline rows per page.
 const PAGE_ROWS: usize = 100;
-/// Occurrences of one step shown in its details.
-const STEP_OCCURRENCES: usize = 20;
 /// Pages of GetExecutionHistory read at most (999 events each; executions stop at 5,000).
 const HISTORY_CALLS: usize = 8;
 
@@ -264,11 +263,17 @@ pub async fn page(
     );
     let callbacks = callbacks(&console, &session, &flow, &name, events).await?;
     let input = text(execution, "Input");
+    let drawn = diagram::execution_graph(&flow, &text(execution, "FlowDefinition"), events);
     let page = ExecutionPage {
         chrome: Chrome::of(&session),
         flow_url: flow_url(&flow),
-        graph: crate::console::diagram::flow_svg(&flow, &text(execution, "FlowDefinition")),
-        step: (!at.step.is_empty()).then(|| StepDetails::new(&url, events, &at.step)),
+        step: (!at.step.is_empty()).then(|| {
+            let status = drawn
+                .as_ref()
+                .and_then(|drawn| drawn.statuses.get(&at.step));
+            StepDetails::new(&url, events, &at.step, status)
+        }),
+        graph: drawn.map(|drawn| drawn.svg),
         failed_only,
         history_pager,
         history,
@@ -382,107 +387,6 @@ fn links(flow: &str, url: &str, events: &[Event]) -> Vec<LinkView> {
         })
         .filter(|link| !link.url.is_empty() && !flow.is_empty())
         .collect()
-}
-
-/// What happened to one step.
-pub struct StepDetails {
-    pub node: String,
-    pub close_url: String,
-    pub total: usize,
-    pub occurrences: Vec<OccurrenceView>,
-}
-
-pub struct OccurrenceView {
-    pub entered_id: i64,
-    pub status: &'static str,
-    pub entered: Time,
-    pub input: String,
-    pub output: Option<String>,
-    pub error: Option<String>,
-    pub attempts: Vec<String>,
-}
-
-impl StepDetails {
-    pub fn new(url: &str, events: &[Event], node: &str) -> StepDetails {
-        let found = occurrences(events, node);
-        StepDetails {
-            node: node.to_string(),
-            close_url: url.to_string(),
-            total: found.len(),
-            occurrences: found
-                .iter()
-                .take(STEP_OCCURRENCES)
-                .map(OccurrenceView::new)
-                .collect(),
-        }
-    }
-}
-
-impl OccurrenceView {
-    fn new(occurrence: &Occurrence) -> OccurrenceView {
-        let ended = occurrence.ended.as_ref();
-        let exited = ended.filter(|event| event.kind == "StepExited");
-        let failed = ended.filter(|event| event.kind != "StepExited");
-        OccurrenceView {
-            entered_id: occurrence.entered.id,
-            status: occurrence.status(),
-            entered: Time::of(&occurrence.entered.time_text),
-            input: occurrence.input().map(events::pretty).unwrap_or_default(),
-            output: exited.map(|event| events::pretty(&event.detail["output"])),
-            error: failed.map(|event| events::pretty(&event.detail)),
-            attempts: occurrence
-                .attempts
-                .iter()
-                .map(|attempt| {
-                    let result = attempt.result.as_ref();
-                    let took = result
-                        .map(|result| {
-                            format!(
-                                " after {}",
-                                duration_text(result.time - attempt.scheduled.time)
-                            )
-                        })
-                        .unwrap_or_default();
-                    let outcome = match result {
-                        Some(result) if result.kind == "TaskSucceeded" => "succeeded".to_string(),
-                        Some(result) => format!(
-                            "{}: {} {}",
-                            result.kind,
-                            result.detail["error"].as_str().unwrap_or_default(),
-                            result.detail["cause"].as_str().unwrap_or_default()
-                        ),
-                        None => "running".to_string(),
-                    };
-                    format!("Attempt {}: {outcome}{took}", attempt.number())
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "step.html")]
-struct StepFragment {
-    step: StepDetails,
-}
-
-#[derive(Deserialize)]
-pub struct StepQuery {
-    node: String,
-}
-
-/// The details of one step, as a fragment the page's script puts beside the graph.
-pub async fn step(
-    State(console): State<Console>,
-    session: Session,
-    Path((flow, name)): Path<(String, String)>,
-    Query(step): Query<StepQuery>,
-) -> Result<Response, ConsoleError> {
-    let loaded = load(&console, &session, &flow, &name).await?;
-    let url = execution_url(&flow, &name);
-    html(&StepFragment {
-        step: StepDetails::new(&url, &loaded.events, &step.node),
-    })
 }
 
 pub async fn stop(

@@ -208,7 +208,8 @@ pub async fn definition(
     Path(flow): Path<String>,
 ) -> Result<Response, ConsoleError> {
     let header = FlowHeader::load(&console, &session, &flow, "definition").await?;
-    let graph = crate::console::diagram::flow_svg(&header.name, &header.definition);
+    let express = header.mode == "Express";
+    let graph = crate::console::diagram::flow_svg(&header.name, &header.definition, express);
     html(&DefinitionPage {
         chrome: Chrome::of(&session),
         flow: header,

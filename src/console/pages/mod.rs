@@ -8,6 +8,7 @@ pub mod flows;
 pub mod map_run;
 pub mod schedules;
 pub mod start;
+pub mod step;
 pub mod versions;
 
 use askama::Template;
