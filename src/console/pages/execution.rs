@@ -185,6 +185,7 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// Links to the page before and after rows `first..first + PAGE_ROWS` of `total`.
     fn new(total: usize, first: usize, link: impl Fn(usize) -> String) -> Pager {
         let last = (first + PAGE_ROWS).min(total);
         Pager {
@@ -442,4 +443,20 @@ pub async fn report(
             .await?;
     }
     Ok(see_other(&execution_url(&flow, &name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagers_link_the_neighbouring_pages() {
+        let pager = Pager::new(250, 100, |first| format!("?rows={first}"));
+        assert_eq!(pager.label, "101–200 of 250");
+        assert_eq!(pager.previous.as_deref(), Some("?rows=0"));
+        assert_eq!(pager.next.as_deref(), Some("?rows=200"));
+        let last = Pager::new(250, 200, |first| format!("?rows={first}"));
+        assert_eq!((last.label.as_str(), last.next), ("201–250 of 250", None));
+        assert_eq!(Pager::new(0, 0, |_| String::new()).label, "");
+    }
 }

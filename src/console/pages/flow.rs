@@ -260,3 +260,15 @@ pub async fn delete(
         Err(error) => Err(ConsoleError::from(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_inputs_are_read_as_utc() {
+        assert_eq!(utc(""), "");
+        assert_eq!(utc("2024-05-01T12:00"), "2024-05-01T12:00:00Z");
+        assert_eq!(utc("2024-05-01T12:00:30"), "2024-05-01T12:00:30Z");
+    }
+}

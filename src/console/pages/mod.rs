@@ -155,3 +155,30 @@ pub fn text(value: &Value, name: &str) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_encode_names_and_skip_empty_filters() {
+        assert_eq!(
+            execution_url("a b", "x/y"),
+            "/console/flows/a%20b/executions/x%2Fy"
+        );
+        assert_eq!(
+            query(&[("status", "Failed"), ("prefix", ""), ("q", "a&b")]),
+            "?status=Failed&q=a%26b"
+        );
+        assert_eq!(query(&[("prefix", "")]), "");
+        assert_eq!(
+            Time::of("1970-01-01T00:00:00Z").utc,
+            "",
+            "the API's not-stopped time is no time"
+        );
+        assert_eq!(
+            Time::of("2024-05-01T12:00:00Z").ms(),
+            Some(1_714_564_800_000)
+        );
+    }
+}
