@@ -106,16 +106,29 @@ pub struct Session {
 }
 
 impl Session {
-    /// Runs an API action with this session's key, through the API's own pipeline.
+    /// Runs an API action with this session's key, through the API's own pipeline. Empty
+    /// form fields are left out (an absent parameter), except those named in `keep_empty`.
     pub async fn call(
         &self,
         console: &Console,
         action: Action,
         params: &[(&str, &str)],
     ) -> Result<Value, ApiError> {
+        self.call_keeping(console, action, params, &[]).await
+    }
+
+    /// `call`, sending the parameters named in `keep_empty` even when empty (UpdateFlow's
+    /// empty `Description` clears it).
+    pub async fn call_keeping(
+        &self,
+        console: &Console,
+        action: Action,
+        params: &[(&str, &str)],
+        keep_empty: &[&str],
+    ) -> Result<Value, ApiError> {
         let pairs = params
             .iter()
-            .filter(|(_, value)| !value.is_empty())
+            .filter(|(name, value)| !value.is_empty() || keep_empty.contains(name))
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
         let params = Params::from_pairs(pairs)?;

@@ -152,7 +152,7 @@ pub async fn update(
     let page = from_form(&posted.session, &posted.form, Some(flow.clone()));
     let updated = posted
         .session
-        .call(
+        .call_keeping(
             &console,
             Action::UpdateFlow,
             &[
@@ -161,6 +161,7 @@ pub async fn update(
                 ("Type", &page.flow_type),
                 ("Definition", &page.definition),
             ],
+            &["Description"],
         )
         .await;
     finish(page, updated)

@@ -350,14 +350,8 @@ async fn callbacks(
                 .runtime
                 .tokens()
                 .issue(scope, task.entered_id, task.attempt);
-            let tail: String = token
-                .chars()
-                .rev()
-                .take(6)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
+            // Tokens are base64 (ASCII): the last characters tell two tokens apart.
+            let tail = &token[token.len().saturating_sub(6)..];
             Callback {
                 step: task.step,
                 masked: format!("••••••••{tail}"),
