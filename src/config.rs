@@ -121,6 +121,23 @@ pub struct Config {
     /// flows of the default account at start and whenever a file is saved.
     #[arg(long, env = "FNF_FLOWS_DIR")]
     pub flows_dir: Option<PathBuf>,
+
+    /// Most client connections open at once; further clients wait to be accepted.
+    #[arg(long, env = "FNF_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Seconds a connection may take to send a request's head, counted from its opening or
+    /// from the end of the previous answer: a connection idle that long is closed.
+    #[arg(long, env = "FNF_HEADER_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_seconds: u64,
+
+    /// Seconds an answer may wait for the client to read it before the connection closes.
+    #[arg(long, env = "FNF_WRITE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_seconds: u64,
+
+    /// Seconds a request's body may take to arrive once its head has.
+    #[arg(long, env = "FNF_BODY_READ_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_seconds: u64,
 }
 
 /// `--time-scale`: a finite factor ≥ 0.

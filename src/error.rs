@@ -13,6 +13,7 @@ pub enum ErrorCode {
     ExecutionAlreadyExists,
     ExecutionAlreadyCompleted,
     InvalidArgument,
+    IncompleteSignature,
     MissingRequiredHeader,
     MissingRequiredParams,
     PathNotSupported,
@@ -42,13 +43,14 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document is checked
     /// against it).
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::ActionNotSupported,
         ErrorCode::ApiVersionNotSupported,
         ErrorCode::EntityTooLarge,
         ErrorCode::ExecutionAlreadyExists,
         ErrorCode::ExecutionAlreadyCompleted,
         ErrorCode::InvalidArgument,
+        ErrorCode::IncompleteSignature,
         ErrorCode::MissingRequiredHeader,
         ErrorCode::MissingRequiredParams,
         ErrorCode::PathNotSupported,
@@ -92,6 +94,7 @@ impl ErrorCode {
             ExecutionAlreadyExists => "ExecutionAlreadyExists",
             ExecutionAlreadyCompleted => "ExecutionAlreadyCompleted",
             InvalidArgument => "InvalidArgument",
+            IncompleteSignature => "IncompleteSignature",
             MissingRequiredHeader => "MissingRequiredHeader",
             MissingRequiredParams => "MissingRequiredParams",
             PathNotSupported => "PathNotSupported",
@@ -129,6 +132,7 @@ impl ErrorCode {
             | ExecutionAlreadyExists
             | ExecutionAlreadyCompleted
             | InvalidArgument
+            | IncompleteSignature
             | MissingRequiredHeader
             | MissingRequiredParams
             | PathNotSupported
@@ -211,6 +215,45 @@ impl ApiError {
         )
     }
 
+    /// The request URI is longer than HTTP/1.1 parsing allows.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            ErrorCode::EntityTooLarge,
+            format!("The request URI exceeds the maximum allowed size ({limit} bytes)."),
+        )
+    }
+
+    /// The request head has too many headers or too many bytes.
+    pub fn head_too_large(max_headers: usize, max_bytes: usize) -> Self {
+        Self::new(
+            ErrorCode::EntityTooLarge,
+            format!(
+                "The request head exceeds the maximum allowed size ({max_headers} headers, \
+                 {max_bytes} bytes)."
+            ),
+        )
+    }
+
+    /// The request line or a header is not HTTP/1.1 (e.g. raw non-ASCII bytes in the URI).
+    pub fn malformed_request() -> Self {
+        Self::new(
+            ErrorCode::InvalidArgument,
+            "Parameter error: the request is not valid HTTP/1.1: its request line or a header \
+             could not be read.",
+        )
+    }
+
+    /// The body did not arrive in time after the head.
+    pub fn body_timeout(seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "Parameter error: the request body did not arrive within {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
+            ),
+        )
+    }
+
     pub fn execution_already_exists(execution: &str, flow: &str) -> Self {
         Self::new(
             ErrorCode::ExecutionAlreadyExists,
@@ -230,6 +273,16 @@ impl ApiError {
         Self::new(
             ErrorCode::InvalidArgument,
             format!("Parameter error: {name} {reason}"),
+        )
+    }
+
+    /// A V3 request left a header that selects or guards the call out of `SignedHeaders`.
+    pub fn incomplete_signature(header: &str) -> Self {
+        Self::new(
+            ErrorCode::IncompleteSignature,
+            format!(
+                "The request signature does not conform to Aliyun standards. Header '{header}' must be signed."
+            ),
         )
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use crate::engine::parse::{ParseOptions, parse_definition};
+use crate::engine::parse::{ParseOptions, parse_new_definition};
 use crate::file_watch::DirectoryWatch;
 use crate::store::{CreateFlowOutcome, Flow, Store};
 use crate::testing::MockRegistry;
@@ -78,7 +78,8 @@ pub fn read_flow_file(path: &Path, mocks: &MockRegistry) -> Result<FlowFile, Fil
         flow_name: &name,
         express: false,
     };
-    let definition = parse_definition(&text, &options)
+    // Creating or updating a flow from a file holds it to CreateFlow's rules.
+    let definition = parse_new_definition(&text, &options, crate::time::now_ms())
         .map_err(|e| error(line_of(&text, &e.path), e.to_string()))?;
     mocks
         .check_flow(&name, &definition)

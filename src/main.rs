@@ -65,6 +65,7 @@ async fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    raise_open_file_limit();
     let mut server = match fnf_server::server::start(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -80,6 +81,15 @@ async fn main() -> ExitCode {
         _ = server.serving() => {}
     }
     ExitCode::SUCCESS
+}
+
+/// Every client connection holds a file descriptor: take the most the system allows this
+/// process (the soft limit is often far below the hard one).
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+    }
 }
 
 /// SIGTERM or Ctrl-C.

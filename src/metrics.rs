@@ -1,6 +1,6 @@
 //! Prometheus metrics, served at `/metrics` in the text format: requests by action and code,
 //! latencies, executions started and ended, steps, queue depth, claim lag, lease takeovers,
-//! store errors and group-commit sizes. One registry per server, so tests see their own.
+//! store errors, group-commit sizes, open connections and transport timeouts. One registry per server, so tests see their own.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -29,6 +29,10 @@ pub struct Metrics {
     pub store_errors: IntCounterVec,
     /// Writes per group-commit transaction.
     pub batch_writes: Histogram,
+    /// Client connections open now.
+    pub connections: IntGauge,
+    /// Requests ended by a transport timeout, by phase (`head`, `body`, `write`).
+    pub timeouts: IntCounterVec,
 }
 
 impl Metrics {
@@ -94,6 +98,16 @@ impl Metrics {
                     .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
             )
             .expect("valid metric"),
+            connections: IntGauge::new("fnf_http_connections", "Client connections open")
+                .expect("valid metric"),
+            timeouts: IntCounterVec::new(
+                Opts::new(
+                    "fnf_http_timeouts_total",
+                    "Connections or requests ended by a timeout, by phase",
+                ),
+                &["phase"],
+            )
+            .expect("valid metric"),
             registry,
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
@@ -108,6 +122,8 @@ impl Metrics {
             Box::new(metrics.lease_takeovers.clone()),
             Box::new(metrics.store_errors.clone()),
             Box::new(metrics.batch_writes.clone()),
+            Box::new(metrics.connections.clone()),
+            Box::new(metrics.timeouts.clone()),
         ];
         for collector in collectors {
             metrics

@@ -10,12 +10,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{AppState, router};
+use crate::auth::clock::SystemClock;
 use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
-use crate::auth::replay::MemoryNonces;
+use crate::auth::gate::Authenticator;
+use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
 use crate::engine::clock::TimeScale;
 use crate::schedule::Scheduler;
-use crate::store::{self, Store};
+use crate::store::{self, DurableNonces, SharedNonces, Store};
 use crate::testing::MockRegistry;
 use crate::testing::watch::check_stored_flows;
 use crate::throttle::Throttle;
@@ -23,7 +25,7 @@ use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig};
 
 /// Nonces remembered in memory by a server whose store is not shared (about 40 bytes each):
 /// the request rate × twice the skew window at which older nonces start to be forgotten
-/// early. A shared store keeps them itself.
+/// early. A shared store decides alone, so a replica's memory does not grow with the rate.
 const MEMORY_NONCES: usize = 1_000_000;
 
 /// Why the server could not start.
@@ -37,6 +39,16 @@ pub enum StartError {
          loopback address"
     )]
     DevelopmentKeyOffLoopback(SocketAddr),
+    #[error(
+        "refusing to listen on {addr}: the key '{key}' ({origin}) has the public development \
+         secret, which anyone can sign with; give it a secret of its own, or listen on a \
+         loopback address"
+    )]
+    PublicSecretOffLoopback {
+        addr: SocketAddr,
+        key: String,
+        origin: String,
+    },
     #[error("cannot open the store {url}: {error}")]
     Store {
         url: String,
@@ -68,6 +80,8 @@ impl RunningServer {
             let _ = shutdown.send(());
         }
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        // Before the runtime stops: the nonces still being written go through its batcher.
+        let _ = tokio::time::timeout(grace, self.state.auth.nonces().flush()).await;
         self.state.scheduler.stop();
         self.state.runtime.shutdown(grace).await;
         let _ = tokio::time::timeout(grace, &mut self.serving).await;
@@ -103,16 +117,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         config.credentials_file.as_deref(),
     )?;
-    if credentials.is_development_only() {
-        if !config.listen.ip().is_loopback() {
-            return Err(StartError::DevelopmentKeyOffLoopback(config.listen));
-        }
-        tracing::warn!(
-            access_key_id = DEV_ACCESS_KEY_ID,
-            access_key_secret = DEV_ACCESS_KEY_SECRET,
-            "no credentials configured: accepting the public development key (loopback only)"
-        );
-    }
+    refuse_public_keys_off_loopback(&credentials, config.listen)?;
     let store = open_store(&config).await?;
     let mut functions = FunctionEndpoints {
         base: config.fc_endpoint.clone(),
@@ -187,10 +192,20 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })?;
     let scheduler = Scheduler::new(store.clone(), runtime.clone(), owner, lease);
     let skew = TimeDelta::seconds(config.max_clock_skew_seconds as i64);
+    let nonces = nonce_ledger(store.clone(), &runtime, skew)
+        .await
+        .map_err(|error| StartError::Store {
+            url: store::redact_url(&config.database_url),
+            error,
+        })?;
     let state = AppState {
         throttle: Arc::new(Throttle::new(config.throttle_rps, config.throttle_burst)),
-        nonces: Arc::new(MemoryNonces::for_skew(skew, MEMORY_NONCES)),
-        credentials: Arc::new(credentials),
+        auth: Arc::new(Authenticator::new(
+            credentials,
+            nonces,
+            Arc::new(SystemClock),
+            skew,
+        )),
         config: Arc::new(config),
         runtime: runtime.clone(),
         scheduler: scheduler.clone(),
@@ -210,21 +225,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     workers.extend(crate::testing::watch::spawn(
         mocks,
         store.clone(),
-        state.credentials.account_ids(),
+        state.auth.credentials().account_ids(),
     ));
-    workers.push(tokio::spawn(prune_nonces(store)));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
     let app = router(state.clone()).merge(crate::console::router(state.clone()));
-    let serving = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = shutdown_signal.await;
-            })
-            .await;
-        if let Err(error) = served {
-            tracing::error!(%error, "the HTTP server stopped");
-        }
-    });
+    let limits = crate::transport::Limits {
+        max_connections: state.config.max_connections as usize,
+        header_read_timeout: Duration::from_secs(state.config.header_read_timeout_seconds),
+        write_timeout: Duration::from_secs(state.config.write_timeout_seconds),
+    };
+    let serving = tokio::spawn(crate::transport::serve(
+        listener,
+        app,
+        limits,
+        state.metrics.clone(),
+        shutdown_signal,
+    ));
     tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");
     if state.config.console {
         tracing::info!(url = %format!("http://{addr}/console/"), "web console");
@@ -245,15 +261,58 @@ fn replica_id() -> String {
     format!("{host}-{}-{}", std::process::id(), &random[..8])
 }
 
-/// Forgets expired nonces of the shared store now and then.
-async fn prune_nonces(store: Arc<dyn Store>) {
-    if !store.is_shared() {
-        return;
+/// The public development key (or any key configured with its public secret) is accepted
+/// on loopback addresses only, however it was supplied.
+fn refuse_public_keys_off_loopback(
+    credentials: &Credentials,
+    listen: SocketAddr,
+) -> Result<(), StartError> {
+    let Some(public) = credentials.public_keys().next() else {
+        return Ok(());
+    };
+    if !listen.ip().is_loopback() {
+        return Err(if credentials.is_development_only() {
+            StartError::DevelopmentKeyOffLoopback(listen)
+        } else {
+            StartError::PublicSecretOffLoopback {
+                addr: listen,
+                key: public.access_key_id().to_string(),
+                origin: public.source().to_string(),
+            }
+        });
     }
-    loop {
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        if let Err(error) = store.prune_nonces(crate::time::now_ms()).await {
-            tracing::warn!(%error, "pruning nonces failed");
-        }
+    if credentials.is_development_only() {
+        tracing::warn!(
+            access_key_id = DEV_ACCESS_KEY_ID,
+            access_key_secret = DEV_ACCESS_KEY_SECRET,
+            "no credentials configured: accepting the public development key (loopback only)"
+        );
+    } else {
+        tracing::warn!(
+            access_key_id = public.access_key_id(),
+            source = %public.source(),
+            "a key has the public development secret: accepted on loopback only"
+        );
     }
+    Ok(())
+}
+
+/// Where used nonces are kept: a shared store decides for every replica; a store of this
+/// process alone is backed by memory, written behind, and read back at start.
+async fn nonce_ledger(
+    store: Arc<dyn Store>,
+    runtime: &Runtime,
+    skew: TimeDelta,
+) -> Result<Arc<dyn NonceLedger>, store::StoreError> {
+    let window = MemoryNonces::for_skew(skew, MEMORY_NONCES);
+    let batcher = runtime.batcher().clone();
+    if store.is_shared() {
+        return Ok(Arc::new(SharedNonces::new(
+            store,
+            batcher,
+            window.retention(),
+        )));
+    }
+    let durable = DurableNonces::open(store, batcher, window, chrono::Utc::now()).await?;
+    Ok(Arc::new(durable))
 }

@@ -371,6 +371,78 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn constants_beyond_their_limits_are_refused_at_create_and_update(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        let in_a_year = (chrono::Utc::now() + chrono::TimeDelta::days(365))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let wait_until = |timestamp: &str| {
+            format!("version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: w\n    timestamp: '{timestamp}'\n")
+        };
+        let far = wait_until(&in_a_year);
+        let expected = format!(
+            "Parameter error: Definition steps[0].timestamp: '{in_a_year}' is more than 172800 \
+             seconds (2 days) ahead, the longest wait"
+        );
+        create(&client, &[("Name", "waits"), ("Definition", &far), ("Type", "FDL")])
+            .await
+            .err_msg(400, "InvalidArgument", &expected);
+        create(&client, &[("Name", "waits"), ("Definition", &wait_until(&tomorrow)), ("Type", "FDL")])
+            .await
+            .ok();
+        client
+            .call("UpdateFlow", &[("Name", "waits"), ("Definition", &far)])
+            .await
+            .err_msg(400, "InvalidArgument", &expected);
+        // A flow timeout beyond the one-year execution limit could never fire.
+        let timeout = "version: v1\ntype: flow\ntimeoutSeconds: 31536001\nsteps:\n  - type: pass\n    name: p\n";
+        create(&client, &[("Name", "times_out"), ("Definition", timeout), ("Type", "FDL")])
+            .await
+            .err_msg(
+                400,
+                "InvalidArgument",
+                "Parameter error: Definition timeoutSeconds: must be an integer between 1 and \
+                 31536000, got 31536001",
+            );
+        server.stop().await;
+    }
+
+    async fn definitions_whose_patterns_compile_too_large_together_are_refused(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        // 64 distinct patterns of about half a megabyte each once compiled.
+        let branches: Vec<String> = (0..64)
+            .map(|i| {
+                format!(
+                    "{{Condition: 'regexMatchString(\"\\\\w{{{}}}\", $Input.s)', Next: B}}",
+                    8 + i % 4
+                )
+            })
+            .collect();
+        let definition = format!(
+            "Type: StateMachine\nName: patterns\nSpecVersion: v1\nStartAt: A\nStates: [{{Type: Choice, Name: A, Branches: [{}], Default: B}}, {{Type: Pass, Name: B, End: true}}]\n",
+            branches.join(", ")
+        );
+        let answer = create(
+            &client,
+            &[("Name", "patterns"), ("Definition", &definition), ("Type", "FDL")],
+        )
+        .await;
+        answer.err(400, "InvalidArgument");
+        assert!(
+            answer
+                .message()
+                .contains("the regular expressions of this definition are too large together"),
+            "{}",
+            answer.message()
+        );
+        server.stop().await;
+    }
+
     async fn update_flow_changes_only_present_params(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();

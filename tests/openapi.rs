@@ -14,11 +14,12 @@ use fnf_server::error::ErrorCode;
 use serde_json::Value;
 
 /// The codes every action can answer (api.md §5.2).
-const COMMON_CODES: [&str; 15] = [
+const COMMON_CODES: [&str; 16] = [
     "ActionNotSupported",
     "APIVersionNotSupported",
     "EntityTooLarge",
     "InvalidArgument",
+    "IncompleteSignature",
     "MissingRequiredHeader",
     "MissingRequiredParams",
     "SignatureNonceUsed",

@@ -76,6 +76,12 @@ async fn python_old_sdk_full_api() {
     run_script(Backend::Sqlite, "python", "python_old_full_api.py", None).await;
 }
 
+/// The Tea SDK's V3 signer (no SDK signs fnf calls with V3 by default yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v3_signatures() {
+    run_script(Backend::Sqlite, "python", "python_v3.py", None).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk() {
     run_script(Backend::Sqlite, "node", "node.js", None).await;

@@ -682,6 +682,113 @@ async fn v3_missing_headers_are_missing_required_header() {
     server.stop().await;
 }
 
+/// The message of `400 IncompleteSignature` for a header left out of `SignedHeaders`.
+fn incomplete(header: &str) -> String {
+    format!(
+        "The request signature does not conform to Aliyun standards. Header '{header}' must be signed."
+    )
+}
+
+#[tokio::test]
+async fn a_v3_signature_over_host_alone_cannot_be_re_aimed() {
+    // The replay this rule stops: a genuine request signed with SignedHeaders=host only,
+    // sent again with a fresh nonce and date and x-acs-action changed to DeleteFlow. Its
+    // signature holds for what it covers; the rest must not be trusted.
+    let (server, client) = server_with_flow().await;
+    let mut genuine = client
+        .v3("GET", "DescribeFlow")
+        .query(&[("Name", "my_flow")]);
+    genuine.signed_headers = Some(vec!["host".into()]);
+    let authorization = genuine.authorization();
+    let answer = genuine.send_with_authorization(&authorization).await;
+    answer.err_msg(400, "IncompleteSignature", &incomplete("x-acs-action"));
+    assert_envelope(&answer, &server.endpoint);
+
+    let mut replay = genuine.clone();
+    replay.set_header("x-acs-action", "DeleteFlow");
+    replay.set_header(
+        "x-acs-signature-nonce",
+        &uuid::Uuid::new_v4().simple().to_string(),
+    );
+    replay.set_header(
+        "x-acs-date",
+        &chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    replay
+        .send_with_authorization(&authorization)
+        .await
+        .err_msg(400, "IncompleteSignature", &incomplete("x-acs-action"));
+    // The flow survives.
+    assert_eq!(
+        client
+            .get("DescribeFlow", &[("Name", "my_flow")])
+            .await
+            .ok()["Name"],
+        "my_flow"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_v3_header_that_selects_or_guards_the_call_must_be_signed() {
+    let (server, client) = server_with_flow().await;
+    let post = || {
+        client
+            .v3("POST", "StartExecution")
+            .form(&[("FlowName", "my_flow")])
+            .with_content_hash()
+    };
+    // host, every x-acs-* header sent and content-type, each left out in turn.
+    let sent = post();
+    let names: Vec<String> = sent
+        .headers
+        .iter()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name != "accept")
+        .collect();
+    assert!(names.len() >= 7, "{names:?}");
+    for left_out in &names {
+        let mut request = post();
+        let mut signed: Vec<String> = names.iter().filter(|n| *n != left_out).cloned().collect();
+        signed.sort();
+        request.signed_headers = Some(signed);
+        let answer = request.send().await;
+        answer.err_msg(400, "IncompleteSignature", &incomplete(left_out));
+        assert_envelope(&answer, &server.endpoint);
+    }
+    // An x-acs-* header of the client's own (a security token, a retry count) too.
+    let mut request = post();
+    request.set_header("x-acs-retry-attempts", "1");
+    let mut unsigned = names.clone();
+    unsigned.sort();
+    request.signed_headers = Some(unsigned);
+    request.send().await.err_msg(
+        400,
+        "IncompleteSignature",
+        &incomplete("x-acs-retry-attempts"),
+    );
+    // Signed, it is fine; so are unsigned headers outside those rules.
+    let mut request = post();
+    request.set_header("x-acs-retry-attempts", "1");
+    request.set_header("user-agent", "anything");
+    request.signed_headers = None;
+    let mut signed: Vec<String> = request
+        .headers
+        .iter()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name != "accept" && name != "user-agent")
+        .collect();
+    signed.sort();
+    request.signed_headers = Some(signed);
+    request.send().await.ok();
+    // Nothing ran for the refused requests: only the last one started an execution.
+    let listed = client
+        .get("ListExecutions", &[("FlowName", "my_flow")])
+        .await;
+    assert_eq!(listed.ok()["Executions"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn v3_signature_failures() {
     let (server, client) = server_with_flow().await;

@@ -158,12 +158,45 @@ backend_tests! {
             account_id: "acct".into(),
             from_name: from.map(str::to_string),
             resource_group_id: None,
+            name_patterns: None,
             limit,
         };
         let names = |flows: Vec<Flow>| flows.into_iter().map(|f| f.name).collect::<Vec<_>>();
         assert_eq!(names(f.store.list_flows(&query(None, 2)).await.unwrap()), ["a", "b"]);
         assert_eq!(names(f.store.list_flows(&query(Some("c"), 10)).await.unwrap()), ["c", "d"]);
         assert_eq!(names(f.store.list_flows(&query(Some("bb"), 10)).await.unwrap()), ["c", "d"]);
+        f.done().await;
+    }
+
+    async fn listing_flows_filters_by_name_patterns(backend) {
+        let f = Fixture::new(backend).await;
+        for name in ["a_b1", "axb1", "a_bc", "A_b2", "a_b", "b1", "ordersZ", "orders-9", "other"] {
+            f.store.create_flow(&flow("acct", name)).await.unwrap();
+        }
+        let list = |patterns: &[&str], from: Option<&str>| FlowQuery {
+            account_id: "acct".into(),
+            from_name: from.map(str::to_string),
+            resource_group_id: None,
+            name_patterns: Some(patterns.iter().map(|p| p.to_string()).collect()),
+            limit: 100,
+        };
+        let names = |flows: Vec<Flow>| flows.into_iter().map(|f| f.name).collect::<Vec<_>>();
+        let cases: [(&[&str], &[&str]); 7] = [
+            // `_` is a literal, case counts, `?` is exactly one character.
+            (&["a_b?"], &["a_b1", "a_bc"]),
+            (&["a_b*"], &["a_b", "a_b1", "a_bc"]),
+            (&["*1"], &["a_b1", "axb1", "b1"]),
+            (&["orders-*", "b1"], &["b1", "orders-9"]),
+            (&["other"], &["other"]),
+            (&["*"], &["A_b2", "a_b", "a_b1", "a_bc", "axb1", "b1", "orders-9", "ordersZ", "other"]),
+            (&[], &[]),
+        ];
+        for (patterns, expected) in cases {
+            let found = names(f.store.list_flows(&list(patterns, None)).await.unwrap());
+            assert_eq!(found, expected, "{patterns:?}");
+        }
+        let after = names(f.store.list_flows(&list(&["a_b*", "*1"], Some("a_b1"))).await.unwrap());
+        assert_eq!(after, ["a_b1", "a_bc", "axb1", "b1"]);
         f.done().await;
     }
 
@@ -341,6 +374,14 @@ backend_tests! {
         assert!(f.store.record_nonce("other", "n1", 2_000, 6_000).await.unwrap());
         assert!(f.store.record_nonce("key", "n1", 9_000, 13_000).await.unwrap(), "an expired nonce is forgotten");
         assert_eq!(f.store.prune_nonces(10_000).await.unwrap(), 1);
+        // What a restart reads back: the live ones, the latest to expire, oldest first.
+        assert!(f.store.record_nonce("key", "n2", 9_500, 14_000).await.unwrap());
+        let live = |limit| f.store.live_nonces(13_000, limit);
+        let pairs = |nonces: Vec<StoredNonce>| {
+            nonces.into_iter().map(|n| (n.nonce, n.expires_at)).collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(live(10).await.unwrap()), [("n1".to_string(), 13_000), ("n2".to_string(), 14_000)]);
+        assert_eq!(pairs(live(1).await.unwrap()), [("n2".to_string(), 14_000)]);
         f.done().await;
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::flows::find_flow;
+use super::policy::{check_stored_definition, check_token_flow};
 use super::qualifier::resolve_qualifier;
 use super::views::{ExecutionFields, ExecutionView, HistoryEventView, to_body};
 use super::{ApiResult, Call};
@@ -27,6 +28,10 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     let input = params.optional("Input").unwrap_or_default();
     check_input("Input", input)?;
     let callback_token = params.optional("CallbackFnFTaskToken").map(str::to_string);
+    // The execution will report its end to that token's task.
+    if let Some(token) = &callback_token {
+        check_token_flow(call, token)?;
+    }
     let qualifier = params.optional("Qualifier");
     // api.md §3.1: a qualifier is looked up, so only the lookup rule applies.
     if let Some(qualifier) = qualifier {
@@ -42,6 +47,11 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     }
     let test_case = find_test_case(call, &flow, test_case)?;
     let resolved = resolve_qualifier(call, &flow, qualifier).await?;
+    let runs = resolved
+        .version
+        .as_ref()
+        .map_or(&flow.definition, |version| &version.definition);
+    check_stored_definition(call, &flow, runs).await?;
     let request = StartRequest {
         flow,
         name: execution_name.map(str::to_string),

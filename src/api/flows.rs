@@ -2,10 +2,11 @@
 
 use serde_json::{Value, json};
 
+use super::policy::check_child_flows;
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
 use crate::engine::ir::FlowDefinition;
-use crate::engine::parse::{ParseOptions, parse_definition};
+use crate::engine::parse::{ParseOptions, parse_new_definition};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name};
 use crate::store::{CreateFlowOutcome, Flow, FlowQuery};
@@ -36,14 +37,9 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
         .optional("Environment")
         .map(environment)
         .transpose()?;
-    let parsed = parse_definition(
-        definition,
-        &ParseOptions {
-            flow_name: name,
-            express: execution_mode == "Express",
-        },
-    )?;
+    let parsed = check_definition(definition, name, execution_mode == "Express").await?;
     check_mocks(call, name, &parsed)?;
+    check_child_flows(call, &parsed).await?;
     let limit = call.state.config.max_flows_per_account;
     if call.state.store.count_flows(call.account_id).await? >= limit as i64 {
         return Err(ApiError::invalid_argument(
@@ -87,14 +83,9 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
         .transpose()?;
     let mut flow = find_flow(call, name).await?;
     if let Some(definition) = definition {
-        let parsed = parse_definition(
-            definition,
-            &ParseOptions {
-                flow_name: name,
-                express: flow.execution_mode == "Express",
-            },
-        )?;
+        let parsed = check_definition(definition, name, flow.execution_mode == "Express").await?;
         check_mocks(call, name, &parsed)?;
+        check_child_flows(call, &parsed).await?;
     }
     let expected_revision = flow.revision;
     if let Some(definition) = definition {
@@ -150,7 +141,9 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&FlowView::from(&flow)))
 }
 
-/// ListFlows (api.md §4.6): name ascending; `NextToken` is the next flow's name.
+/// ListFlows: name ascending; `NextToken` is the next flow's name. A key
+/// limited to some flows lists only those, and its tokens name only those: the store filters
+/// by the key's patterns, so a page never skips names the key may not see.
 pub async fn list_flows(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let limit = params.int("Limit", 1, 999)?.unwrap_or(60);
@@ -158,15 +151,13 @@ pub async fn list_flows(call: &Call<'_>) -> ApiResult {
         account_id: call.account_id.to_string(),
         from_name: params.optional("NextToken").map(str::to_string),
         resource_group_id: params.optional("ResourceGroupId").map(str::to_string),
+        name_patterns: call.key.flow_patterns().map(<[String]>::to_vec),
         limit: limit + 1,
     };
     let mut flows = call.state.store.list_flows(&query).await?;
+    flows.retain(|flow| call.key.allows_flow(&flow.name));
     let next_token = (flows.len() as i64 > limit).then(|| flows.remove(limit as usize).name);
-    let views: Vec<FlowView> = flows
-        .iter()
-        .filter(|flow| call.key.allows_flow(&flow.name))
-        .map(FlowView::from)
-        .collect();
+    let views: Vec<FlowView> = flows.iter().map(FlowView::from).collect();
     let mut body = json!({ "Flows": views });
     if let Some(token) = next_token {
         body["NextToken"] = Value::from(token);
@@ -181,6 +172,26 @@ pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
         .get_flow(call.account_id, name)
         .await?
         .ok_or_else(|| ApiError::flow_not_exists(name))
+}
+
+/// Parses and validates a new definition off the async runtime (it may be up to the whole
+/// request size).
+async fn check_definition(
+    definition: &str,
+    name: &str,
+    express: bool,
+) -> Result<FlowDefinition, ApiError> {
+    let (definition, name) = (definition.to_string(), name.to_string());
+    let now = now_ms();
+    crate::cpu::run(move || {
+        let options = ParseOptions {
+            flow_name: &name,
+            express,
+        };
+        parse_new_definition(&definition, &options, now)
+    })
+    .await?
+    .map_err(ApiError::from)
 }
 
 /// The mock file's test cases of this flow must name its task states.

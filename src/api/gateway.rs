@@ -1,7 +1,7 @@
 //! The request pipeline: transport checks, parameters, authentication, throttling, dispatch,
 //! and one structured log line per request.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::params::{Params, content_type_is_form};
-use super::response::{error_response, success_response};
+use super::response::{error_response, new_request_id, success_response};
 use super::{Action, ApiResult, AppState, Call, dispatch};
 use crate::auth::credentials::KeyEntry;
-use crate::auth::gate::{self, Caller};
+use crate::auth::gate::{self, Caller, SignedRequest};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
 use crate::testing::split_test_case;
 
@@ -45,6 +45,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// The answer to a request whose handler panicked (a bug): logged, and answered like any
+/// internal error.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    let request_id = new_request_id();
+    tracing::error!(request_id = %request_id, panic = detail, "a request handler panicked");
+    error_response(&ApiError::internal(), &request_id, "")
 }
 
 /// Every RPC call (and every path that is not ours).
@@ -179,11 +192,6 @@ fn echoable(request_id: &str) -> bool {
     request_id.len() <= MAX_ECHOED_CHARS && request_id.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Upper-case UUID v4, like the cloud's request ids (api.md §1.6).
-fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string().to_uppercase()
-}
-
 async fn process(
     state: &AppState,
     request: Request,
@@ -202,7 +210,7 @@ async fn process(
             parts.uri.path(),
         ));
     }
-    let body = read_body(&parts.headers, body).await?;
+    let body = read_body(state, &parts.headers, body).await?;
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
@@ -220,8 +228,14 @@ async fn process(
     if let Some(given) = params.optional("RequestId").filter(|id| echoable(id)) {
         *request_id = given.to_string();
     }
-    let caller: Caller =
-        gate::authenticate(state, &parts.method, &parts.headers, &params, &body).await?;
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        headers: &parts.headers,
+        params: params.pairs(),
+        query: params.query_pairs(),
+        body: &body,
+    };
+    let caller = state.auth.authenticate(&signed, select_action).await?;
     log.action = Some(caller.action.name());
     log.access_key_id = Some(caller.key.access_key_id().to_string());
     let flow_param = caller.action.flow_parameter();
@@ -235,20 +249,20 @@ async fn process(
 /// What follows authentication, for every caller: policy, throttling, the handler.
 async fn authorized_dispatch(
     state: &AppState,
-    caller: &Caller<'_>,
+    caller: &Caller<'_, Action>,
     params: &Params,
     host: &str,
 ) -> ApiResult {
-    let flow_param = caller.action.flow_parameter();
     // A policy applies to the flow itself, whatever test case it is started with.
-    let policy_flow =
-        flow_param
-            .and_then(|name| params.get(name))
-            .map(|name| match caller.action {
-                Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
-                _ => name,
-            });
-    gate::authorize(caller, policy_flow)?;
+    let policy_flow = caller
+        .action
+        .flow_parameter()
+        .and_then(|name| params.get(name))
+        .map(|name| match caller.action {
+            Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
+            _ => name,
+        });
+    gate::authorize(caller.key, caller.action.name(), policy_flow)?;
     state
         .throttle
         .admit(state.store.as_ref(), caller.key.access_key_id())
@@ -263,8 +277,14 @@ async fn authorized_dispatch(
     dispatch(caller.action, &call).await
 }
 
-/// Reads the whole body, refusing more than 1 MiB (api.md §1.3).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+/// Reads the whole body, refusing more than 1 MiB (api.md §1.3) and a body that takes longer
+/// than the body timeout to arrive (the connection then closes: the rest is not read).
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
+    let within = Duration::from_secs(state.config.body_read_timeout_seconds);
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -272,26 +292,41 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
     if declared.is_some_and(|length| length > REQUEST_SIZE_LIMIT as u64) {
         return Err(ApiError::entity_too_large(REQUEST_SIZE_LIMIT));
     }
-    to_bytes(body, REQUEST_SIZE_LIMIT)
+    tokio::time::timeout(within, to_bytes(body, REQUEST_SIZE_LIMIT))
         .await
+        .map_err(|_| {
+            state.metrics.timeouts.with_label_values(&["body"]).inc();
+            ApiError::body_timeout(within.as_secs())
+        })?
         .map_err(|_| ApiError::entity_too_large(REQUEST_SIZE_LIMIT))
 }
 
-/// Resolves the action and version of a request (api.md §1.4): the parameter, else the
-/// `x-acs-*` header.
-pub fn action_and_version(params: &Params, headers: &HeaderMap) -> Result<Action, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let action = params
-        .optional("Action")
-        .or_else(|| header("x-acs-action").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Action"))?;
-    let version = params
-        .optional("Version")
-        .or_else(|| header("x-acs-version").filter(|v| !v.is_empty()))
-        .ok_or_else(|| ApiError::missing_required_params("Version"))?;
+/// The action a request names, if this server implements it, in this API version
+/// Which parameter or header names them is authentication's business: only
+/// signed ones may.
+fn select_action(action: &str, version: &str) -> Result<Action, ApiError> {
     let action = Action::parse(action).ok_or_else(|| ApiError::action_not_supported(action))?;
     if version != API_VERSION {
         return Err(ApiError::api_version_not_supported(version));
     }
     Ok(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_with_the_envelope() {
+        let response = panicked(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let request_id = response.headers()["x-acs-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["Code"], "InternalServerError");
+        assert_eq!(body["RequestId"], request_id.as_str());
+    }
 }

@@ -10,6 +10,7 @@ mod flows;
 mod gateway;
 mod map_runs;
 pub mod params;
+mod policy;
 mod qualifier;
 mod regions;
 mod response;
@@ -24,15 +25,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{any, get};
 
-use crate::auth::credentials::Credentials;
-use crate::auth::replay::MemoryNonces;
+use crate::auth::gate::Authenticator;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
-pub use gateway::{action_and_version, call_as};
+pub use gateway::call_as;
 use params::Params;
+pub use response::{error_response, new_request_id, raw_error_response};
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -40,22 +41,28 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub runtime: Arc<Runtime>,
-    pub credentials: Arc<Credentials>,
-    pub nonces: Arc<MemoryNonces>,
+    /// Keys, policies and replay protection.
+    pub auth: Arc<Authenticator>,
     pub throttle: Arc<Throttle>,
     pub scheduler: Arc<crate::schedule::Scheduler>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The router production runs; tests build exactly this.
+/// Every answer, whatever the path and method, is the gateway's (with the error envelope),
+/// except the operational endpoints' GETs; a handler that panics is answered
+/// `InternalServerError` in the envelope too.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(gateway::healthz))
-        .route("/readyz", get(gateway::readyz))
-        .route("/metrics", get(gateway::metrics))
+        .route("/healthz", get(gateway::healthz).fallback(gateway::handle))
+        .route("/readyz", get(gateway::readyz).fallback(gateway::handle))
+        .route("/metrics", get(gateway::metrics).fallback(gateway::handle))
         .route("/", any(gateway::handle))
         .fallback(gateway::handle)
         .with_state(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            gateway::panicked,
+        ))
 }
 
 /// The actions of API version 2019-03-15 (api.md §4).

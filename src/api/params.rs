@@ -181,6 +181,11 @@ impl Params {
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
+    /// All merged parameters, sorted by name as bytes, names unique.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.merged
+    }
+
     /// The decoded query-only pairs, sorted by name.
     pub fn query_pairs(&self) -> &[(String, String)] {
         &self.query
@@ -526,5 +531,31 @@ mod tests {
         for input in inputs {
             let _ = Params::from_sources(input, Some(input));
         }
+    }
+
+    // Signing test vector B (POST StartExecution as the old Python SDK sends it).
+    const VECTOR_B_QUERY: &str = "AccessKeyId=testid&Action=StartExecution&Format=JSON\
+        &RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1\
+        &SignatureNonce=c0ffee00c0ffee00c0ffee00c0ffee00&SignatureType=&SignatureVersion=1.0\
+        &Timestamp=2024-05-01T12%3A00%3A00Z&Version=2019-03-15";
+    const VECTOR_B_BODY: &str = "FlowName=my_flow&ExecutionName=run-1_a&Input=%7B%22msg%22%3A+%22h%C3%A9llo+w%C3%B6rld+%2A+~+%2F%2B%22%7D";
+    const VECTOR_B_SIGNATURE: &str = "hfEumGf/QpTzKpYXsd5zT4K1QLE=";
+
+    #[test]
+    fn moving_parameters_between_query_and_body_keeps_the_signature() {
+        use crate::auth::v1;
+        let sdk_style =
+            Params::from_sources(VECTOR_B_QUERY.as_bytes(), Some(VECTOR_B_BODY.as_bytes()))
+                .unwrap();
+        let sts = v1::string_to_sign("POST", sdk_style.iter());
+        assert!(v1::verify("testsecret", &sts, VECTOR_B_SIGNATURE));
+        // Node pop-core sends everything, Signature included, in the body.
+        let everything_in_body = format!("{VECTOR_B_QUERY}&{VECTOR_B_BODY}&Signature=ignored");
+        let node_style = Params::from_sources(b"", Some(everything_in_body.as_bytes())).unwrap();
+        assert_eq!(v1::string_to_sign("POST", node_style.iter()), sts);
+        let everything_in_query = format!("{VECTOR_B_QUERY}&{VECTOR_B_BODY}");
+        let get_style = params(&everything_in_query);
+        assert_eq!(v1::string_to_sign("POST", get_style.iter()), sts);
+        assert_eq!(sdk_style.pairs(), get_style.pairs());
     }
 }

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::executions::{check_input, lookup_name};
 use super::flows::find_flow;
+use super::policy::check_stored_definition;
 use super::views::{ScheduleView, to_body};
 use super::{ApiResult, Call};
 use crate::error::ApiError;
@@ -27,6 +28,8 @@ pub async fn create_schedule(call: &Call<'_>) -> ApiResult {
     let enable = params.bool("Enable")?.unwrap_or(false);
     let description = params.optional("Description").unwrap_or_default();
     let flow = find_flow(call, flow_name).await?;
+    // The schedule will start the flow: what it starts must be the key's too.
+    check_stored_definition(call, &flow, &flow.definition).await?;
     let now = now_ms();
     let schedule = Schedule {
         id: uuid::Uuid::new_v4().to_string(),
@@ -68,6 +71,7 @@ pub async fn update_schedule(call: &Call<'_>) -> ApiResult {
     let enable = params.bool("Enable")?;
     let description = params.get("Description");
     let flow = find_flow(call, flow_name).await?;
+    check_stored_definition(call, &flow, &flow.definition).await?;
     let mut schedule = find_schedule(call, &flow, name).await?;
     let expected_revision = schedule.revision;
     let cron_changed = cron_expression.is_some_and(|text| text != schedule.cron_expression);

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::executions::{check_input, find_test_case, lookup_name};
 use super::flows::find_flow;
+use super::policy::check_stored_definition;
 use super::qualifier::resolve_qualifier;
 use super::views::to_body;
 use super::{ApiResult, Call};
@@ -65,6 +66,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
         flow.role_arn = version.role_arn;
         flow.environment = version.environment;
     }
+    check_stored_definition(call, &flow, &flow.definition).await?;
     // Names need not be unique: `<ExecutionName>:<uuid>` (api.md §3.1, §4.9).
     let generated = uuid::Uuid::new_v4().to_string();
     let name = match execution_name {

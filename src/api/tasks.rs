@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::executions::bounded;
+use super::policy::check_token_flow;
 use super::{ApiResult, Call};
 use crate::engine::state::TaskOutcome;
 use crate::error::{ApiError, EVENT_DATA_LIMIT, ErrorCode};
@@ -31,6 +32,7 @@ pub async fn report_task_failed(call: &Call<'_>) -> ApiResult {
 
 /// Errors in the order of api.md §4.14: bad token, ended execution, token no longer valid.
 async fn report(call: &Call<'_>, token: &str, outcome: TaskOutcome) -> ApiResult {
+    check_token_flow(call, token)?;
     match call
         .state
         .runtime

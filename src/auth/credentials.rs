@@ -158,6 +158,20 @@ impl KeyEntry {
         }
     }
 
+    /// The flow-name patterns the key is limited to; `None` when it may touch every flow
+    /// (no `flows` list, or a pattern that matches any name).
+    pub fn flow_patterns(&self) -> Option<&[String]> {
+        let patterns = self.policy.flows.as_deref()?;
+        let matches_any =
+            |pattern: &String| !pattern.is_empty() && pattern.chars().all(|c| c == '*');
+        (!patterns.iter().any(matches_any)).then_some(patterns)
+    }
+
+    /// Whether the key's secret is the public development secret: anyone can sign with it.
+    pub fn has_public_secret(&self) -> bool {
+        self.secret.expose() == DEV_ACCESS_KEY_SECRET
+    }
+
     /// Whether the key may touch the flow called `flow_name`.
     pub fn allows_flow(&self, flow_name: &str) -> bool {
         match &self.policy.flows {
@@ -317,6 +331,12 @@ impl Credentials {
         self.keys
             .values()
             .all(|entry| entry.source == KeySource::Development)
+    }
+
+    /// The keys signed with the public development secret, however they were configured
+    /// (built in, the environment, a credentials file).
+    pub fn public_keys(&self) -> impl Iterator<Item = &KeyEntry> {
+        self.keys.values().filter(|entry| entry.has_public_secret())
     }
 
     /// The accounts the keys belong to, each once, sorted.

@@ -1,21 +1,41 @@
-//! The authentication step of the gateway (api.md §2.1–2.5): gathers the inputs of the pure
-//! signers from the request, looks up the key, and checks skew, signature, nonce and policy
-//! in the order of §2.4.
+//! The authentication step of the gateway: gathers the inputs of the pure signers from the
+//! request, looks up the key, and checks skew, signature and nonce in the documented order
+//! (docs/COMPATIBILITY.md, "Order of checks"); then the key's policy.
+//!
+//! It works only with its own context ([`Authenticator`]: keys, nonce ledger, clock) and the
+//! parts of the request the HTTP layer hands over ([`SignedRequest`]). Only signed bytes
+//! select or guard the call: V1 signs its parameters and no header, so the action and version
+//! of a V1 request come from its parameters alone; a V3 request must sign every header that
+//! matters (see [`check_coverage`]).
 
-use axum::http::{HeaderMap, Method};
-use chrono::{TimeDelta, Utc};
+use std::sync::Arc;
 
-use super::credentials::KeyEntry;
-use super::replay::{check_skew, parse_timestamp};
+use axum::http::HeaderMap;
+use chrono::TimeDelta;
+
+use super::clock::Clock;
+use super::credentials::{Credentials, KeyEntry};
+use super::replay::{NonceLedger, check_skew, parse_timestamp};
 use super::{v1, v3};
-use crate::api::params::Params;
-use crate::api::{Action, AppState};
 use crate::error::ApiError;
-use crate::store::{WriteOp, WriteResult};
 
-/// An authenticated caller.
-pub struct Caller<'a> {
-    pub action: Action,
+/// What authentication reads of a request; nothing else of it may influence the call.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub headers: &'a HeaderMap,
+    /// Query and form body merged (the body wins), sorted by name, names unique: what V1
+    /// signs.
+    pub params: &'a [(String, String)],
+    /// The query alone, decoded: what V3's canonical query signs.
+    pub query: &'a [(String, String)],
+    /// The raw body: V3 signs its hash.
+    pub body: &'a [u8],
+}
+
+/// An authenticated caller: the action chosen by the caller's `select` and the key.
+pub struct Caller<'a, A> {
+    pub action: A,
     pub key: &'a KeyEntry,
 }
 
@@ -37,160 +57,237 @@ const V3_REQUIRED: [&str; 4] = [
     "x-acs-signature-nonce",
 ];
 
-pub async fn authenticate<'a>(
-    state: &'a AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    params: &Params,
-    body: &[u8],
-) -> Result<Caller<'a>, ApiError> {
-    let authorization = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.starts_with("ACS3-"));
-    match authorization {
-        Some(authorization) => {
-            authenticate_v3(state, method, headers, params, body, authorization).await
+/// Authentication's own context: the key table, where used nonces are kept, the clock and
+/// the accepted clock difference.
+pub struct Authenticator {
+    credentials: Credentials,
+    nonces: Arc<dyn NonceLedger>,
+    clock: Arc<dyn Clock>,
+    max_skew: TimeDelta,
+}
+
+impl Authenticator {
+    pub fn new(
+        credentials: Credentials,
+        nonces: Arc<dyn NonceLedger>,
+        clock: Arc<dyn Clock>,
+        max_skew: TimeDelta,
+    ) -> Self {
+        Authenticator {
+            credentials,
+            nonces,
+            clock,
+            max_skew,
         }
-        None => authenticate_v1(state, method, headers, params).await,
     }
-}
 
-async fn authenticate_v1<'a>(
-    state: &'a AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    params: &Params,
-) -> Result<Caller<'a>, ApiError> {
-    for name in V1_REQUIRED {
-        params.required(name)?;
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
-    let action = crate::api::action_and_version(params, headers)?;
-    let signature_method = params.required("SignatureMethod")?;
-    if signature_method != "HMAC-SHA1" {
-        return Err(ApiError::invalid_argument(
-            "SignatureMethod",
-            format!(
-                "must be HMAC-SHA1, got '{}'",
-                crate::names::shorten(signature_method)
-            ),
-        ));
-    }
-    let key = lookup(state, params.required("AccessKeyId")?)?;
-    check_time(state, "Timestamp", params.required("Timestamp")?)?;
-    let string_to_sign = v1::string_to_sign(method.as_str(), params.iter());
-    if !v1::verify(
-        key.secret().expose(),
-        &string_to_sign,
-        params.required("Signature")?,
-    ) {
-        return Err(ApiError::signature_not_match(Some(&string_to_sign)));
-    }
-    check_nonce(state, key, params.required("SignatureNonce")?).await?;
-    Ok(Caller { action, key })
-}
 
-async fn authenticate_v3<'a>(
-    state: &'a AppState,
-    method: &Method,
-    headers: &HeaderMap,
-    params: &Params,
-    body: &[u8],
-    authorization: &str,
-) -> Result<Caller<'a>, ApiError> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-    };
-    for name in V3_REQUIRED {
-        header(name).ok_or_else(|| ApiError::missing_required_header(name))?;
+    pub fn nonces(&self) -> &dyn NonceLedger {
+        self.nonces.as_ref()
     }
-    let parsed = v3::parse_authorization(authorization)?;
-    let action = crate::api::action_and_version(params, headers)?;
-    let key = lookup(state, &parsed.access_key_id)?;
-    check_time(
-        state,
-        "x-acs-date",
-        header("x-acs-date").unwrap_or_default(),
-    )?;
-    let payload_hash = v3::checked_payload_hash(header("x-acs-content-sha256"), body)?;
-    let all_headers: Vec<(&str, &str)> = headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-        .collect();
-    let canonical = v3::canonical_request(
-        method.as_str(),
-        params.query_pairs(),
-        &all_headers,
-        &parsed.signed_headers,
-        &payload_hash,
-    )?;
-    let string_to_sign = v3::string_to_sign(&canonical);
-    if !v3::verify(key.secret().expose(), &string_to_sign, &parsed.signature) {
-        return Err(ApiError::signature_not_match(Some(&canonical)));
+
+    /// Authenticates a request. `select` turns the (action, version) the request names into
+    /// the caller's action type, or the error for an unknown action or version; it runs at
+    /// its place in the order of checks (before the key is looked up).
+    pub async fn authenticate<A>(
+        &self,
+        request: &SignedRequest<'_>,
+        select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
+    ) -> Result<Caller<'_, A>, ApiError> {
+        let authorization =
+            header(request.headers, "authorization").filter(|value| value.starts_with("ACS3-"));
+        match authorization {
+            Some(authorization) => self.authenticate_v3(request, authorization, select).await,
+            None => self.authenticate_v1(request, select).await,
+        }
     }
-    check_nonce(
-        state,
-        key,
-        header("x-acs-signature-nonce").unwrap_or_default(),
-    )
-    .await?;
-    Ok(Caller { action, key })
-}
 
-fn lookup<'a>(state: &'a AppState, access_key_id: &str) -> Result<&'a KeyEntry, ApiError> {
-    state
-        .credentials
-        .lookup(access_key_id)
-        .ok_or_else(|| ApiError::invalid_access_key_id(&crate::names::shorten(access_key_id)))
-}
+    async fn authenticate_v1<A>(
+        &self,
+        request: &SignedRequest<'_>,
+        select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
+    ) -> Result<Caller<'_, A>, ApiError> {
+        let required = |name: &str| {
+            param(request.params, name)
+                .filter(|value| !value.is_empty())
+                .ok_or_else(|| ApiError::missing_required_params(name))
+        };
+        for name in V1_REQUIRED {
+            required(name)?;
+        }
+        // Every SDK sends Action and Version as parameters; the x-acs-* headers a V1 request
+        // may also carry are not signed, so they are not read.
+        let action = select(required("Action")?, required("Version")?)?;
+        let signature_method = required("SignatureMethod")?;
+        if signature_method != "HMAC-SHA1" {
+            return Err(ApiError::invalid_argument(
+                "SignatureMethod",
+                format!(
+                    "must be HMAC-SHA1, got '{}'",
+                    crate::names::shorten(signature_method)
+                ),
+            ));
+        }
+        let key = self.lookup(required("AccessKeyId")?)?;
+        self.check_time("Timestamp", required("Timestamp")?)?;
+        let string_to_sign = v1::string_to_sign(request.method, pairs(request.params));
+        if !v1::verify(
+            key.secret().expose(),
+            &string_to_sign,
+            required("Signature")?,
+        ) {
+            return Err(ApiError::signature_not_match(Some(&string_to_sign)));
+        }
+        self.check_nonce(key, required("SignatureNonce")?).await?;
+        Ok(Caller { action, key })
+    }
 
-fn check_time(state: &AppState, name: &str, value: &str) -> Result<(), ApiError> {
-    let timestamp = parse_timestamp(value).map_err(|e| ApiError::invalid_argument(name, e))?;
-    let max_skew = TimeDelta::seconds(state.config.max_clock_skew_seconds as i64);
-    check_skew(timestamp, Utc::now(), max_skew).map_err(|_| ApiError::request_time_too_skewed())
-}
+    async fn authenticate_v3<A>(
+        &self,
+        request: &SignedRequest<'_>,
+        authorization: &str,
+        select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
+    ) -> Result<Caller<'_, A>, ApiError> {
+        let headers = request.headers;
+        let required = |name: &str| {
+            single_header(headers, name)?
+                .filter(|value| !value.is_empty())
+                .ok_or_else(|| ApiError::missing_required_header(name))
+        };
+        for name in V3_REQUIRED {
+            required(name)?;
+        }
+        let parsed = v3::parse_authorization(authorization)?;
+        check_coverage(headers, &parsed.signed_headers)?;
+        for name in ["host", "content-type"] {
+            single_header(headers, name)?;
+        }
+        // Parameters are signed too (the query in the canonical request, the body by its
+        // hash), so one given as a parameter may name the action.
+        let chosen = |name: &str, header_name: &str| {
+            param(request.params, name)
+                .filter(|value| !value.is_empty())
+                .map_or_else(|| required(header_name), Ok)
+        };
+        let action = select(
+            chosen("Action", "x-acs-action")?,
+            chosen("Version", "x-acs-version")?,
+        )?;
+        let key = self.lookup(&parsed.access_key_id)?;
+        self.check_time("x-acs-date", required("x-acs-date")?)?;
+        let payload_hash = v3::checked_payload_hash(
+            single_header(headers, "x-acs-content-sha256")?,
+            request.body,
+        )?;
+        let all_headers: Vec<(&str, &str)> = headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+            .collect();
+        let canonical = v3::canonical_request(
+            request.method,
+            request.query,
+            &all_headers,
+            &parsed.signed_headers,
+            &payload_hash,
+        )?;
+        let string_to_sign = v3::string_to_sign(&canonical);
+        if !v3::verify(key.secret().expose(), &string_to_sign, &parsed.signature) {
+            return Err(ApiError::signature_not_match(Some(&canonical)));
+        }
+        self.check_nonce(key, required("x-acs-signature-nonce")?)
+            .await?;
+        Ok(Caller { action, key })
+    }
 
-/// A nonce may be used once per key (api.md §2.4); recorded only after the signature held.
-/// With a store shared by several replicas the store decides (and keeps them, so a replica's
-/// memory does not grow with the request rate); otherwise this process's memory does.
-async fn check_nonce(state: &AppState, key: &KeyEntry, nonce: &str) -> Result<(), ApiError> {
-    let now = Utc::now();
-    if !state.store.is_shared() {
-        let first_use = state
+    fn lookup(&self, access_key_id: &str) -> Result<&KeyEntry, ApiError> {
+        self.credentials
+            .lookup(access_key_id)
+            .ok_or_else(|| ApiError::invalid_access_key_id(&crate::names::shorten(access_key_id)))
+    }
+
+    fn check_time(&self, name: &str, value: &str) -> Result<(), ApiError> {
+        let timestamp = parse_timestamp(value).map_err(|e| ApiError::invalid_argument(name, e))?;
+        check_skew(timestamp, self.clock.now(), self.max_skew)
+            .map_err(|_| ApiError::request_time_too_skewed())
+    }
+
+    /// A nonce may be used once per key; recorded only after the signature held.
+    async fn check_nonce(&self, key: &KeyEntry, nonce: &str) -> Result<(), ApiError> {
+        let first_use = self
             .nonces
-            .check_and_record(key.access_key_id(), nonce, now);
-        return first_use
+            .first_use(key.access_key_id(), nonce, self.clock.now())
+            .await?;
+        first_use
             .then_some(())
-            .ok_or_else(ApiError::signature_nonce_used);
+            .ok_or_else(ApiError::signature_nonce_used)
     }
-    let now_ms = now.timestamp_millis();
-    // Kept for twice the skew window: a request older than that is refused by its time.
-    let expires = now_ms + 2 * 1000 * state.config.max_clock_skew_seconds as i64;
-    let op = WriteOp::Nonce {
-        access_key_id: key.access_key_id().to_string(),
-        nonce: nonce.to_string(),
-        now: now_ms,
-        expires_at: expires,
-    };
-    // Group-committed with other requests' nonces and writes.
-    if state.runtime.batcher().write(op).await? != WriteResult::Nonce(true) {
-        return Err(ApiError::signature_nonce_used());
-    }
-    Ok(())
 }
 
 /// The key's policy (credentials file): the action, and the flow it names if any.
-pub fn authorize(caller: &Caller<'_>, flow_name: Option<&str>) -> Result<(), ApiError> {
-    if !caller.key.allows_action(caller.action.name()) {
+pub fn authorize(key: &KeyEntry, action: &str, flow_name: Option<&str>) -> Result<(), ApiError> {
+    if !key.allows_action(action) {
         return Err(ApiError::access_denied());
     }
     if let Some(flow_name) = flow_name
-        && !caller.key.allows_flow(flow_name)
+        && !key.allows_flow(flow_name)
     {
         return Err(ApiError::access_denied());
     }
     Ok(())
 }
+
+/// As in the cloud, a V3 signature must cover every request header that selects or guards
+/// the call: `host`, each `x-acs-*` header sent (action, version, date, nonce, body hash…)
+/// and `content-type` when sent (it decides whether the body holds parameters). Otherwise a
+/// signed request could be replayed with a fresh nonce and date, or re-aimed at another
+/// action. The first unsigned one, in name order, is named.
+fn check_coverage(headers: &HeaderMap, signed: &[String]) -> Result<(), ApiError> {
+    let is_signed = |name: &str| signed.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let mut must_be_signed: Vec<&str> = headers
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| name.starts_with("x-acs-") || *name == "content-type")
+        .chain(["host"])
+        .collect();
+    must_be_signed.sort_unstable();
+    match must_be_signed.into_iter().find(|name| !is_signed(name)) {
+        Some(unsigned) => Err(ApiError::incomplete_signature(unsigned)),
+        None => Ok(()),
+    }
+}
+
+/// A header's value, if it is visible ASCII text.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// A header that selects or guards a V3 call. The canonical request joins repeated values,
+/// so a signature over two values would let either be read: it must come once.
+fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::invalid_argument(name, "must be given only once"));
+    }
+    Ok(first.and_then(|value| value.to_str().ok()))
+}
+
+/// A parameter of a list sorted by name with unique names.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .binary_search_by(|(key, _)| key.as_str().cmp(name))
+        .ok()
+        .map(|index| params[index].1.as_str())
+}
+
+fn pairs(params: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    params
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,10 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use crate::error::ApiError;
 
 /// The usual allowed clock difference for this API family (api.md §2.4).
 pub const DEFAULT_MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
@@ -102,6 +105,23 @@ pub fn check_skew(
     }
 }
 
+/// Where accepted (AccessKeyId, nonce) pairs are remembered. Consulted only after the
+/// signature verified, so forged requests cannot burn nonces.
+#[async_trait]
+pub trait NonceLedger: Send + Sync {
+    /// Records the pair as used at `now`; `false` when it was already used within the
+    /// window (a replay).
+    async fn first_use(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError>;
+
+    /// Returns once every pair accepted so far is stored durably (before a clean stop).
+    async fn flush(&self) {}
+}
+
 /// Remembers accepted (AccessKeyId, nonce) pairs in this process (api.md §2.4).
 ///
 /// Each pair is kept for `retention` after it was recorded. A request passes the skew check
@@ -176,6 +196,35 @@ impl MemoryNonces {
         true
     }
 
+    /// Remembers pairs accepted before this process started, given as (key id, nonce, the
+    /// time it was recorded), oldest first; past the capacity the oldest are dropped.
+    pub fn restore<'a>(&self, pairs: impl IntoIterator<Item = (&'a str, &'a str, DateTime<Utc>)>) {
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (access_key_id, nonce, recorded) in pairs {
+            let pair = self.hasher.hash_one((access_key_id, nonce));
+            if !window.seen.insert(pair) {
+                continue;
+            }
+            if window.by_age.len() >= self.capacity {
+                window.evict_oldest();
+            }
+            window.by_age.push_back((recorded, pair));
+        }
+    }
+
+    /// How long a pair is remembered.
+    pub fn retention(&self) -> TimeDelta {
+        self.retention
+    }
+
+    /// The most pairs remembered at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Number of pairs currently remembered.
     pub fn len(&self) -> usize {
         self.window
@@ -187,6 +236,18 @@ impl MemoryNonces {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[async_trait]
+impl NonceLedger for MemoryNonces {
+    async fn first_use(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError> {
+        Ok(self.check_and_record(access_key_id, nonce, now))
     }
 }
 
@@ -350,6 +411,28 @@ mod tests {
         assert!(!nonces.check_and_record("k", "2", now));
         // "1" was evicted to make room: its replay is no longer detected.
         assert!(nonces.check_and_record("k", "1", now));
+    }
+
+    #[test]
+    fn restored_pairs_are_replays_until_they_expire() {
+        let nonces = MemoryNonces::new(TimeDelta::minutes(30), 2);
+        let start = at("2024-05-01T12:00:00Z");
+        // Recorded by an earlier run, oldest first; past the capacity the oldest is dropped.
+        nonces.restore([
+            ("k", "dropped", start - TimeDelta::minutes(20)),
+            ("k", "old", start - TimeDelta::minutes(10)),
+            ("k", "recent", start - TimeDelta::minutes(1)),
+        ]);
+        assert_eq!(nonces.len(), 2);
+        assert!(!nonces.check_and_record("k", "recent", start));
+        assert!(!nonces.check_and_record("k", "old", start));
+        assert!(nonces.check_and_record("k", "dropped", start));
+
+        // Recorded 10 minutes before the start, a pair expires 20 minutes after it.
+        let nonces = MemoryNonces::new(TimeDelta::minutes(30), 10);
+        nonces.restore([("k", "old", start - TimeDelta::minutes(10))]);
+        assert!(!nonces.check_and_record("k", "old", start + TimeDelta::minutes(19)));
+        assert!(nonces.check_and_record("k", "old", start + TimeDelta::minutes(20)));
     }
 
     #[test]

@@ -181,7 +181,7 @@ impl FromRequestParts<Console> for Session {
         };
         let now = now_ms();
         // A key removed from the configuration ends its sessions.
-        let key = console.app.credentials.lookup(&stored.access_key_id);
+        let key = console.app.auth.credentials().lookup(&stored.access_key_id);
         let (true, Some(key)) = (console.rules.is_live(&stored, now), key) else {
             store.delete_session(&hash).await.map_err(ApiError::from)?;
             return Err(sign_in());

@@ -60,7 +60,8 @@ fn render(
         access_key_id,
         development_key: console
             .app
-            .credentials
+            .auth
+            .credentials()
             .is_development_only()
             .then_some((DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET)),
     };
@@ -92,7 +93,7 @@ pub async fn submit(
     let access_key_id = form.text("access_key_id").trim();
     let secret = form.text("access_key_secret");
     let next = form.text("next");
-    let key = console.app.credentials.lookup(access_key_id);
+    let key = console.app.auth.credentials().lookup(access_key_id);
     // One bucket per existing key; guesses at unknown ids share one.
     let bucket = match key {
         Some(key) => format!("console-sign-in:{}", key.access_key_id()),

@@ -431,6 +431,8 @@ pub struct DistributedSpec {
 pub mod limits {
     /// FDL wait (§I.4.4): 2 days.
     pub const FDL_MAX_WAIT_SECONDS: u64 = 172_800;
+    /// An execution's longest run, as the service documents it: one year.
+    pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
     /// State machine Wait in standard mode (§II.4.4).
     pub const SM_MAX_WAIT_SECONDS: u64 = 300;
     /// State machine Wait in express mode (§II.4.4).

@@ -1,6 +1,7 @@
 //! The workflow engine: definition parsing, the typed IR, expressions and the interpreter.
 
 pub mod calls;
+pub mod child_flows;
 pub mod clock;
 pub mod data;
 pub mod expr;

@@ -11,6 +11,8 @@ use async_trait::async_trait;
 
 mod batch_rows;
 mod batcher;
+mod name_globs;
+mod nonces;
 mod postgres;
 mod rows;
 mod sql;
@@ -23,6 +25,7 @@ mod sqlite;
 mod versions;
 
 pub use batcher::Batcher;
+pub use nonces::{DurableNonces, SharedNonces};
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
@@ -231,6 +234,8 @@ pub trait GatewayStore: Send + Sync {
         expires_at: i64,
     ) -> StoreResult<bool>;
     async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
+    /// The nonces that have not expired at `now`, the `limit` latest to expire, oldest first.
+    async fn live_nonces(&self, now: i64, limit: i64) -> StoreResult<Vec<StoredNonce>>;
     /// Takes a token from the key's bucket (`rate` per second, at most `burst`); false when
     /// the bucket is empty. Shared by every replica of the store.
     async fn take_token(

@@ -50,6 +50,8 @@ impl PgStore {
         })
     }
 
+    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Like;
+
     fn write_pool(&self) -> &PgPool {
         &self.pool
     }

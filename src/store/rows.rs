@@ -36,7 +36,17 @@ pub struct FlowQuery {
     pub account_id: String,
     pub from_name: Option<String>,
     pub resource_group_id: Option<String>,
+    /// Only names matching one of these globs (`*` any run, `?` one character); `None`: all.
+    pub name_patterns: Option<Vec<String>>,
     pub limit: i64,
+}
+
+/// A used nonce as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredNonce {
+    pub access_key_id: String,
+    pub nonce: String,
+    pub expires_at: i64,
 }
 
 /// Execution statuses (api.md §3.4).

@@ -229,18 +229,19 @@ macro_rules! impl_shared_store {
             }
 
             async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>> {
-                Ok(sqlx::query_as::<$db, Flow>(
-                    "SELECT * FROM flows WHERE account_id = $1 \
-                     AND (CAST($2 AS TEXT) IS NULL OR name >= $2) \
-                     AND (CAST($3 AS TEXT) IS NULL OR resource_group_id = $3) \
-                     ORDER BY name ASC LIMIT $4",
-                )
-                .bind(&query.account_id)
-                .bind(&query.from_name)
-                .bind(&query.resource_group_id)
-                .bind(query.limit)
-                .fetch_all(self.read_pool())
-                .await?)
+                let mut select = sqlx::QueryBuilder::<$db>::new("SELECT * FROM flows WHERE account_id = ");
+                select.push_bind(query.account_id.clone());
+                if let Some(from_name) = &query.from_name {
+                    select.push(" AND name >= ").push_bind(from_name.clone());
+                }
+                if let Some(group) = &query.resource_group_id {
+                    select.push(" AND resource_group_id = ").push_bind(group.clone());
+                }
+                if let Some(patterns) = &query.name_patterns {
+                    $crate::store::name_globs::push_name_filter(&mut select, "name", patterns, <$store>::NAME_GLOBS);
+                }
+                select.push(" ORDER BY name ASC LIMIT ").push_bind(query.limit);
+                Ok(select.build_query_as::<Flow>().fetch_all(self.read_pool()).await?)
             }
 
             async fn count_flows(&self, account_id: &str) -> StoreResult<i64> {
@@ -637,6 +638,19 @@ macro_rules! impl_shared_store {
                     .execute(self.write_pool())
                     .await?
                     .rows_affected())
+            }
+
+            async fn live_nonces(&self, now: i64, limit: i64) -> StoreResult<Vec<StoredNonce>> {
+                let mut live = sqlx::query_as::<$db, StoredNonce>(
+                    "SELECT access_key_id, nonce, expires_at FROM nonces WHERE expires_at >= $1 \
+                     ORDER BY expires_at DESC LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(self.read_pool())
+                .await?;
+                live.reverse();
+                Ok(live)
             }
 
             async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String> {

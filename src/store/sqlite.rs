@@ -62,6 +62,9 @@ impl SqliteStore {
         })
     }
 
+    /// SQLite's `LIKE` ignores case; its `GLOB` does not.
+    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Glob;
+
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
     }

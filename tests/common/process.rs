@@ -14,6 +14,8 @@ pub struct ServerProcess {
     env: Vec<(String, String)>,
     /// Where its output (the log) goes, appended across restarts; inherited when `None`.
     log: Option<std::path::PathBuf>,
+    /// Soft and hard limit of open files for the process, when set.
+    open_files: Option<u64>,
 }
 
 impl ServerProcess {
@@ -65,7 +67,21 @@ impl ServerProcess {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             log: None,
+            open_files: None,
         }
+    }
+
+    /// The same with at most `open_files` descriptors (soft and hard limit), so that the
+    /// server can run out of them.
+    pub async fn start_with_open_files(
+        database_url: &str,
+        env: &[(&str, &str)],
+        open_files: u64,
+    ) -> ServerProcess {
+        let mut server = ServerProcess::start_unspawned(database_url, "", env);
+        server.open_files = Some(open_files);
+        server.spawn().await;
+        server
     }
 
     /// Spawns the binary and waits until `/readyz` answers 200.
@@ -85,6 +101,13 @@ impl ServerProcess {
             .env("RUST_LOG", "warn");
         for (name, value) in &self.env {
             command.env(name, value);
+        }
+        if let Some(limit) = self.open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only `setrlimit`, a system call safe to make between fork and exec.
+            unsafe {
+                command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, limit, limit));
+            }
         }
         // The log goes to stdout.
         let (stdout, stderr) = match &self.log {

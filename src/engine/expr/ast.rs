@@ -3,7 +3,7 @@
 //! Operator chains (`a + b + c`, `a || b || c`) are stored flat so that evaluating or
 //! dropping a long chain never recurses once per operand.
 
-use regex::Regex;
+use regex_automata::meta::Regex;
 use serde_json::Value;
 
 use super::Root;

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 use rand::RngExt as _;
-use regex::Regex;
+use regex_automata::meta::Regex;
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 

@@ -25,6 +25,7 @@ mod tests;
 use serde_json::Value;
 
 use eval::{Evaluator, Mode};
+pub use parser::{REGEX_BUDGET_BYTES, with_regex_budget};
 
 /// A variable an expression starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

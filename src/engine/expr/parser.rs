@@ -1,6 +1,6 @@
 //! Recursive-descent parser for the grammar of definitions.md §III.2.
 
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::Regex;
 use serde_json::{Map, Number, Value};
 
 use super::ExprError;
@@ -478,14 +478,55 @@ impl Parser<'_> {
 }
 
 /// Compiles a user pattern with tight limits so hostile patterns fail instead of
-/// consuming memory.
+/// consuming memory. While a definition is parsed ([`with_regex_budget`]) its literal
+/// patterns also share one budget: each may be as large as what is left of it.
 pub(super) fn compile_regex(pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
-        .nest_limit(64)
-        .build()
-        .map_err(|e| format!("invalid regular expression: {e}"))
+    let left = REGEX_BUDGET.get();
+    let limit = left.map_or(MAX_REGEX_BYTES, |left| left.min(MAX_REGEX_BYTES));
+    let regex = Regex::builder()
+        .configure(
+            Regex::config()
+                .nfa_size_limit(Some(limit))
+                .onepass_size_limit(Some(limit))
+                .dfa_size_limit(Some(limit))
+                .hybrid_cache_capacity(MAX_REGEX_BYTES),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().nest_limit(64))
+        .build(pattern)
+        .map_err(|e| match left {
+            Some(left) if left < MAX_REGEX_BYTES && e.size_limit().is_some() => format!(
+                "the regular expressions of this definition are too large together (more \
+                 than {REGEX_BUDGET_BYTES} bytes compiled)"
+            ),
+            _ => format!("invalid regular expression: {e}"),
+        })?;
+    if let Some(left) = left {
+        REGEX_BUDGET.set(Some(left.saturating_sub(regex.memory_usage())));
+    }
+    Ok(regex)
+}
+
+/// Most memory one compiled pattern may take.
+const MAX_REGEX_BYTES: usize = 1 << 20;
+/// Most memory the literal patterns of one definition may take together: compiling is
+/// proportional to it, and every pattern is kept with the parsed definition.
+pub const REGEX_BUDGET_BYTES: usize = 4 << 20;
+
+thread_local! {
+    /// What is left of the budget of the definition being parsed on this thread.
+    static REGEX_BUDGET: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `parse` (a whole definition, on this thread) with a fresh regex budget.
+pub fn with_regex_budget<T>(parse: impl FnOnce() -> T) -> T {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REGEX_BUDGET.set(self.0);
+        }
+    }
+    let _restore = Restore(REGEX_BUDGET.replace(Some(REGEX_BUDGET_BYTES)));
+    parse()
 }
 
 #[cfg(test)]

@@ -12,15 +12,25 @@ use crate::engine::ir::{
     ChoiceOption, ChoiceSpec, ChoiceTarget, DataFlow, FailSpec, FlowDefinition, Language, MapSpec,
     Next, ParallelSpec, Scope, State, StateKind, ValueSpec, WaitSpec, limits,
 };
+use crate::time::parse_rfc3339_ms;
 
 const STEP_TYPES: &[&str] = &[
     "task", "pass", "choice", "wait", "succeed", "fail", "parallel", "foreach",
 ];
 
+/// Parse-wide settings.
+pub(super) struct Ctx {
+    /// When the definition is being created or updated (epoch ms); `None` when a stored
+    /// definition is loaded again.
+    pub created_at: Option<i64>,
+}
+
 pub(super) fn parse(
     doc: &Map<String, Value>,
     options: &ParseOptions<'_>,
+    created_at: Option<i64>,
 ) -> Result<FlowDefinition> {
+    let ctx = Ctx { created_at };
     let top = Obj {
         map: doc,
         path: String::new(),
@@ -47,9 +57,9 @@ pub(super) fn parse(
             ),
         ));
     }
-    let timeout_seconds = top.integer("timeoutSeconds", 1, None)?;
+    let timeout_seconds = timeout_seconds(&ctx, &top)?;
     let input_mappings = mappings(&top, "inputMappings")?;
-    let root = scope(&top, "steps", 0)?;
+    let root = scope(&ctx, &top, "steps", 0)?;
     let output_mappings = mappings(&top, "outputMappings")?;
     Ok(FlowDefinition {
         language: Language::Fdl,
@@ -61,7 +71,7 @@ pub(super) fn parse(
 }
 
 /// A step list: `owner.key` must be a non-empty list of steps.
-fn scope(owner: &Obj, key: &str, depth: usize) -> Result<Scope> {
+fn scope(ctx: &Ctx, owner: &Obj, key: &str, depth: usize) -> Result<Scope> {
     let path = owner.at(key);
     if depth > limits::MAX_NESTING {
         // §I.7.
@@ -81,12 +91,13 @@ fn scope(owner: &Obj, key: &str, depth: usize) -> Result<Scope> {
         } else {
             Next::End
         };
-        states.push(parse_step(&step, i, next, &siblings, depth)?);
+        states.push(parse_step(ctx, &step, i, next, &siblings, depth)?);
     }
     Ok(Scope { states, start: 0 })
 }
 
 fn parse_step(
+    ctx: &Ctx,
     step: &Obj,
     index: usize,
     next: Next,
@@ -135,26 +146,26 @@ fn parse_step(
     state.kind = match ty {
         "pass" => StateKind::Pass,
         "task" => {
-            let (spec, retry, catch) = task(step, siblings)?;
+            let (spec, retry, catch) = task(ctx, step, siblings)?;
             state.retry = retry;
             state.catch = catch;
             StateKind::Task(spec)
         }
-        "choice" => StateKind::Choice(choice(step, siblings, depth)?),
-        "wait" => StateKind::Wait(wait(step)?),
+        "choice" => StateKind::Choice(choice(ctx, step, siblings, depth)?),
+        "wait" => StateKind::Wait(wait(ctx, step)?),
         "succeed" => StateKind::Succeed,
         "fail" => StateKind::Fail(FailSpec {
             error: step.string("error")?.map(str::to_string),
             cause: step.string("cause")?.map(str::to_string),
         }),
-        "parallel" => StateKind::Parallel(parallel(step, depth)?),
-        _ => StateKind::Map(foreach(step, depth)?),
+        "parallel" => StateKind::Parallel(parallel(ctx, step, depth)?),
+        _ => StateKind::Map(foreach(ctx, step, depth)?),
     };
     Ok(state)
 }
 
 /// §I.4.3.
-fn choice(step: &Obj, siblings: &Siblings, depth: usize) -> Result<ChoiceSpec> {
+fn choice(ctx: &Ctx, step: &Obj, siblings: &Siblings, depth: usize) -> Result<ChoiceSpec> {
     let path = step.at("choices");
     let list = step.non_empty_list("choices")?;
     let mut options = Vec::with_capacity(list.len());
@@ -162,20 +173,25 @@ fn choice(step: &Obj, siblings: &Siblings, depth: usize) -> Result<ChoiceSpec> {
         let option = Obj::new(value, item(&path, i))?;
         let source = option.required_string("condition")?;
         let condition = expression(source, &option.at("condition"), FDL_DOLLAR_ROOTS)?;
-        let target = choice_target(&option, siblings, depth)?;
+        let target = choice_target(ctx, &option, siblings, depth)?;
         options.push(ChoiceOption { condition, target });
     }
     // Optional although the field table calls it required (Q20).
     let default = match step.object("default")? {
-        Some(default) => Some(choice_target(&default, siblings, depth)?),
+        Some(default) => Some(choice_target(ctx, &default, siblings, depth)?),
         None => None,
     };
     Ok(ChoiceSpec { options, default })
 }
 
-fn choice_target(owner: &Obj, siblings: &Siblings, depth: usize) -> Result<ChoiceTarget> {
+fn choice_target(
+    ctx: &Ctx,
+    owner: &Obj,
+    siblings: &Siblings,
+    depth: usize,
+) -> Result<ChoiceTarget> {
     let steps = if owner.has("steps") {
-        Some(scope(owner, "steps", depth + 1)?)
+        Some(scope(ctx, owner, "steps", depth + 1)?)
     } else {
         None
     };
@@ -187,7 +203,7 @@ fn choice_target(owner: &Obj, siblings: &Siblings, depth: usize) -> Result<Choic
 }
 
 /// §I.4.4.
-fn wait(step: &Obj) -> Result<WaitSpec> {
+fn wait(ctx: &Ctx, step: &Obj) -> Result<WaitSpec> {
     match (step.get("duration"), step.get("timestamp")) {
         (Some(_), Some(_)) => Err(err(
             step.at("timestamp"),
@@ -226,6 +242,7 @@ fn wait(step: &Obj) -> Result<WaitSpec> {
                     path_expression(s, &path, FDL_DOLLAR_ROOTS)?,
                 ))),
                 Value::String(s) if DateTime::parse_from_rfc3339(s).is_ok() => {
+                    check_wait_timestamp(ctx, s, &path)?;
                     Ok(WaitSpec::Timestamp(ValueSpec::Const(timestamp.clone())))
                 }
                 other => Err(err(
@@ -240,8 +257,31 @@ fn wait(step: &Obj) -> Result<WaitSpec> {
     }
 }
 
+/// A constant wait timestamp of a new definition may be at most the longest wait ahead of
+/// its creation: the wait could not start later than that.
+fn check_wait_timestamp(ctx: &Ctx, text: &str, path: &str) -> Result<()> {
+    let (Some(created_at), Some(until)) = (ctx.created_at, parse_rfc3339_ms(text)) else {
+        return Ok(());
+    };
+    let max = limits::FDL_MAX_WAIT_SECONDS;
+    if until.saturating_sub(created_at) > max as i64 * 1000 {
+        return Err(err(
+            path,
+            format!("'{text}' is more than {max} seconds (2 days) ahead, the longest wait"),
+        ));
+    }
+    Ok(())
+}
+
+/// `timeoutSeconds` of the flow or of a task: a positive integer; in a new definition at most
+/// the one-year execution limit, beyond which it could never fire.
+pub(super) fn timeout_seconds(ctx: &Ctx, obj: &Obj) -> Result<Option<u64>> {
+    let max = ctx.created_at.map(|_| limits::MAX_EXECUTION_SECONDS);
+    obj.integer("timeoutSeconds", 1, max)
+}
+
 /// §I.4.7.
-fn parallel(step: &Obj, depth: usize) -> Result<ParallelSpec> {
+fn parallel(ctx: &Ctx, step: &Obj, depth: usize) -> Result<ParallelSpec> {
     let path = step.at("branches");
     let list = step
         .list("branches")?
@@ -256,13 +296,13 @@ fn parallel(step: &Obj, depth: usize) -> Result<ParallelSpec> {
     let mut branches = Vec::with_capacity(list.len());
     for (i, value) in list.iter().enumerate() {
         let branch = Obj::new(value, item(&path, i))?;
-        branches.push(scope(&branch, "steps", depth + 1)?);
+        branches.push(scope(ctx, &branch, "steps", depth + 1)?);
     }
     Ok(ParallelSpec { branches })
 }
 
 /// §I.4.8.
-fn foreach(step: &Obj, depth: usize) -> Result<MapSpec> {
+fn foreach(ctx: &Ctx, step: &Obj, depth: usize) -> Result<MapSpec> {
     let mapping = step.required_object("iterationMapping")?;
     let collection = mapping.required_string("collection")?;
     let collection_path = mapping.at("collection");
@@ -275,7 +315,7 @@ fn foreach(step: &Obj, depth: usize) -> Result<MapSpec> {
     let items = path_expression(collection, &collection_path, FDL_DOLLAR_ROOTS)?;
     let item_key = mapping.name("item")?.to_string();
     let index_key = mapping.name_opt("index")?.map(str::to_string);
-    let processor = scope(step, "steps", depth + 1)?;
+    let processor = scope(ctx, step, "steps", depth + 1)?;
     Ok(MapSpec {
         items,
         item_key: Some(item_key),

@@ -6,12 +6,14 @@ use super::common::{
     FDL_DOLLAR_ROOTS, Obj, Result, Siblings, err, error_names, field, item, mappings,
     path_expression,
 };
+use super::fdl::{Ctx, timeout_seconds};
 use crate::engine::ir::{
     CatchOutput, CatchPolicy, FunctionRef, RetryPolicy, Source, TaskPattern, TaskSpec, TaskTarget,
     TimeoutSpec, limits,
 };
 
 pub(super) fn task(
+    ctx: &Ctx,
     step: &Obj,
     siblings: &Siblings,
 ) -> Result<(TaskSpec, Vec<RetryPolicy>, Vec<CatchPolicy>)> {
@@ -45,9 +47,7 @@ pub(super) fn task(
             ));
         }
     };
-    let timeout = step
-        .integer("timeoutSeconds", 1, None)?
-        .map(TimeoutSpec::Seconds);
+    let timeout = timeout_seconds(ctx, step)?.map(TimeoutSpec::Seconds);
     let retry = retry_policies(step)?;
     // §I.6.3: errorMappings shape the output of every catch policy of the task.
     let error_mappings = mappings(step, "errorMappings")?;

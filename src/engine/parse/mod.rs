@@ -14,6 +14,7 @@ mod sm_task;
 mod state_machine;
 #[cfg(test)]
 mod tests;
+pub mod yaml;
 
 use serde_json::Value;
 
@@ -38,12 +39,43 @@ pub struct DefinitionError {
     pub reason: String,
 }
 
+/// Parses a stored definition (or any text) into the IR.
 pub fn parse_definition(
     text: &str,
     options: &ParseOptions<'_>,
 ) -> Result<FlowDefinition, DefinitionError> {
+    parse(text, options, None)
+}
+
+/// Parses a definition being created or updated at `now_ms`. On top of every rule of
+/// [`parse_definition`], constants are checked against that moment and against limits that
+/// only new definitions are held to (an FDL wait `timestamp` at most 2 days ahead, FDL
+/// timeouts within the one-year execution limit), so that loading a stored definition
+/// again never fails for them.
+pub fn parse_new_definition(
+    text: &str,
+    options: &ParseOptions<'_>,
+    now_ms: i64,
+) -> Result<FlowDefinition, DefinitionError> {
+    parse(text, options, Some(now_ms))
+}
+
+fn parse(
+    text: &str,
+    options: &ParseOptions<'_>,
+    created_at: Option<i64>,
+) -> Result<FlowDefinition, DefinitionError> {
+    // The literal regular expressions of one definition share a compile budget.
+    crate::engine::expr::with_regex_budget(|| parse_document(text, options, created_at))
+}
+
+fn parse_document(
+    text: &str,
+    options: &ParseOptions<'_>,
+    created_at: Option<i64>,
+) -> Result<FlowDefinition, DefinitionError> {
     // The loader caps nesting at 128 levels, which also bounds every recursion below.
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| err("", e.to_string()))?;
+    let doc: Value = yaml::load(text)?;
     let Value::Object(map) = &doc else {
         return Err(err("", "the definition must be a mapping"));
     };
@@ -53,7 +85,7 @@ pub fn parse_definition(
     if is("Type", "StateMachine") {
         state_machine::parse(map, options)
     } else if is("type", "flow") {
-        fdl::parse(map, options)
+        fdl::parse(map, options, created_at)
     } else if let Some(other) = map.get("Type") {
         Err(err(
             "Type",

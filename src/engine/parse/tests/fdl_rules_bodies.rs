@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::{constant, fails, flow, ok};
+use super::{constant, fails, fails_with, flow, ok};
 use crate::engine::ir::{Source, StateKind, ValueSpec, WaitSpec};
+use crate::engine::parse::{ParseOptions, parse_new_definition};
 
 // --- choice --------------------------------------------------------------------------------
 
@@ -148,6 +149,78 @@ fn wait_constants_are_checked() {
     assert!(
         matches!(&def.root.states[0].kind, StateKind::Wait(WaitSpec::Seconds(ValueSpec::Const(v))) if v == &json!(1.5))
     );
+}
+
+#[test]
+fn a_new_definition_may_not_wait_for_a_timestamp_past_the_longest_wait() {
+    let created = crate::time::parse_rfc3339_ms("2024-05-01T12:00:00Z").unwrap();
+    let new = |timestamp: &str| {
+        let text = flow(&format!(
+            "[{{type: wait, name: w, timestamp: '{timestamp}'}}]"
+        ));
+        parse_new_definition(&text, &options(), created)
+    };
+    fails_with(
+        new("2025-05-01T12:00:00Z"),
+        "steps[0].timestamp",
+        "'2025-05-01T12:00:00Z' is more than 172800 seconds (2 days) ahead, the longest wait",
+    );
+    fails_with(
+        new("2024-05-03T12:00:00.001Z"),
+        "steps[0].timestamp",
+        "more than 172800 seconds",
+    );
+    // Exactly two days ahead, in another offset, and any past instant are fine.
+    assert!(new("2024-05-03T20:00:00+08:00").is_ok());
+    assert!(new("2019-05-02T15:04:05Z").is_ok());
+    // Inside nested steps too.
+    let nested = flow(
+        "[{type: parallel, name: p, branches: [{steps: [{type: wait, name: w, timestamp: '2030-01-01T00:00:00Z'}]}]}]",
+    );
+    fails_with(
+        parse_new_definition(&nested, &options(), created),
+        "steps[0].branches[0].steps[0].timestamp",
+        "more than 172800 seconds",
+    );
+    // A stored definition loads again whatever the time.
+    let far = flow("[{type: wait, name: w, timestamp: '2999-01-01T00:00:00Z'}]");
+    ok(&far, "f");
+}
+
+#[test]
+fn a_new_definition_keeps_its_timeouts_within_the_execution_limit() {
+    let created = crate::time::now_ms();
+    let year = 365 * 24 * 3600;
+    let task = |seconds: u64| {
+        flow(&format!(
+            "[{{type: task, name: t, resourceArn: 'acs:fc:::services/s/functions/f', timeoutSeconds: {seconds}}}]"
+        ))
+    };
+    fails_with(
+        parse_new_definition(&task(year + 1), &options(), created),
+        "steps[0].timeoutSeconds",
+        &format!("must be an integer between 1 and {year}, got {}", year + 1),
+    );
+    assert!(parse_new_definition(&task(year), &options(), created).is_ok());
+    let whole = format!(
+        "timeoutSeconds: {}\n{}",
+        year + 1,
+        flow("[{type: pass, name: p}]")
+    );
+    fails_with(
+        parse_new_definition(&whole, &options(), created),
+        "timeoutSeconds",
+        &format!("between 1 and {year}"),
+    );
+    // Stored definitions load again as they were accepted.
+    ok(&task(u64::MAX >> 1), "f");
+}
+
+fn options() -> ParseOptions<'static> {
+    ParseOptions {
+        flow_name: "f",
+        express: false,
+    }
 }
 
 #[test]

@@ -505,3 +505,34 @@ fn nesting_deeper_than_32_is_rejected() {
         "nesting is deeper than 32 levels",
     );
 }
+
+// --- Regular expressions -------------------------------------------------------------------
+
+/// A Choice whose branches test `patterns` in turn.
+fn regex_choice(patterns: impl Iterator<Item = String>) -> String {
+    let branches: Vec<String> = patterns
+        .map(|p| format!("{{Condition: 'regexMatchString(\"{p}\", $Input.s)', Next: B}}"))
+        .collect();
+    sm(&format!(
+        "[{{Type: Choice, Name: A, Branches: [{}], Default: B}}, {{Type: Pass, Name: B, End: true}}]",
+        branches.join(", ")
+    ))
+}
+
+#[test]
+fn the_patterns_of_one_definition_share_a_compile_budget() {
+    // Each is well within the limit of one pattern; together they are not.
+    let heavy = regex_choice((0..64).map(|i| format!("\\\\w{{{}}}", 8 + i % 4)));
+    let error = parse_as(&heavy, "f", false).unwrap_err();
+    assert!(
+        error
+            .reason
+            .contains("the regular expressions of this definition are too large together"),
+        "{error}"
+    );
+    // Many ordinary patterns fit, and every definition starts with the whole budget.
+    let ordinary = regex_choice((0..64).map(|i| format!("^order-{i}-[0-9]+$")));
+    ok(&ordinary, "f");
+    ok(&ordinary, "f");
+    ok(&regex_choice(std::iter::once("\\\\w{10}".to_string())), "f");
+}
