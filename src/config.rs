@@ -99,6 +99,24 @@ pub struct Config {
     #[arg(long, env = "FNF_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
 
+    /// Serve the web console under /console/ (`--console false` turns it off).
+    #[arg(long, env = "FNF_CONSOLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub console: bool,
+
+    /// Host names (optionally with `:port`) the console answers to, comma-separated; any
+    /// other `Host` is refused. Default: the loopback names localhost, 127.0.0.1 and [::1].
+    /// Set it to the public name when the console is served behind a proxy.
+    #[arg(long, env = "FNF_CONSOLE_HOSTS", value_delimiter = ',')]
+    pub console_hosts: Vec<String>,
+
+    /// Minutes of inactivity after which a console session ends.
+    #[arg(long, env = "FNF_CONSOLE_IDLE_MINUTES", default_value_t = 30)]
+    pub console_idle_minutes: u64,
+
+    /// Hours after sign-in at which a console session ends, however active.
+    #[arg(long, env = "FNF_CONSOLE_SESSION_HOURS", default_value_t = 12)]
+    pub console_session_hours: u64,
+
     /// A YAML or JSON file of test cases and mocked task answers; an execution started with
     /// `FlowName=<flow>#<TestCase>` uses them. Reloaded on SIGHUP and when it changes.
     #[arg(long, env = "FNF_MOCK_CONFIG")]

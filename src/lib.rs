@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod cpu;
 pub mod engine;
 pub mod error;

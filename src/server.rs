@@ -230,7 +230,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         state.auth.credentials().account_ids(),
     ));
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
-    let app = router(state.clone());
+    let app = router(state.clone()).merge(crate::console::router(state.clone()));
     let limits = crate::transport::Limits {
         max_connections: state.config.max_connections as usize,
         header_read_timeout: Duration::from_secs(state.config.header_read_timeout_seconds),
@@ -244,6 +244,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown_signal,
     ));
     tracing::info!(%addr, backend = state.store.backend().as_str(), "fnf-server listening");
+    if state.config.console {
+        tracing::info!(url = %format!("http://{addr}/console/"), "web console");
+    }
     Ok(RunningServer {
         addr,
         state,

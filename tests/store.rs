@@ -396,6 +396,32 @@ backend_tests! {
         assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
         f.done().await;
     }
+
+    async fn console_sessions_touch_and_expire(backend) {
+        let f = Fixture::new(backend).await;
+        let session = |hash: &str, last_seen_at: i64, expires_at: i64| ConsoleSession {
+            token_hash: hash.into(),
+            access_key_id: "key".into(),
+            csrf_token: format!("csrf-{hash}"),
+            created_at: 0,
+            last_seen_at,
+            expires_at,
+        };
+        f.store.create_session(&session("a", 1_000, 100_000)).await.unwrap();
+        f.store.create_session(&session("b", 1_000, 5_000)).await.unwrap();
+        f.store.create_session(&session("c", 9_000, 100_000)).await.unwrap();
+        assert_eq!(f.store.get_session("a").await.unwrap(), Some(session("a", 1_000, 100_000)));
+        f.store.touch_session("a", 8_000).await.unwrap();
+        f.store.touch_session("a", 7_000).await.unwrap();
+        assert_eq!(f.store.get_session("a").await.unwrap().unwrap().last_seen_at, 8_000, "never back in time");
+        // At 10 000 with sessions idle since before 7 500 ending: b is past its expiry too.
+        assert_eq!(f.store.prune_sessions(10_000, 7_500).await.unwrap(), 1);
+        assert!(f.store.get_session("b").await.unwrap().is_none());
+        f.store.delete_session("c").await.unwrap();
+        assert!(f.store.get_session("c").await.unwrap().is_none());
+        assert!(f.store.get_session("a").await.unwrap().is_some());
+        f.done().await;
+    }
 }
 
 /// Postgres: a signal queued while another transaction commits its execution (and clears the

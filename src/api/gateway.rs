@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::params::{Params, content_type_is_form};
 use super::response::{error_response, new_request_id, success_response};
-use super::{Action, AppState, Call, dispatch};
-use crate::auth::gate::{self, SignedRequest};
+use super::{Action, ApiResult, AppState, Call, dispatch};
+use crate::auth::credentials::KeyEntry;
+use crate::auth::gate::{self, Caller, SignedRequest};
 use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
 use crate::testing::split_test_case;
 
@@ -76,7 +77,13 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         .unwrap_or_default()
         .to_string();
     let mut request_id = new_request_id();
-    let mut log = LogFields::default();
+    let mut log = LogFields {
+        action: None,
+        access_key_id: None,
+        flow: None,
+        execution: None,
+        via: "rpc",
+    };
     let result = process(&state, request, &host, &mut request_id, &mut log).await;
     let (response, outcome) = match result {
         Ok(body) => (success_response(body, &request_id), "ok".to_string()),
@@ -85,12 +92,63 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             (error_response(&error, &request_id, &host), outcome)
         }
     };
-    let action = log.action.unwrap_or("-");
-    let code = if outcome == "ok" {
-        "OK"
-    } else {
-        outcome.as_str()
+    record(
+        &state,
+        started,
+        &request_id,
+        &log,
+        &outcome,
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// A call by a caller that authenticated another way (a signed-in web console session):
+/// the key's policy, throttling, the action's handler, metrics and the request log line are
+/// exactly those of a signed request.
+pub async fn call_as(
+    state: &AppState,
+    key: &KeyEntry,
+    action: Action,
+    params: &Params,
+    host: &str,
+) -> ApiResult {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let flow_param = action.flow_parameter();
+    let log = LogFields {
+        action: Some(action.name()),
+        access_key_id: Some(key.access_key_id().to_string()),
+        flow: flow_param
+            .and_then(|name| params.get(name))
+            .map(str::to_string),
+        execution: params.get("ExecutionName").map(str::to_string),
+        via: "console",
     };
+    let caller = Caller { action, key };
+    let result = authorized_dispatch(state, &caller, params, host).await;
+    let (outcome, status) = match &result {
+        Ok(_) => ("ok".to_string(), 200),
+        Err(error) => (
+            error.code.as_str().to_string(),
+            error.code.status().as_u16(),
+        ),
+    };
+    record(state, started, &request_id, &log, &outcome, status);
+    result
+}
+
+/// Metrics and the one log line of a request.
+fn record(
+    state: &AppState,
+    started: Instant,
+    request_id: &str,
+    log: &LogFields,
+    outcome: &str,
+    status: u16,
+) {
+    let action = log.action.unwrap_or("-");
+    let code = if outcome == "ok" { "OK" } else { outcome };
     state
         .metrics
         .requests
@@ -111,25 +169,26 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     }
     tracing::info!(
         request_id = %request_id,
-        action = log.action.unwrap_or("-"),
+        action,
         access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
         flow = log.flow.as_deref().unwrap_or("-"),
         execution = log.execution.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
+        via = log.via,
+        status,
         outcome = %outcome,
         elapsed_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    response
 }
 
 /// What the request log line shows (never secrets or signatures).
-#[derive(Default)]
 struct LogFields {
     action: Option<&'static str>,
     access_key_id: Option<String>,
     flow: Option<String>,
     execution: Option<String>,
+    /// `rpc` for a signed request, `console` for the web console.
+    via: &'static str,
 }
 
 /// Whether a client's `RequestId` can be echoed: visible ASCII (anything else is dropped
@@ -191,14 +250,25 @@ async fn process(
         .and_then(|name| params.get(name))
         .map(str::to_string);
     log.execution = params.get("ExecutionName").map(str::to_string);
+    authorized_dispatch(state, &caller, &params, host).await
+}
+
+/// What follows authentication, for every caller: policy, throttling, the handler.
+async fn authorized_dispatch(
+    state: &AppState,
+    caller: &Caller<'_, Action>,
+    params: &Params,
+    host: &str,
+) -> ApiResult {
     // A policy applies to the flow itself, whatever test case it is started with.
-    let policy_flow =
-        flow_param
-            .and_then(|name| params.get(name))
-            .map(|name| match caller.action {
-                Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
-                _ => name,
-            });
+    let policy_flow = caller
+        .action
+        .flow_parameter()
+        .and_then(|name| params.get(name))
+        .map(|name| match caller.action {
+            Action::StartExecution | Action::StartSyncExecution => split_test_case(name).0,
+            _ => name,
+        });
     gate::authorize(caller.key, caller.action.name(), policy_flow)?;
     state
         .throttle
@@ -208,7 +278,7 @@ async fn process(
         state,
         account_id: caller.key.account_id(),
         key: caller.key,
-        params: &params,
+        params,
         host,
     };
     dispatch(caller.action, &call).await

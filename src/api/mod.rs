@@ -31,6 +31,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
+pub use gateway::call_as;
 use params::Params;
 pub use response::{error_response, new_request_id, raw_error_response};
 

@@ -160,6 +160,15 @@ impl Params {
         })
     }
 
+    /// Parameters given as decoded pairs by a caller that is not an HTTP request (the web
+    /// console): the same map, with the same duplicate rule, as a form body.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Params, ParamError> {
+        Ok(Params {
+            merged: sorted_unique(pairs)?,
+            query: Vec::new(),
+        })
+    }
+
     /// The raw value, empty values included.
     pub fn get(&self, name: &str) -> Option<&str> {
         lookup(&self.merged, name)

@@ -20,6 +20,7 @@ mod sql;
 mod sql_batch;
 mod sql_map_runs;
 mod sql_schedules;
+mod sql_sessions;
 mod sql_versions;
 mod sqlite;
 mod versions;
@@ -255,6 +256,18 @@ pub trait GatewayStore: Send + Sync {
     async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String>;
 }
 
+/// Web console sessions (any replica accepts a session another one created).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &ConsoleSession) -> StoreResult<()>;
+    async fn get_session(&self, token_hash: &str) -> StoreResult<Option<ConsoleSession>>;
+    /// Records activity at `now` (a no-op when a later time is already recorded).
+    async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Deletes the sessions past their absolute expiry or idle since before `idle_before`.
+    async fn prune_sessions(&self, now: i64, idle_before: i64) -> StoreResult<u64>;
+}
+
 /// Everything a replica needs from its database.
 #[async_trait]
 pub trait Store:
@@ -266,6 +279,7 @@ pub trait Store:
     + BatchStore
     + MapRunStore
     + ScheduleStore
+    + SessionStore
 {
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;

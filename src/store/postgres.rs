@@ -9,6 +9,7 @@ use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
 use super::sql_map_runs::impl_map_run_store;
 use super::sql_schedules::impl_schedule_store;
+use super::sql_sessions::impl_session_store;
 use super::sql_versions::impl_version_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
@@ -196,6 +197,7 @@ impl_shared_store!(PgStore, sqlx::Postgres);
 impl_batch_store!(PgStore, sqlx::Postgres);
 impl_map_run_store!(PgStore, sqlx::Postgres);
 impl_version_store!(PgStore, sqlx::Postgres);
+impl_session_store!(PgStore, sqlx::Postgres);
 impl_schedule_store!(PgStore, sqlx::Postgres, "FOR UPDATE SKIP LOCKED");
 
 #[async_trait::async_trait]

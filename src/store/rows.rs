@@ -450,3 +450,15 @@ pub enum CreateScheduleOutcome {
     Created,
     AlreadyExists,
 }
+
+/// A signed-in web console session. The cookie carries the token; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsoleSession {
+    pub token_hash: String,
+    pub access_key_id: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The absolute expiry, however active the session is.
+    pub expires_at: i64,
+}

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod console;
 pub mod definitions;
 pub mod examples;
 pub mod fc_stub;
