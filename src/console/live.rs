@@ -240,7 +240,7 @@ fn from_store(event: &HistoryEvent) -> Event {
         time: Time::of(&time_text).ms().unwrap_or(event.time),
         time_text,
         schedule_id: event.schedule_event_id,
-        detail: serde_json::from_str(&event.detail).unwrap_or_default(),
+        detail: crate::engine::json::parse_document(&event.detail).unwrap_or_default(),
         raw_detail: event.detail.clone(),
     }
 }

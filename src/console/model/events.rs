@@ -35,7 +35,7 @@ impl Event {
             time: parse_rfc3339_ms(&time_text).unwrap_or_default(),
             time_text,
             schedule_id: event["ScheduleEventId"].as_i64().unwrap_or_default(),
-            detail: serde_json::from_str(&raw_detail).unwrap_or(Value::Null),
+            detail: crate::engine::json::parse_document(&raw_detail).unwrap_or(Value::Null),
             raw_detail,
         }
     }
@@ -60,7 +60,7 @@ pub fn pretty(value: &Value) -> String {
 
 /// JSON text as the API returns it (input, output), indented when it parses.
 pub fn pretty_text(text: &str) -> String {
-    match serde_json::from_str::<Value>(text) {
+    match crate::engine::json::parse_data(text) {
         Ok(value) => pretty(&value),
         Err(_) => text.to_string(),
     }
