@@ -32,7 +32,11 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
     ];
     let results = store.write_batch(&ops).await.unwrap();
     let stored_new = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
-    let running = store.get_execution_by_id(&running.id).await.unwrap().unwrap();
+    let running = store
+        .get_execution_by_id(&running.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         results,
         [
@@ -44,16 +48,32 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
             WriteResult::Started(Box::new(StartOutcome::Running(running.clone()))),
         ]
     );
-    assert_eq!(store.list_history(&running.id, 1, 10).await.unwrap().len(), 2);
-    assert_eq!(store.list_history(&taken_over.id, 1, 10).await.unwrap().len(), 1);
-    assert!(!store.record_nonce("key", "n1", 3_000, 9_000).await.unwrap(), "written");
+    assert_eq!(
+        store.list_history(&running.id, 1, 10).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store
+            .list_history(&taken_over.id, 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        !store.record_nonce("key", "n1", 3_000, 9_000).await.unwrap(),
+        "written"
+    );
     assert!(store.write_batch(&[]).await.unwrap().is_empty());
 }
 
 pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let new = ended_at_start(&fl, "quick", 1_000, ExecutionStatus::Succeeded);
-    let results = store.write_batch(&[WriteOp::Start(Box::new(new.clone()))]).await.unwrap();
+    let results = store
+        .write_batch(&[WriteOp::Start(Box::new(new.clone()))])
+        .await
+        .unwrap();
     match &results[..] {
         [WriteResult::Started(outcome)] => match &**outcome {
             StartOutcome::Started(answer) => assert_eq!(answer.status, ExecutionStatus::Running),
@@ -62,7 +82,10 @@ pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(sto
         other => panic!("{other:?}"),
     }
     let stored = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.stopped_at), (ExecutionStatus::Succeeded, Some(1_000)));
+    assert_eq!(
+        (stored.status, stored.stopped_at),
+        (ExecutionStatus::Succeeded, Some(1_000))
+    );
     assert_eq!(stored.output, "{\"done\":true}");
     assert_eq!(store.list_history(&new.id, 1, 10).await.unwrap().len(), 2);
     assert_eq!(store.due_count(i64::MAX).await.unwrap(), 0);
@@ -70,12 +93,29 @@ pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(sto
 
 pub async fn the_batcher_writes_through_the_store(store: &Arc<dyn Store>) {
     let batcher = batcher(store);
-    assert_eq!(batcher.write(nonce_op("key", "n", 1_000, 9_000)).await.unwrap(), WriteResult::Nonce(true));
-    assert_eq!(batcher.write(nonce_op("key", "n", 1_000, 9_000)).await.unwrap(), WriteResult::Nonce(false));
+    assert_eq!(
+        batcher
+            .write(nonce_op("key", "n", 1_000, 9_000))
+            .await
+            .unwrap(),
+        WriteResult::Nonce(true)
+    );
+    assert_eq!(
+        batcher
+            .write(nonce_op("key", "n", 1_000, 9_000))
+            .await
+            .unwrap(),
+        WriteResult::Nonce(false)
+    );
     let fl = created_flow(&**store, "acct", "f").await;
     let new = new_execution(&fl, "run", 1_000, None);
-    let written = batcher.write(WriteOp::Start(Box::new(new.clone()))).await.unwrap();
-    assert!(matches!(written, WriteResult::Started(outcome) if matches!(*outcome, StartOutcome::Started(_))));
+    let written = batcher
+        .write(WriteOp::Start(Box::new(new.clone())))
+        .await
+        .unwrap();
+    assert!(
+        matches!(written, WriteResult::Started(outcome) if matches!(*outcome, StartOutcome::Started(_)))
+    );
     assert_eq!(status_of(&**store, &new.id).await, ExecutionStatus::Running);
     assert!(batcher.healthy());
 }
@@ -87,16 +127,31 @@ pub async fn shared_nonces_are_decided_by_the_store(store: &Arc<dyn Store>) {
     assert!(!ledger.first_use("key", "n", now).await.unwrap());
     assert!(ledger.first_use("other", "n", now).await.unwrap());
     let now_ms = now.timestamp_millis();
-    assert!(!store.record_nonce("key", "n", now_ms, now_ms + 60_000).await.unwrap());
+    assert!(
+        !store
+            .record_nonce("key", "n", now_ms, now_ms + 60_000)
+            .await
+            .unwrap()
+    );
 }
 
 pub async fn durable_nonces_remember_what_the_store_holds(store: &Arc<dyn Store>) {
     let now = Utc::now();
     let now_ms = now.timestamp_millis();
-    assert!(store.record_nonce("key", "earlier", now_ms, now_ms + 60_000).await.unwrap());
+    assert!(
+        store
+            .record_nonce("key", "earlier", now_ms, now_ms + 60_000)
+            .await
+            .unwrap()
+    );
     let window = MemoryNonces::new(TimeDelta::seconds(60), 100);
-    let ledger = DurableNonces::open(store.clone(), batcher(store), window, now).await.unwrap();
-    assert!(!ledger.first_use("key", "earlier", now).await.unwrap(), "restored from the store");
+    let ledger = DurableNonces::open(store.clone(), batcher(store), window, now)
+        .await
+        .unwrap();
+    assert!(
+        !ledger.first_use("key", "earlier", now).await.unwrap(),
+        "restored from the store"
+    );
     assert!(ledger.first_use("key", "new", now).await.unwrap());
     assert!(!ledger.first_use("key", "new", now).await.unwrap());
     ledger.flush().await;

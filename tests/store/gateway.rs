@@ -5,21 +5,47 @@ use fnf_server::store::*;
 pub async fn nonces_are_used_once_until_they_expire(store: &dyn Store) {
     assert!(store.record_nonce("key", "n1", 1_000, 5_000).await.unwrap());
     assert!(!store.record_nonce("key", "n1", 2_000, 6_000).await.unwrap());
-    assert!(store.record_nonce("other", "n1", 2_000, 6_000).await.unwrap());
-    assert!(store.record_nonce("key", "n1", 9_000, 13_000).await.unwrap(), "an expired nonce is forgotten");
+    assert!(
+        store
+            .record_nonce("other", "n1", 2_000, 6_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_nonce("key", "n1", 9_000, 13_000)
+            .await
+            .unwrap(),
+        "an expired nonce is forgotten"
+    );
     assert_eq!(store.prune_nonces(10_000).await.unwrap(), 1);
     assert_eq!(store.prune_nonces(10_000).await.unwrap(), 0);
     // What a restart reads back: the live ones, the latest to expire, oldest first.
-    assert!(store.record_nonce("key", "n2", 9_500, 14_000).await.unwrap());
+    assert!(
+        store
+            .record_nonce("key", "n2", 9_500, 14_000)
+            .await
+            .unwrap()
+    );
     let live = |limit| store.live_nonces(13_000, limit);
     let pairs = |nonces: Vec<StoredNonce>| {
-        nonces.into_iter().map(|n| (n.nonce, n.expires_at)).collect::<Vec<_>>()
+        nonces
+            .into_iter()
+            .map(|n| (n.nonce, n.expires_at))
+            .collect::<Vec<_>>()
     };
-    assert_eq!(pairs(live(10).await.unwrap()), [("n1".to_string(), 13_000), ("n2".to_string(), 14_000)]);
+    assert_eq!(
+        pairs(live(10).await.unwrap()),
+        [("n1".to_string(), 13_000), ("n2".to_string(), 14_000)]
+    );
     assert_eq!(pairs(live(1).await.unwrap()), [("n2".to_string(), 14_000)]);
     assert_eq!(
         store.live_nonces(13_500, 10).await.unwrap(),
-        [StoredNonce { access_key_id: "key".into(), nonce: "n2".into(), expires_at: 14_000 }]
+        [StoredNonce {
+            access_key_id: "key".into(),
+            nonce: "n2".into(),
+            expires_at: 14_000
+        }]
     );
 }
 

@@ -22,7 +22,9 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     let execution = started_run(&*f.store, &fl, "run", 1_000).await;
     claimed(&*f.store, &execution.id, &claim("one", 2_000)).await;
     // The owner's commit, held open: the lease is gone and nothing is due.
-    let mut owner = sqlx::PgConnection::connect(&f.storage.database_url).await.unwrap();
+    let mut owner = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
     let mut commit = owner.begin().await.unwrap();
     sqlx::query(
         "UPDATE executions SET lease_owner = NULL, lease_until = NULL, due_at = NULL WHERE id = $1",
@@ -35,7 +37,9 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     let racing = signal(&execution, "{}");
     let pushing = tokio::spawn(async move { store.push_signal(&racing, 2_500).await });
     // The signal waits for the commit's lock (or, skipping the row, is already written).
-    let mut observer = sqlx::PgConnection::connect(&f.storage.database_url).await.unwrap();
+    let mut observer = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let waiting: i64 = sqlx::query_scalar(
@@ -48,12 +52,18 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
         if waiting > 0 || pushing.is_finished() {
             break;
         }
-        assert!(Instant::now() < deadline, "the signal neither waited nor was written");
+        assert!(
+            Instant::now() < deadline,
+            "the signal neither waited nor was written"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     commit.commit().await.unwrap();
     pushing.await.unwrap().unwrap();
-    assert_eq!(f.store.next_wakeups().await.unwrap().execution_due, Some(2_500));
+    assert_eq!(
+        f.store.next_wakeups().await.unwrap().execution_due,
+        Some(2_500)
+    );
     drop((owner, observer));
     f.done().await;
 }
@@ -65,7 +75,10 @@ async fn notices_cross_replicas() {
     let replica = open(&f.storage.database_url).await.unwrap();
     let mut elsewhere = replica.subscribe();
     until_listening(&*f.store, &mut elsewhere).await;
-    f.store.notify(WorkNotice::Ended("e-1".into())).await.unwrap();
+    f.store
+        .notify(WorkNotice::Ended("e-1".into()))
+        .await
+        .unwrap();
     hears(&mut elsewhere, &WorkNotice::Ended("e-1".into())).await;
     // A commit that ends an execution announces it with the commit.
     let fl = created_flow(&*f.store, "acct", "f").await;
@@ -75,11 +88,17 @@ async fn notices_cross_replicas() {
         end: Some(execution_end(ExecutionStatus::Succeeded, 3_000)),
         ..commit_of(&held, "one", 3_000)
     };
-    assert_eq!(f.store.commit(&end).await.unwrap(), CommitOutcome::Committed);
+    assert_eq!(
+        f.store.commit(&end).await.unwrap(),
+        CommitOutcome::Committed
+    );
     hears(&mut elsewhere, &WorkNotice::Ended(execution.id.clone())).await;
     // Published locally only: the other replica hears the next notice first.
     f.store.publish_local(WorkNotice::Ended("local".into()));
-    f.store.notify(WorkNotice::Ended("marker".into())).await.unwrap();
+    f.store
+        .notify(WorkNotice::Ended("marker".into()))
+        .await
+        .unwrap();
     let next_end = loop {
         match elsewhere.recv().await.unwrap() {
             WorkNotice::Ended(id) if id != PING => break id,
@@ -107,7 +126,10 @@ async fn until_listening(sender: &dyn Store, receiver: &mut broadcast::Receiver<
                 }
             }
         };
-        if tokio::time::timeout(Duration::from_millis(100), ping).await.is_ok() {
+        if tokio::time::timeout(Duration::from_millis(100), ping)
+            .await
+            .is_ok()
+        {
             return;
         }
     }

@@ -46,7 +46,12 @@ pub fn event(event_id: i64, event_type: &str, time: i64) -> HistoryEvent {
     }
 }
 
-pub fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Claim>) -> NewExecution {
+pub fn new_execution(
+    flow: &Flow,
+    name: &str,
+    started_at: i64,
+    lease: Option<Claim>,
+) -> NewExecution {
     NewExecution {
         id: uuid::Uuid::new_v4().to_string(),
         account_id: flow.account_id.clone(),
@@ -70,7 +75,12 @@ pub fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Cla
 }
 
 /// A start limited to `running_limit` running executions of its account.
-pub fn limited_execution(flow: &Flow, name: &str, started_at: i64, running_limit: i64) -> NewExecution {
+pub fn limited_execution(
+    flow: &Flow,
+    name: &str,
+    started_at: i64,
+    running_limit: i64,
+) -> NewExecution {
     NewExecution {
         running_limit: Some(running_limit),
         ..new_execution(flow, name, started_at, None)
@@ -78,7 +88,12 @@ pub fn limited_execution(flow: &Flow, name: &str, started_at: i64, running_limit
 }
 
 /// A start published under a version or alias.
-pub fn qualified_execution(flow: &Flow, name: &str, started_at: i64, qualifier: &str) -> NewExecution {
+pub fn qualified_execution(
+    flow: &Flow,
+    name: &str,
+    started_at: i64,
+    qualifier: &str,
+) -> NewExecution {
     NewExecution {
         qualifier: Some(qualifier.into()),
         ..new_execution(flow, name, started_at, None)
@@ -86,7 +101,13 @@ pub fn qualified_execution(flow: &Flow, name: &str, started_at: i64, qualifier: 
 }
 
 /// A child of a distributed Map's run `map_run`, started by `parent`.
-pub fn map_child(flow: &Flow, parent: &Execution, map_run: &str, index: i64, at: i64) -> NewExecution {
+pub fn map_child(
+    flow: &Flow,
+    parent: &Execution,
+    map_run: &str,
+    index: i64,
+    at: i64,
+) -> NewExecution {
     NewExecution {
         map_child: Some(MapChild {
             parent_id: parent.id.clone(),
@@ -98,7 +119,12 @@ pub fn map_child(flow: &Flow, parent: &Execution, map_run: &str, index: i64, at:
 }
 
 /// A start whose first advance, already run, ended it with `status`.
-pub fn ended_at_start(flow: &Flow, name: &str, started_at: i64, status: ExecutionStatus) -> NewExecution {
+pub fn ended_at_start(
+    flow: &Flow,
+    name: &str,
+    started_at: i64,
+    status: ExecutionStatus,
+) -> NewExecution {
     NewExecution {
         advance: Some(InitialAdvance {
             state: "{}".into(),
