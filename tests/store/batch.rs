@@ -1,0 +1,162 @@
+//! BatchStore (group commit), and what writes through it: the Batcher and the nonce ledgers.
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use fnf_server::auth::replay::{MemoryNonces, NonceLedger};
+use fnf_server::metrics::Metrics;
+use fnf_server::store::*;
+
+use crate::harness::{claimed, created_flow, started_run, status_of};
+use crate::rows::{claim, commit_of, ended_at_start, new_execution, nonce_op};
+
+fn batcher(store: &Arc<dyn Store>) -> Batcher {
+    Batcher::start(store.clone(), 2, Arc::new(Metrics::new()))
+}
+
+pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    let running = started_run(store, &fl, "running", 1_000).await;
+    let current = claimed(store, &running.id, &claim("one", 2_000)).await;
+    let taken_over = started_run(store, &fl, "taken-over", 1_000).await;
+    let stale = claimed(store, &taken_over.id, &claim("one", 2_000)).await;
+    claimed(store, &taken_over.id, &claim("two", 20_000)).await;
+    let new = new_execution(&fl, "new", 3_000, None);
+    let ops = [
+        nonce_op("key", "n1", 3_000, 9_000),
+        WriteOp::Start(Box::new(new.clone())),
+        nonce_op("key", "n1", 3_000, 9_000),
+        WriteOp::Commit(Box::new(commit_of(&stale, "one", 21_000))),
+        WriteOp::Commit(Box::new(commit_of(&current, "one", 3_000))),
+        WriteOp::Start(Box::new(new_execution(&fl, "running", 3_000, None))),
+    ];
+    let results = store.write_batch(&ops).await.unwrap();
+    let stored_new = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
+    let running = store
+        .get_execution_by_id(&running.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            WriteResult::Nonce(true),
+            WriteResult::Started(Box::new(StartOutcome::Started(stored_new))),
+            WriteResult::Nonce(false),
+            WriteResult::Committed(CommitOutcome::LostLease),
+            WriteResult::Committed(CommitOutcome::Committed),
+            WriteResult::Started(Box::new(StartOutcome::Running(running.clone()))),
+        ]
+    );
+    assert_eq!(
+        store.list_history(&running.id, 1, 10).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store
+            .list_history(&taken_over.id, 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        !store.record_nonce("key", "n1", 3_000, 9_000).await.unwrap(),
+        "written"
+    );
+    assert!(store.write_batch(&[]).await.unwrap().is_empty());
+}
+
+pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    let new = ended_at_start(&fl, "quick", 1_000, ExecutionStatus::Succeeded);
+    let results = store
+        .write_batch(&[WriteOp::Start(Box::new(new.clone()))])
+        .await
+        .unwrap();
+    match &results[..] {
+        [WriteResult::Started(outcome)] => match &**outcome {
+            StartOutcome::Started(answer) => assert_eq!(answer.status, ExecutionStatus::Running),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    let stored = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.stopped_at),
+        (ExecutionStatus::Succeeded, Some(1_000))
+    );
+    assert_eq!(stored.output, "{\"done\":true}");
+    assert_eq!(store.list_history(&new.id, 1, 10).await.unwrap().len(), 2);
+    assert_eq!(store.due_count(i64::MAX).await.unwrap(), 0);
+}
+
+pub async fn the_batcher_writes_through_the_store(store: &Arc<dyn Store>) {
+    let batcher = batcher(store);
+    assert_eq!(
+        batcher
+            .write(nonce_op("key", "n", 1_000, 9_000))
+            .await
+            .unwrap(),
+        WriteResult::Nonce(true)
+    );
+    assert_eq!(
+        batcher
+            .write(nonce_op("key", "n", 1_000, 9_000))
+            .await
+            .unwrap(),
+        WriteResult::Nonce(false)
+    );
+    let fl = created_flow(&**store, "acct", "f").await;
+    let new = new_execution(&fl, "run", 1_000, None);
+    let written = batcher
+        .write(WriteOp::Start(Box::new(new.clone())))
+        .await
+        .unwrap();
+    assert!(
+        matches!(written, WriteResult::Started(outcome) if matches!(*outcome, StartOutcome::Started(_)))
+    );
+    assert_eq!(status_of(&**store, &new.id).await, ExecutionStatus::Running);
+    assert!(batcher.healthy());
+}
+
+pub async fn shared_nonces_are_decided_by_the_store(store: &Arc<dyn Store>) {
+    let ledger = SharedNonces::new(store.clone(), batcher(store), TimeDelta::seconds(60));
+    let now = Utc::now();
+    assert!(ledger.first_use("key", "n", now).await.unwrap());
+    assert!(!ledger.first_use("key", "n", now).await.unwrap());
+    assert!(ledger.first_use("other", "n", now).await.unwrap());
+    let now_ms = now.timestamp_millis();
+    assert!(
+        !store
+            .record_nonce("key", "n", now_ms, now_ms + 60_000)
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn durable_nonces_remember_what_the_store_holds(store: &Arc<dyn Store>) {
+    let now = Utc::now();
+    let now_ms = now.timestamp_millis();
+    assert!(
+        store
+            .record_nonce("key", "earlier", now_ms, now_ms + 60_000)
+            .await
+            .unwrap()
+    );
+    let window = MemoryNonces::new(TimeDelta::seconds(60), 100);
+    let ledger = DurableNonces::open(store.clone(), batcher(store), window, now)
+        .await
+        .unwrap();
+    assert!(
+        !ledger.first_use("key", "earlier", now).await.unwrap(),
+        "restored from the store"
+    );
+    assert!(ledger.first_use("key", "new", now).await.unwrap());
+    assert!(!ledger.first_use("key", "new", now).await.unwrap());
+    ledger.flush().await;
+    let live = store.live_nonces(now_ms, 10).await.unwrap();
+    let mut stored: Vec<&str> = live.iter().map(|n| n.nonce.as_str()).collect();
+    stored.sort();
+    assert_eq!(stored, ["earlier", "new"]);
+}
