@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::children::map_item_signal;
 use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
@@ -658,19 +659,6 @@ pub(super) struct Written {
     /// History events written, and how many of them entered a state (for the metrics).
     pub events: usize,
     pub steps: usize,
-}
-
-/// Reports a distributed Map child's end to its parent (§II.4.9).
-pub(super) fn map_item_signal(child: &MapChild, outcome: TaskOutcome) -> OutgoingSignal {
-    let payload = SignalPayload::MapItemEnded {
-        map_run: child.map_run.clone(),
-        index: usize::try_from(child.index).unwrap_or_default(),
-        outcome,
-    };
-    OutgoingSignal {
-        execution_id: child.parent_id.clone(),
-        payload: serde_json::to_string(&payload).expect("signals serialize"),
-    }
 }
 
 /// The stored end of an execution.
