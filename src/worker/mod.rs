@@ -9,6 +9,7 @@
 mod advance;
 pub mod calls;
 mod children;
+mod commit;
 mod definitions;
 mod express;
 mod pool;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Hint, Runtime, advance};
+use super::commit::Identity;
+use super::{Hint, Runtime};
 use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::store::{
@@ -104,7 +105,7 @@ impl Runtime {
                 };
                 let (state, mut outcome) = run::start(&ctx);
                 let written = self
-                    .written_advance(advance::Identity::from(&new), &mut outcome, now)
+                    .written_advance(Identity::from(&new), &mut outcome, now)
                     .await?;
                 new.advance = Some(InitialAdvance {
                     state: serde_json::to_string(&state).expect("execution state serializes"),
