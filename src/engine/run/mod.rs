@@ -10,6 +10,7 @@ mod mocked;
 mod scope;
 mod simple;
 mod task;
+mod task_call;
 mod timers;
 
 use serde_json::Value;
