@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::commit::{Identity, Written};
+use super::history_rows::history_rows;
 use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
@@ -212,7 +213,7 @@ impl Runtime {
             now,
             state: serde_json::to_string(&state).expect("execution state serializes"),
             next_event_id: state.next_event_id,
-            events: outcome.events,
+            events: history_rows(outcome.events),
             end: written.end.clone(),
             due_at: written.due_at,
             consumed_signals: stored_signals.iter().map(|signal| signal.id).collect(),
@@ -322,14 +323,17 @@ impl Runtime {
             now,
             state: claimed.state.clone().unwrap_or_default(),
             next_event_id: claimed.next_event_id + 1,
-            events: vec![crate::engine::history::event(
-                claimed.next_event_id,
-                crate::engine::history::EventType::ExecutionFailed,
-                "",
-                now,
-                0,
-                detail,
-            )],
+            events: vec![
+                crate::engine::history::event(
+                    claimed.next_event_id,
+                    crate::engine::history::EventType::ExecutionFailed,
+                    "",
+                    now,
+                    0,
+                    detail,
+                )
+                .into(),
+            ],
             end: Some(ExecutionEnd {
                 status: ExecutionStatus::Failed,
                 output: String::new(),

@@ -4,6 +4,7 @@
 
 use super::Runtime;
 use super::children::map_item_signal;
+use crate::engine::history::EventType;
 use crate::engine::run::{EndState, MapRunChange, Outcome, errors};
 use crate::engine::state::TaskOutcome;
 use crate::store::{
@@ -62,7 +63,8 @@ impl Runtime {
                     now,
                     0,
                     crate::engine::history::input_detail(&child.input),
-                ),
+                )
+                .into(),
                 lease: None,
                 advance: None,
                 // Bounded by their map run's concurrency, not by the account's limit.
@@ -119,7 +121,7 @@ impl Runtime {
             steps: outcome
                 .events
                 .iter()
-                .filter(|event| event.event_type == "StepEntered")
+                .filter(|event| event.event_type == EventType::StepEntered)
                 .count(),
         })
     }

@@ -12,6 +12,7 @@ mod children;
 mod commit;
 mod definitions;
 mod express;
+mod history_rows;
 mod pool;
 mod report;
 mod start;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::commit::Identity;
+use super::history_rows::history_rows;
 use super::{Hint, Runtime};
 use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
@@ -76,7 +77,8 @@ impl Runtime {
                 now,
                 0,
                 started_detail,
-            ),
+            )
+            .into(),
             lease: None,
             advance: None,
             map_child: None,
@@ -110,7 +112,7 @@ impl Runtime {
                 new.advance = Some(InitialAdvance {
                     state: serde_json::to_string(&state).expect("execution state serializes"),
                     next_event_id: state.next_event_id,
-                    events: outcome.events,
+                    events: history_rows(outcome.events),
                     end: written.end.clone(),
                     due_at: written.due_at,
                     calls_started: outcome
