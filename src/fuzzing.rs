@@ -84,7 +84,8 @@ fn execute(definition: &FlowDefinition, express: bool) -> Vec<HistoryEvent> {
     let mut callbacks = Vec::new();
     for _ in 0..MAX_ROUNDS {
         state = reload(&state);
-        history.append(&mut outcome.events);
+        // Stored as a worker stores them; the graph reads stored rows.
+        history.extend(outcome.events.drain(..).map(HistoryEvent::from));
         if outcome.end.is_some() {
             break;
         }

@@ -5,8 +5,6 @@ use serde::de::IntoDeserializer;
 use serde::de::value::StrDeserializer;
 use serde_json::{Map, Value, json};
 
-use crate::store::HistoryEvent;
-
 /// The event types fnf-server writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum EventType {
@@ -74,6 +72,20 @@ impl EventType {
     }
 }
 
+/// One history event as the engine emits it; the worker stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub event_id: i64,
+    pub event_type: EventType,
+    pub step_name: String,
+    /// Wall clock, epoch ms.
+    pub time: i64,
+    /// The event that opened this one's context (0: none).
+    pub schedule_event_id: i64,
+    /// The `EventDetail` object.
+    pub detail: Value,
+}
+
 /// Builds one history event.
 pub fn event(
     event_id: i64,
@@ -82,14 +94,14 @@ pub fn event(
     time: i64,
     schedule_event_id: i64,
     detail: Value,
-) -> HistoryEvent {
-    HistoryEvent {
+) -> Event {
+    Event {
         event_id,
-        event_type: event_type.as_str().to_string(),
+        event_type,
         step_name: step_name.to_string(),
         time,
         schedule_event_id,
-        detail: detail.to_string(),
+        detail,
     }
 }
 

@@ -10,6 +10,7 @@ mod mocked;
 mod scope;
 mod simple;
 mod task;
+mod task_call;
 mod timers;
 
 use serde_json::Value;
@@ -21,7 +22,6 @@ use super::history::{self, EventType};
 use super::ir::{FlowDefinition, Language, limits};
 use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
-use crate::store::HistoryEvent;
 use crate::testing::TestCase;
 use timers::waiting;
 
@@ -92,7 +92,7 @@ pub enum EndState {
 /// What one advance produced.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub events: Vec<HistoryEvent>,
+    pub events: Vec<history::Event>,
     pub calls: Vec<CallRequest>,
     /// Calls in flight that nobody waits for any more (timed out, cancelled).
     pub abandoned_calls: Vec<String>,
@@ -261,7 +261,7 @@ fn collect_running(scope: &ScopeRun, calls: &mut Vec<String>, map_runs: &mut Vec
 pub(super) struct Advance<'a> {
     ctx: &'a RunContext<'a>,
     next_event_id: i64,
-    events: Vec<HistoryEvent>,
+    events: Vec<history::Event>,
     calls: Vec<CallRequest>,
     abandoned: Vec<String>,
     children: Vec<ChildStart>,

@@ -94,7 +94,7 @@ mod tests {
 
     /// Runs a definition at scale 0 to its end, advancing whenever it asks to, with the wall
     /// clock standing still.
-    fn run_at_zero(text: &str) -> (Vec<String>, Option<EndState>) {
+    fn run_at_zero(text: &str) -> (Vec<EventType>, Option<EndState>) {
         let definition = parse_definition(
             text,
             &ParseOptions {
@@ -121,9 +121,9 @@ mod tests {
             mocks: None,
         };
         let (mut state, mut outcome) = start(&ctx);
-        let mut types: Vec<String> = Vec::new();
+        let mut types: Vec<EventType> = Vec::new();
         for _ in 0..20 {
-            types.extend(outcome.events.iter().map(|e| e.event_type.clone()));
+            types.extend(outcome.events.iter().map(|e| e.event_type));
             if outcome.end.is_some() {
                 break;
             }

@@ -53,7 +53,7 @@ impl Execution {
             input,
             tokens,
             state,
-            events: vec![started],
+            events: vec![started.into()],
             calls: Vec::new(),
             wake_at: None,
             ended: false,
@@ -64,7 +64,8 @@ impl Execution {
     }
 
     fn absorb(&mut self, outcome: Outcome) {
-        self.events.extend(outcome.events);
+        self.events
+            .extend(outcome.events.into_iter().map(HistoryEvent::from));
         self.calls.extend(outcome.calls);
         self.wake_at = outcome.wake_at;
         self.ended |= outcome.end.is_some();

@@ -1,0 +1,226 @@
+//! Parent and child executions: nested flows' children, their ends reported to the parent's
+//! task token, and distributed Maps' runs and items.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::start::StartRequest;
+use super::{Hint, Runtime};
+use crate::engine::calls::ChildShape;
+use crate::engine::state::{SignalPayload, TaskOutcome};
+use crate::engine::tokens::{TokenCodec, TokenScope};
+use crate::store::{MapChild, OutgoingSignal, StartOutcome, StoreResult};
+use crate::time::now_ms;
+
+impl Runtime {
+    /// UpdateMapRun: tells the running Map about new values (api.md §4.17).
+    pub async fn map_run_updated(
+        &self,
+        execution_id: &str,
+        map_run: &str,
+        concurrency: Option<i64>,
+        tolerated_count: Option<i64>,
+        tolerated_percentage: Option<f64>,
+    ) -> StoreResult<()> {
+        let payload = SignalPayload::MapRunUpdated {
+            map_run: map_run.to_string(),
+            concurrency: concurrency.and_then(|c| usize::try_from(c).ok()),
+            tolerated_failure_count: tolerated_count.and_then(|c| u64::try_from(c).ok()),
+            tolerated_failure_percentage: tolerated_percentage,
+        };
+        let signal = OutgoingSignal {
+            execution_id: execution_id.to_string(),
+            payload: serde_json::to_string(&payload).expect("signals serialize"),
+        };
+        self.store.push_signal(&signal, now_ms()).await?;
+        self.hint(Hint::Execution(execution_id.to_string()));
+        Ok(())
+    }
+
+    /// Stops the children of a map run that failed or was aborted.
+    pub(super) async fn stop_map_children(&self, map_run: &str) {
+        let children = match self.store.running_map_children(map_run).await {
+            Ok(children) => children,
+            Err(error) => {
+                tracing::warn!(%error, map_run, "listing a map run's children failed");
+                return;
+            }
+        };
+        for child in children {
+            let stopped = Box::pin(self.stop_execution(
+                &child,
+                Some("FnF.MapRunAborted".into()),
+                Some(format!("map run {map_run} ended")),
+            ))
+            .await;
+            if let Err(error) = stopped {
+                tracing::warn!(%error, execution_id = %child.id, "stopping a map run's child failed");
+            }
+        }
+    }
+
+    /// The signal that reports an ended child (`reporter`, its name) to its parent's task
+    /// token (api.md §3.4); `None` (logged) when the token designates nothing.
+    pub(super) async fn parent_signal(
+        &self,
+        account_id: &str,
+        token: &str,
+        reporter: Option<&str>,
+        outcome: TaskOutcome,
+    ) -> StoreResult<Option<OutgoingSignal>> {
+        let ignored = |why: &str| {
+            tracing::info!(
+                reason = why,
+                "the callback token of an ended execution is ignored"
+            );
+            Ok(None)
+        };
+        let Some(parts) = TokenCodec::decode(token) else {
+            return ignored("not a task token");
+        };
+        let Some(flow) = self.store.get_flow(account_id, &parts.flow_name).await? else {
+            return ignored("its flow does not exist");
+        };
+        let Some(parent) = self
+            .store
+            .get_execution(&flow.id, &parts.execution_name)
+            .await?
+        else {
+            // A synchronous parent running here gets the report directly.
+            if let Some(run) = self
+                .express
+                .find(account_id, &flow.name, &parts.execution_name)
+            {
+                let scope = TokenScope {
+                    account_id,
+                    flow_name: &flow.name,
+                    execution_name: &parts.execution_name,
+                    execution_id: &run.execution_id,
+                };
+                if self.tokens.verify(&parts, scope) {
+                    let signal = SignalPayload::Callback {
+                        entered_id: parts.entered_id,
+                        attempt: parts.attempt,
+                        outcome,
+                        submitted: reporter.map(Value::from),
+                    };
+                    let _ = run.signals.send((signal, None));
+                    return Ok(None);
+                }
+            }
+            return ignored("its execution does not exist");
+        };
+        let scope = TokenScope {
+            account_id,
+            flow_name: &flow.name,
+            execution_name: &parent.name,
+            execution_id: &parent.id,
+        };
+        if !self.tokens.verify(&parts, scope) {
+            return ignored("it does not verify");
+        }
+        let payload = SignalPayload::Callback {
+            entered_id: parts.entered_id,
+            attempt: parts.attempt,
+            outcome,
+            submitted: reporter.map(Value::from),
+        };
+        Ok(Some(OutgoingSignal {
+            execution_id: parent.id,
+            payload: serde_json::to_string(&payload).expect("signals serialize"),
+        }))
+    }
+
+    /// Starts a child execution for a task (nested flows, §I.4.2, §II.5.2).
+    pub(super) async fn start_child(
+        self: &Arc<Self>,
+        account_id: &str,
+        flow_name: &str,
+        execution_name: Option<String>,
+        input: &Value,
+        callback_token: Option<String>,
+        shape: ChildShape,
+    ) -> TaskOutcome {
+        let flow = match self.store.get_flow(account_id, flow_name).await {
+            Ok(Some(flow)) => flow,
+            Ok(None) => {
+                return TaskOutcome::failure(
+                    "fnf.FlowNotExists",
+                    format!("Flow {flow_name} does not exist."),
+                );
+            }
+            Err(error) => {
+                return TaskOutcome::failure("fnf.InternalServerError", error.to_string());
+            }
+        };
+        if flow.execution_mode == "Express" {
+            return TaskOutcome::failure(
+                "fnf.ActionNotSupported",
+                "Express execution is not supported.",
+            );
+        }
+        if let Some(name) = &execution_name
+            && let Err(reason) = crate::names::check_name(name)
+        {
+            return TaskOutcome::failure(
+                "fnf.InvalidArgument",
+                format!("Parameter error: ExecutionName {reason}"),
+            );
+        }
+        let request = StartRequest {
+            flow,
+            name: execution_name,
+            input: input.to_string(),
+            callback_token,
+            qualifier: None,
+            flow_version: None,
+            started_by: None,
+            test_case: None,
+        };
+        match self.start_execution(request).await {
+            Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
+                TaskOutcome::Success(match shape {
+                    ChildShape::Fdl => serde_json::json!({
+                        "FlowName": child.flow_name,
+                        "ExecutionName": child.name,
+                    }),
+                    ChildShape::StateMachine => serde_json::json!({
+                        "FlowName": child.flow_name,
+                        "ExecutionName": child.name,
+                        "RequestID": uuid::Uuid::new_v4().to_string().to_uppercase(),
+                    }),
+                    ChildShape::Submission => Value::from(child.name),
+                })
+            }
+            Ok(StartOutcome::AlreadyEnded(child)) => TaskOutcome::failure(
+                "fnf.ExecutionAlreadyExists",
+                format!(
+                    "Execution {} for flow {} already exists.",
+                    child.name, child.flow_name
+                ),
+            ),
+            Ok(StartOutcome::Throttled) => TaskOutcome::failure(
+                "fnf.ResourceThrottled",
+                format!(
+                    "The account already has the maximum of {} running executions.",
+                    self.config.max_running_executions
+                ),
+            ),
+            Err(error) => TaskOutcome::failure("fnf.InternalServerError", error.to_string()),
+        }
+    }
+}
+
+/// Reports a distributed Map child's end to its parent (§II.4.9).
+pub(super) fn map_item_signal(child: &MapChild, outcome: TaskOutcome) -> OutgoingSignal {
+    let payload = SignalPayload::MapItemEnded {
+        map_run: child.map_run.clone(),
+        index: usize::try_from(child.index).unwrap_or_default(),
+        outcome,
+    };
+    OutgoingSignal {
+        execution_id: child.parent_id.clone(),
+        payload: serde_json::to_string(&payload).expect("signals serialize"),
+    }
+}

@@ -1,0 +1,128 @@
+//! Ending executions from outside: StopExecution and DeleteFlow.
+
+use serde_json::Value;
+
+use super::children::map_item_signal;
+use super::{Hint, Runtime};
+use crate::engine::history::EventType;
+use crate::engine::state::TaskOutcome;
+use crate::store::{
+    Execution, ExecutionQuery, ExecutionStatus, Flow, ForcedEnd, StoreResult, WorkNotice,
+};
+use crate::time::now_ms;
+
+impl Runtime {
+    /// StopExecution: ends a running execution at once, whatever its worker is doing.
+    pub async fn stop_execution(
+        &self,
+        execution: &Execution,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> StoreResult<Option<Execution>> {
+        let now = now_ms();
+        // `{"error", "cause"}` with the values given; absent ones are omitted (definitions.md §I.8).
+        let mut detail = serde_json::Map::new();
+        if let Some(error) = &error {
+            detail.insert("error".into(), Value::from(error.as_str()));
+        }
+        if let Some(cause) = &cause {
+            detail.insert("cause".into(), Value::from(cause.as_str()));
+        }
+        let mut signals = Vec::new();
+        // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
+        let outcome = TaskOutcome::failure(
+            error.clone().unwrap_or_else(|| "Stopped".into()),
+            cause.clone().unwrap_or_default(),
+        );
+        if let Some(child) = &execution.map_child {
+            signals.push(map_item_signal(child, outcome.clone()));
+        }
+        if let Some(token) = &execution.callback_token
+            && let Some(signal) = self
+                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .await?
+        {
+            signals.push(signal);
+        }
+        let stopped = self
+            .store
+            .force_end(&ForcedEnd {
+                execution_id: execution.id.clone(),
+                status: ExecutionStatus::Stopped,
+                error,
+                cause,
+                now,
+                event_type: EventType::ExecutionStopped.as_str().to_string(),
+                detail: Value::Object(detail).to_string(),
+                signals: signals.clone(),
+            })
+            .await?;
+        if stopped.is_some() {
+            let _ = self
+                .store
+                .notify(WorkNotice::Ended(execution.id.clone()))
+                .await;
+            for signal in signals {
+                self.hint(Hint::Execution(signal.execution_id));
+            }
+            // Its distributed Maps' children stop with it.
+            for map_run in self.store.abort_map_runs(&execution.id, now).await? {
+                Box::pin(self.stop_map_children(&map_run)).await;
+            }
+        }
+        Ok(stopped)
+    }
+
+    /// DeleteFlow (api.md §3.3): deletes the flow and stops its running executions. Those
+    /// started with a `CallbackFnFTaskToken` report the stop to it (§3.4), so a parent
+    /// waiting for one of them does not wait forever. False if the flow does not exist.
+    pub async fn delete_flow(&self, flow: &Flow) -> StoreResult<bool> {
+        let running = self
+            .store
+            .list_executions(&ExecutionQuery {
+                flow_id: flow.id.clone(),
+                from: None,
+                status: Some(ExecutionStatus::Running),
+                name_prefix: None,
+                started_from: None,
+                started_to: None,
+                qualifier: None,
+                map_run: None,
+                limit: i64::MAX,
+            })
+            .await?;
+        let now = now_ms();
+        if !self
+            .store
+            .delete_flow(&flow.account_id, &flow.name, now)
+            .await?
+        {
+            return Ok(false);
+        }
+        for execution in running {
+            let Some(token) = &execution.callback_token else {
+                continue;
+            };
+            // Only the executions this deletion stopped: one that ended meanwhile has
+            // reported its own end.
+            let Some(stopped) = self.store.get_execution_by_id(&execution.id).await? else {
+                continue;
+            };
+            if stopped.status != ExecutionStatus::Stopped || stopped.stopped_at != Some(now) {
+                continue;
+            }
+            let outcome = TaskOutcome::failure(
+                stopped.error.unwrap_or_else(|| "Stopped".into()),
+                stopped.cause.unwrap_or_default(),
+            );
+            if let Some(signal) = self
+                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .await?
+            {
+                self.store.push_signal(&signal, now).await?;
+                self.hint(Hint::Execution(signal.execution_id));
+            }
+        }
+        Ok(true)
+    }
+}
