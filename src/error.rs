@@ -4,6 +4,8 @@ use std::fmt;
 
 use axum::http::StatusCode;
 
+use crate::store::StoreError;
+
 /// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -163,11 +165,22 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An error answer: a code from the catalogue and the message sent with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Why the server could not answer (a store failure): logged with the request, never sent.
+    pub cause: Option<StoreError>,
 }
+
+/// Two answers are the same when the client sees the same code and message.
+impl PartialEq for ApiError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for ApiError {}
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,7 +188,25 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl std::error::Error for ApiError {}
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_ref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error and its causes, outermost first: `store unavailable: …: connection refused`.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// The 32 KiB limit of api.md §3.2 for Input, Output and Payload.
 pub const EVENT_DATA_LIMIT: usize = 32 * 1024;
@@ -187,6 +218,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -477,18 +509,18 @@ impl From<crate::auth::v3::V3Error> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    /// Store failures are logged where they happen; the client learns only that it may retry.
-    fn from(error: crate::store::StoreError) -> Self {
-        match error {
-            crate::store::StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                ApiError::service_unavailable()
-            }
-            crate::store::StoreError::Internal(detail) => {
-                tracing::error!(%detail, "store failure");
-                ApiError::internal()
-            }
+impl From<StoreError> for ApiError {
+    /// The client learns only that it may retry; the failure stays with the answer for the
+    /// log line of its request.
+    fn from(error: StoreError) -> Self {
+        let answer = if error.is_unavailable() {
+            ApiError::service_unavailable()
+        } else {
+            ApiError::internal()
+        };
+        ApiError {
+            cause: Some(error),
+            ..answer
         }
     }
 }
@@ -502,5 +534,41 @@ impl From<crate::engine::parse::DefinitionError> for ApiError {
             format!("{}: {}", error.path, error.reason)
         };
         ApiError::invalid_argument("Definition", reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_failure_keeps_the_driver_error_as_its_cause() {
+        let answer = ApiError::from(StoreError::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(answer.code, ErrorCode::ServiceUnavailable);
+        assert_eq!(
+            error_chain(&answer),
+            format!(
+                "{}: store unavailable: the database cannot be reached: {}",
+                ApiError::service_unavailable(),
+                sqlx::Error::PoolTimedOut
+            )
+        );
+        let answer = ApiError::from(StoreError::from(sqlx::Error::RowNotFound));
+        assert_eq!(answer.code, ErrorCode::InternalServerError);
+        let store_error = std::error::Error::source(&answer).expect("the store failure");
+        let driver_error = store_error.source().expect("the driver's error");
+        assert_eq!(
+            driver_error.to_string(),
+            sqlx::Error::RowNotFound.to_string()
+        );
+    }
+
+    #[test]
+    fn a_store_failure_without_a_driver_error_ends_the_chain() {
+        let answer = ApiError::from(StoreError::internal("no write result"));
+        assert_eq!(
+            error_chain(&answer),
+            format!("{}: store failure: no write result", ApiError::internal())
+        );
     }
 }

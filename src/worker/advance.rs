@@ -13,6 +13,7 @@ use crate::engine::calls::{CallKind, CallRequest};
 use crate::engine::json;
 use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult, errors};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
+use crate::error::error_chain;
 use crate::store::{
     ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus, MapChild,
     MapRunWrite, NewExecution, OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp,
@@ -91,12 +92,12 @@ impl Runtime {
             match write().await {
                 Ok(value) => return Some(value),
                 Err(error) if self.stopping.load(Ordering::SeqCst) => {
-                    tracing::warn!(%error, what, "giving up at shutdown");
+                    tracing::warn!(error = %error_chain(&error), what, "giving up at shutdown");
                     return None;
                 }
                 Err(error) => {
                     self.metrics.store_error(&error);
-                    tracing::warn!(%error, what, "store write failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), what, "store write failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY_DELAY);
                 }
@@ -240,7 +241,7 @@ impl Runtime {
                 return Ok(None);
             }
             other => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::internal(format!(
                     "unexpected write result {other:?}"
                 )));
             }

@@ -25,6 +25,7 @@ use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
+use crate::error::error_chain;
 use crate::metrics::Metrics;
 use crate::store::{
     Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionQuery, ExecutionStatus,
@@ -221,7 +222,9 @@ impl Runtime {
                     // The other replicas take them at once, not at their next look.
                     let _ = self.store.notify(WorkNotice::Work).await;
                 }
-                Err(error) => tracing::warn!(%error, "handing task calls over failed"),
+                Err(error) => {
+                    tracing::warn!(error = %error_chain(&error), "handing task calls over failed")
+                }
             }
         }
     }
@@ -361,7 +364,7 @@ impl Runtime {
         let outcome = match written? {
             WriteResult::Started(outcome) => *outcome,
             other => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::internal(format!(
                     "unexpected write result {other:?}"
                 )));
             }
@@ -489,7 +492,7 @@ impl Runtime {
         let children = match self.store.running_map_children(map_run).await {
             Ok(children) => children,
             Err(error) => {
-                tracing::warn!(%error, map_run, "listing a map run's children failed");
+                tracing::warn!(error = %error_chain(&error), map_run, "listing a map run's children failed");
                 return;
             }
         };
@@ -501,7 +504,7 @@ impl Runtime {
             ))
             .await;
             if let Err(error) = stopped {
-                tracing::warn!(%error, execution_id = %child.id, "stopping a map run's child failed");
+                tracing::warn!(error = %error_chain(&error), execution_id = %child.id, "stopping a map run's child failed");
             }
         }
     }
@@ -575,8 +578,8 @@ impl Runtime {
                     pause = (pause * 2).min(Duration::from_millis(8));
                 }
                 ClaimAttempt::Busy => {
-                    return Err(StoreError::Unavailable(
-                        "the execution stayed busy; retry the report".into(),
+                    return Err(StoreError::unavailable(
+                        "the execution stayed busy; retry the report",
                     ));
                 }
             }
