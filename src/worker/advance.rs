@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
+use crate::engine::errors;
 use crate::engine::json;
-use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult, errors};
+use crate::engine::run::{self, EndState, MapRunChange, Outcome, RunContext, SignalResult};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::error::error_chain;
 use crate::store::{
@@ -562,9 +563,6 @@ impl Runtime {
     }
 }
 
-/// The error of a call refused because tests run without network.
-pub const CALL_NOT_MOCKED: &str = "FnF.CallNotMocked";
-
 /// Without network (the test runner), function and HTTP calls fail at once instead of being
 /// made; child executions run in the same process.
 fn refused_offline(kind: &CallKind) -> Option<TaskOutcome> {
@@ -576,7 +574,7 @@ fn refused_offline(kind: &CallKind) -> Option<TaskOutcome> {
         CallKind::StartExecution { .. } => return None,
     };
     Some(TaskOutcome::failure(
-        CALL_NOT_MOCKED,
+        errors::CALL_NOT_MOCKED,
         format!("{target} would be called: the task is not mocked in this test case"),
     ))
 }

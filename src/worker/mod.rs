@@ -21,6 +21,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::engine::calls::ChildShape;
 use crate::engine::clock::TimeScale;
+use crate::engine::errors;
 use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
@@ -34,7 +35,6 @@ use crate::store::{
 };
 use crate::testing::{MockRegistry, TestCase};
 use crate::time::now_ms;
-pub use advance::CALL_NOT_MOCKED;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
@@ -499,7 +499,7 @@ impl Runtime {
         for child in children {
             let stopped = Box::pin(self.stop_execution(
                 &child,
-                Some("FnF.MapRunAborted".into()),
+                Some(errors::MAP_RUN_ABORTED.into()),
                 Some(format!("map run {map_run} ended")),
             ))
             .await;

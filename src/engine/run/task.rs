@@ -16,7 +16,8 @@ use super::super::state::{
 };
 use super::mocked::mode_of;
 use super::scope::{Completion, Drive, Then};
-use super::{Advance, SignalResult, errors};
+use super::{Advance, SignalResult};
+use crate::engine::errors;
 
 /// A call ready to be made, with what it means and what the history shows as sent.
 struct PlannedCall {
