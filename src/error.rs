@@ -6,155 +6,136 @@ use axum::http::StatusCode;
 
 use crate::store::StoreError;
 
-/// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
+/// Which requests can answer a code (api.md §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    ActionNotSupported,
-    ApiVersionNotSupported,
-    EntityTooLarge,
-    ExecutionAlreadyExists,
-    ExecutionAlreadyCompleted,
-    InvalidArgument,
-    IncompleteSignature,
-    MissingRequiredHeader,
-    MissingRequiredParams,
-    PathNotSupported,
-    SignatureNonceUsed,
-    AccessDenied,
-    InvalidAccessKeyId,
-    RequestTimeTooSkewed,
-    SignatureNotMatch,
-    FlowNotExists,
-    ExecutionNotExists,
-    ScheduleNotExists,
-    FlowVersionNotExists,
-    FlowAliasNotExists,
-    MapRunNotExists,
-    MethodNotAllowed,
-    FlowAlreadyExists,
-    ScheduleAlreadyExists,
-    FlowAliasAlreadyExists,
-    ConcurrentUpdateError,
-    PreconditionFailed,
-    UnsupportedMediaType,
-    ResourceThrottled,
-    InternalServerError,
-    ServiceUnavailable,
+pub enum Scope {
+    /// Any action: the parameter, signature, policy, throttling and store checks every
+    /// request goes through.
+    EveryAction,
+    /// A request that reaches no action: a path other than `/` or an unknown method.
+    BeforeAction,
+    /// Only the actions whose own checks raise it (api.md §5.2's per-action lists).
+    SomeActions,
+}
+
+/// Builds `ErrorCode` and its lookups from the one table below, so the catalogue cannot
+/// disagree with itself.
+macro_rules! error_catalogue {
+    ($($variant:ident: $code:literal, $status:ident, $scope:ident, $meaning:literal;)*) => {
+        /// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document and
+            /// docs/COMPATIBILITY.md are checked against it).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears in the `Code` member.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status of the code (api.md §5.1); nothing else picks statuses.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// Which requests can answer it.
+            pub fn scope(self) -> Scope {
+                match self {
+                    $(ErrorCode::$variant => Scope::$scope,)*
+                }
+            }
+
+            /// What the code means, in a few words.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+error_catalogue! {
+    ActionNotSupported: "ActionNotSupported", BAD_REQUEST, EveryAction,
+        "unknown action, or an execution mode the flow does not have";
+    ApiVersionNotSupported: "APIVersionNotSupported", BAD_REQUEST, EveryAction,
+        "the Version is not 2019-03-15";
+    EntityTooLarge: "EntityTooLarge", BAD_REQUEST, EveryAction,
+        "the request, its head or a data parameter is too large";
+    ExecutionAlreadyExists: "ExecutionAlreadyExists", BAD_REQUEST, SomeActions,
+        "an ended execution has that name";
+    ExecutionAlreadyCompleted: "ExecutionAlreadyCompleted", BAD_REQUEST, SomeActions,
+        "the execution has already ended";
+    InvalidArgument: "InvalidArgument", BAD_REQUEST, EveryAction,
+        "a parameter's value is invalid";
+    IncompleteSignature: "IncompleteSignature", BAD_REQUEST, EveryAction,
+        "a V3 request leaves a header it must sign out of SignedHeaders";
+    MissingRequiredHeader: "MissingRequiredHeader", BAD_REQUEST, EveryAction,
+        "a required V3 header is missing";
+    MissingRequiredParams: "MissingRequiredParams", BAD_REQUEST, EveryAction,
+        "a required parameter is missing or empty";
+    PathNotSupported: "PathNotSupported", BAD_REQUEST, BeforeAction,
+        "a path other than /";
+    SignatureNonceUsed: "SignatureNonceUsed", BAD_REQUEST, EveryAction,
+        "the key used the nonce already within the window";
+    AccessDenied: "AccessDenied", FORBIDDEN, EveryAction,
+        "the key's policy does not allow the action or the flow";
+    InvalidAccessKeyId: "InvalidAccessKeyID", FORBIDDEN, EveryAction,
+        "unknown access key id";
+    RequestTimeTooSkewed: "RequestTimeTooSkewed", FORBIDDEN, EveryAction,
+        "the request time is off by more than the skew window";
+    SignatureNotMatch: "SignatureNotMatch", FORBIDDEN, EveryAction,
+        "wrong V1 or V3 signature";
+    FlowNotExists: "FlowNotExists", NOT_FOUND, SomeActions,
+        "unknown flow (or another account's)";
+    ExecutionNotExists: "ExecutionNotExists", NOT_FOUND, SomeActions,
+        "unknown execution";
+    ScheduleNotExists: "ScheduleNotExists", NOT_FOUND, SomeActions,
+        "unknown schedule";
+    FlowVersionNotExists: "FlowVersionNotExists", NOT_FOUND, SomeActions,
+        "unknown flow version";
+    FlowAliasNotExists: "FlowAliasNotExists", NOT_FOUND, SomeActions,
+        "unknown flow alias";
+    MapRunNotExists: "MapRunNotExists", NOT_FOUND, SomeActions,
+        "unknown map run of the execution";
+    MethodNotAllowed: "MethodNotAllowed", METHOD_NOT_ALLOWED, BeforeAction,
+        "a method other than GET and POST";
+    FlowAlreadyExists: "FlowAlreadyExists", CONFLICT, SomeActions,
+        "the flow name is taken";
+    ScheduleAlreadyExists: "ScheduleAlreadyExists", CONFLICT, SomeActions,
+        "the schedule name is taken";
+    FlowAliasAlreadyExists: "FlowAliasAlreadyExists", CONFLICT, SomeActions,
+        "the alias name is taken";
+    ConcurrentUpdateError: "ConcurrentUpdateError", CONFLICT, SomeActions,
+        "a concurrent update of the same resource won";
+    PreconditionFailed: "PreconditionFailed", PRECONDITION_FAILED, SomeActions,
+        "reserved: never returned";
+    UnsupportedMediaType: "UnsupportedMediaType", UNSUPPORTED_MEDIA_TYPE, EveryAction,
+        "a non-empty body that is not a form";
+    ResourceThrottled: "ResourceThrottled", TOO_MANY_REQUESTS, EveryAction,
+        "the key's request rate or the account's running executions are at their limit";
+    InternalServerError: "InternalServerError", INTERNAL_SERVER_ERROR, EveryAction,
+        "an unexpected store failure";
+    ServiceUnavailable: "ServiceUnavailable", SERVICE_UNAVAILABLE, EveryAction,
+        "the store is unreachable, or an execution stayed busy";
 }
 
 impl ErrorCode {
-    /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document is checked
-    /// against it).
-    pub const ALL: [ErrorCode; 31] = [
-        ErrorCode::ActionNotSupported,
-        ErrorCode::ApiVersionNotSupported,
-        ErrorCode::EntityTooLarge,
-        ErrorCode::ExecutionAlreadyExists,
-        ErrorCode::ExecutionAlreadyCompleted,
-        ErrorCode::InvalidArgument,
-        ErrorCode::IncompleteSignature,
-        ErrorCode::MissingRequiredHeader,
-        ErrorCode::MissingRequiredParams,
-        ErrorCode::PathNotSupported,
-        ErrorCode::SignatureNonceUsed,
-        ErrorCode::AccessDenied,
-        ErrorCode::InvalidAccessKeyId,
-        ErrorCode::RequestTimeTooSkewed,
-        ErrorCode::SignatureNotMatch,
-        ErrorCode::FlowNotExists,
-        ErrorCode::ExecutionNotExists,
-        ErrorCode::ScheduleNotExists,
-        ErrorCode::FlowVersionNotExists,
-        ErrorCode::FlowAliasNotExists,
-        ErrorCode::MapRunNotExists,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::FlowAlreadyExists,
-        ErrorCode::ScheduleAlreadyExists,
-        ErrorCode::FlowAliasAlreadyExists,
-        ErrorCode::ConcurrentUpdateError,
-        ErrorCode::PreconditionFailed,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::ResourceThrottled,
-        ErrorCode::InternalServerError,
-        ErrorCode::ServiceUnavailable,
-    ];
-
     /// The code of a `Code` member, if it is one of the catalogue's.
     pub fn parse(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|known| known.as_str() == code)
-    }
-
-    /// The code as it appears in the `Code` member.
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            ActionNotSupported => "ActionNotSupported",
-            ApiVersionNotSupported => "APIVersionNotSupported",
-            EntityTooLarge => "EntityTooLarge",
-            ExecutionAlreadyExists => "ExecutionAlreadyExists",
-            ExecutionAlreadyCompleted => "ExecutionAlreadyCompleted",
-            InvalidArgument => "InvalidArgument",
-            IncompleteSignature => "IncompleteSignature",
-            MissingRequiredHeader => "MissingRequiredHeader",
-            MissingRequiredParams => "MissingRequiredParams",
-            PathNotSupported => "PathNotSupported",
-            SignatureNonceUsed => "SignatureNonceUsed",
-            AccessDenied => "AccessDenied",
-            InvalidAccessKeyId => "InvalidAccessKeyID",
-            RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            SignatureNotMatch => "SignatureNotMatch",
-            FlowNotExists => "FlowNotExists",
-            ExecutionNotExists => "ExecutionNotExists",
-            ScheduleNotExists => "ScheduleNotExists",
-            FlowVersionNotExists => "FlowVersionNotExists",
-            FlowAliasNotExists => "FlowAliasNotExists",
-            MapRunNotExists => "MapRunNotExists",
-            MethodNotAllowed => "MethodNotAllowed",
-            FlowAlreadyExists => "FlowAlreadyExists",
-            ScheduleAlreadyExists => "ScheduleAlreadyExists",
-            FlowAliasAlreadyExists => "FlowAliasAlreadyExists",
-            ConcurrentUpdateError => "ConcurrentUpdateError",
-            PreconditionFailed => "PreconditionFailed",
-            UnsupportedMediaType => "UnsupportedMediaType",
-            ResourceThrottled => "ResourceThrottled",
-            InternalServerError => "InternalServerError",
-            ServiceUnavailable => "ServiceUnavailable",
-        }
-    }
-
-    /// The HTTP status of the code (api.md §5.1); nothing else picks statuses.
-    pub fn status(self) -> StatusCode {
-        use ErrorCode::*;
-        match self {
-            ActionNotSupported
-            | ApiVersionNotSupported
-            | EntityTooLarge
-            | ExecutionAlreadyExists
-            | ExecutionAlreadyCompleted
-            | InvalidArgument
-            | IncompleteSignature
-            | MissingRequiredHeader
-            | MissingRequiredParams
-            | PathNotSupported
-            | SignatureNonceUsed => StatusCode::BAD_REQUEST,
-            AccessDenied | InvalidAccessKeyId | RequestTimeTooSkewed | SignatureNotMatch => {
-                StatusCode::FORBIDDEN
-            }
-            FlowNotExists | ExecutionNotExists | ScheduleNotExists | FlowVersionNotExists
-            | FlowAliasNotExists | MapRunNotExists => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            FlowAlreadyExists
-            | ScheduleAlreadyExists
-            | FlowAliasAlreadyExists
-            | ConcurrentUpdateError => StatusCode::CONFLICT,
-            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ResourceThrottled => StatusCode::TOO_MANY_REQUESTS,
-            InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
     }
 }
 
@@ -538,37 +519,4 @@ impl From<crate::engine::parse::DefinitionError> for ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_store_failure_keeps_the_driver_error_as_its_cause() {
-        let answer = ApiError::from(StoreError::from(sqlx::Error::PoolTimedOut));
-        assert_eq!(answer.code, ErrorCode::ServiceUnavailable);
-        assert_eq!(
-            error_chain(&answer),
-            format!(
-                "{}: store unavailable: the database cannot be reached: {}",
-                ApiError::service_unavailable(),
-                sqlx::Error::PoolTimedOut
-            )
-        );
-        let answer = ApiError::from(StoreError::from(sqlx::Error::RowNotFound));
-        assert_eq!(answer.code, ErrorCode::InternalServerError);
-        let store_error = std::error::Error::source(&answer).expect("the store failure");
-        let driver_error = store_error.source().expect("the driver's error");
-        assert_eq!(
-            driver_error.to_string(),
-            sqlx::Error::RowNotFound.to_string()
-        );
-    }
-
-    #[test]
-    fn a_store_failure_without_a_driver_error_ends_the_chain() {
-        let answer = ApiError::from(StoreError::internal("no write result"));
-        assert_eq!(
-            error_chain(&answer),
-            format!("{}: store failure: no write result", ApiError::internal())
-        );
-    }
-}
+mod tests;
