@@ -4,155 +4,138 @@ use std::fmt;
 
 use axum::http::StatusCode;
 
-/// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
+use crate::store::StoreError;
+
+/// Which requests can answer a code (api.md §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    ActionNotSupported,
-    ApiVersionNotSupported,
-    EntityTooLarge,
-    ExecutionAlreadyExists,
-    ExecutionAlreadyCompleted,
-    InvalidArgument,
-    IncompleteSignature,
-    MissingRequiredHeader,
-    MissingRequiredParams,
-    PathNotSupported,
-    SignatureNonceUsed,
-    AccessDenied,
-    InvalidAccessKeyId,
-    RequestTimeTooSkewed,
-    SignatureNotMatch,
-    FlowNotExists,
-    ExecutionNotExists,
-    ScheduleNotExists,
-    FlowVersionNotExists,
-    FlowAliasNotExists,
-    MapRunNotExists,
-    MethodNotAllowed,
-    FlowAlreadyExists,
-    ScheduleAlreadyExists,
-    FlowAliasAlreadyExists,
-    ConcurrentUpdateError,
-    PreconditionFailed,
-    UnsupportedMediaType,
-    ResourceThrottled,
-    InternalServerError,
-    ServiceUnavailable,
+pub enum Scope {
+    /// Any action: the parameter, signature, policy, throttling and store checks every
+    /// request goes through.
+    EveryAction,
+    /// A request that reaches no action: a path other than `/` or an unknown method.
+    BeforeAction,
+    /// Only the actions whose own checks raise it (api.md §5.2's per-action lists).
+    SomeActions,
+}
+
+/// Builds `ErrorCode` and its lookups from the one table below, so the catalogue cannot
+/// disagree with itself.
+macro_rules! error_catalogue {
+    ($($variant:ident: $code:literal, $status:ident, $scope:ident, $meaning:literal;)*) => {
+        /// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document and
+            /// docs/COMPATIBILITY.md are checked against it).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears in the `Code` member.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status of the code (api.md §5.1); nothing else picks statuses.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// Which requests can answer it.
+            pub fn scope(self) -> Scope {
+                match self {
+                    $(ErrorCode::$variant => Scope::$scope,)*
+                }
+            }
+
+            /// What the code means, in a few words.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+error_catalogue! {
+    ActionNotSupported: "ActionNotSupported", BAD_REQUEST, EveryAction,
+        "unknown action, or an execution mode the flow does not have";
+    ApiVersionNotSupported: "APIVersionNotSupported", BAD_REQUEST, EveryAction,
+        "the Version is not 2019-03-15";
+    EntityTooLarge: "EntityTooLarge", BAD_REQUEST, EveryAction,
+        "the request, its head or a data parameter is too large";
+    ExecutionAlreadyExists: "ExecutionAlreadyExists", BAD_REQUEST, SomeActions,
+        "an ended execution has that name";
+    ExecutionAlreadyCompleted: "ExecutionAlreadyCompleted", BAD_REQUEST, SomeActions,
+        "the execution has already ended";
+    InvalidArgument: "InvalidArgument", BAD_REQUEST, EveryAction,
+        "a parameter's value is invalid";
+    IncompleteSignature: "IncompleteSignature", BAD_REQUEST, EveryAction,
+        "a V3 request leaves a header it must sign out of SignedHeaders";
+    MissingRequiredHeader: "MissingRequiredHeader", BAD_REQUEST, EveryAction,
+        "a required V3 header is missing";
+    MissingRequiredParams: "MissingRequiredParams", BAD_REQUEST, EveryAction,
+        "a required parameter is missing or empty";
+    PathNotSupported: "PathNotSupported", BAD_REQUEST, BeforeAction,
+        "a path other than /";
+    SignatureNonceUsed: "SignatureNonceUsed", BAD_REQUEST, EveryAction,
+        "the key used the nonce already within the window";
+    AccessDenied: "AccessDenied", FORBIDDEN, EveryAction,
+        "the key's policy does not allow the action or the flow";
+    InvalidAccessKeyId: "InvalidAccessKeyID", FORBIDDEN, EveryAction,
+        "unknown access key id";
+    RequestTimeTooSkewed: "RequestTimeTooSkewed", FORBIDDEN, EveryAction,
+        "the request time is off by more than the skew window";
+    SignatureNotMatch: "SignatureNotMatch", FORBIDDEN, EveryAction,
+        "wrong V1 or V3 signature";
+    FlowNotExists: "FlowNotExists", NOT_FOUND, SomeActions,
+        "unknown flow (or another account's)";
+    ExecutionNotExists: "ExecutionNotExists", NOT_FOUND, SomeActions,
+        "unknown execution";
+    ScheduleNotExists: "ScheduleNotExists", NOT_FOUND, SomeActions,
+        "unknown schedule";
+    FlowVersionNotExists: "FlowVersionNotExists", NOT_FOUND, SomeActions,
+        "unknown flow version";
+    FlowAliasNotExists: "FlowAliasNotExists", NOT_FOUND, SomeActions,
+        "unknown flow alias";
+    MapRunNotExists: "MapRunNotExists", NOT_FOUND, SomeActions,
+        "unknown map run of the execution";
+    MethodNotAllowed: "MethodNotAllowed", METHOD_NOT_ALLOWED, BeforeAction,
+        "a method other than GET and POST";
+    FlowAlreadyExists: "FlowAlreadyExists", CONFLICT, SomeActions,
+        "the flow name is taken";
+    ScheduleAlreadyExists: "ScheduleAlreadyExists", CONFLICT, SomeActions,
+        "the schedule name is taken";
+    FlowAliasAlreadyExists: "FlowAliasAlreadyExists", CONFLICT, SomeActions,
+        "the alias name is taken";
+    ConcurrentUpdateError: "ConcurrentUpdateError", CONFLICT, SomeActions,
+        "a concurrent update of the same resource won";
+    PreconditionFailed: "PreconditionFailed", PRECONDITION_FAILED, SomeActions,
+        "reserved: never returned";
+    UnsupportedMediaType: "UnsupportedMediaType", UNSUPPORTED_MEDIA_TYPE, EveryAction,
+        "a non-empty body that is not a form";
+    ResourceThrottled: "ResourceThrottled", TOO_MANY_REQUESTS, EveryAction,
+        "the key's request rate or the account's running executions are at their limit";
+    InternalServerError: "InternalServerError", INTERNAL_SERVER_ERROR, EveryAction,
+        "an unexpected store failure";
+    ServiceUnavailable: "ServiceUnavailable", SERVICE_UNAVAILABLE, EveryAction,
+        "the store is unreachable, or an execution stayed busy";
 }
 
 impl ErrorCode {
-    /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document is checked
-    /// against it).
-    pub const ALL: [ErrorCode; 31] = [
-        ErrorCode::ActionNotSupported,
-        ErrorCode::ApiVersionNotSupported,
-        ErrorCode::EntityTooLarge,
-        ErrorCode::ExecutionAlreadyExists,
-        ErrorCode::ExecutionAlreadyCompleted,
-        ErrorCode::InvalidArgument,
-        ErrorCode::IncompleteSignature,
-        ErrorCode::MissingRequiredHeader,
-        ErrorCode::MissingRequiredParams,
-        ErrorCode::PathNotSupported,
-        ErrorCode::SignatureNonceUsed,
-        ErrorCode::AccessDenied,
-        ErrorCode::InvalidAccessKeyId,
-        ErrorCode::RequestTimeTooSkewed,
-        ErrorCode::SignatureNotMatch,
-        ErrorCode::FlowNotExists,
-        ErrorCode::ExecutionNotExists,
-        ErrorCode::ScheduleNotExists,
-        ErrorCode::FlowVersionNotExists,
-        ErrorCode::FlowAliasNotExists,
-        ErrorCode::MapRunNotExists,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::FlowAlreadyExists,
-        ErrorCode::ScheduleAlreadyExists,
-        ErrorCode::FlowAliasAlreadyExists,
-        ErrorCode::ConcurrentUpdateError,
-        ErrorCode::PreconditionFailed,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::ResourceThrottled,
-        ErrorCode::InternalServerError,
-        ErrorCode::ServiceUnavailable,
-    ];
-
     /// The code of a `Code` member, if it is one of the catalogue's.
     pub fn parse(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|known| known.as_str() == code)
-    }
-
-    /// The code as it appears in the `Code` member.
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            ActionNotSupported => "ActionNotSupported",
-            ApiVersionNotSupported => "APIVersionNotSupported",
-            EntityTooLarge => "EntityTooLarge",
-            ExecutionAlreadyExists => "ExecutionAlreadyExists",
-            ExecutionAlreadyCompleted => "ExecutionAlreadyCompleted",
-            InvalidArgument => "InvalidArgument",
-            IncompleteSignature => "IncompleteSignature",
-            MissingRequiredHeader => "MissingRequiredHeader",
-            MissingRequiredParams => "MissingRequiredParams",
-            PathNotSupported => "PathNotSupported",
-            SignatureNonceUsed => "SignatureNonceUsed",
-            AccessDenied => "AccessDenied",
-            InvalidAccessKeyId => "InvalidAccessKeyID",
-            RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            SignatureNotMatch => "SignatureNotMatch",
-            FlowNotExists => "FlowNotExists",
-            ExecutionNotExists => "ExecutionNotExists",
-            ScheduleNotExists => "ScheduleNotExists",
-            FlowVersionNotExists => "FlowVersionNotExists",
-            FlowAliasNotExists => "FlowAliasNotExists",
-            MapRunNotExists => "MapRunNotExists",
-            MethodNotAllowed => "MethodNotAllowed",
-            FlowAlreadyExists => "FlowAlreadyExists",
-            ScheduleAlreadyExists => "ScheduleAlreadyExists",
-            FlowAliasAlreadyExists => "FlowAliasAlreadyExists",
-            ConcurrentUpdateError => "ConcurrentUpdateError",
-            PreconditionFailed => "PreconditionFailed",
-            UnsupportedMediaType => "UnsupportedMediaType",
-            ResourceThrottled => "ResourceThrottled",
-            InternalServerError => "InternalServerError",
-            ServiceUnavailable => "ServiceUnavailable",
-        }
-    }
-
-    /// The HTTP status of the code (api.md §5.1); nothing else picks statuses.
-    pub fn status(self) -> StatusCode {
-        use ErrorCode::*;
-        match self {
-            ActionNotSupported
-            | ApiVersionNotSupported
-            | EntityTooLarge
-            | ExecutionAlreadyExists
-            | ExecutionAlreadyCompleted
-            | InvalidArgument
-            | IncompleteSignature
-            | MissingRequiredHeader
-            | MissingRequiredParams
-            | PathNotSupported
-            | SignatureNonceUsed => StatusCode::BAD_REQUEST,
-            AccessDenied | InvalidAccessKeyId | RequestTimeTooSkewed | SignatureNotMatch => {
-                StatusCode::FORBIDDEN
-            }
-            FlowNotExists | ExecutionNotExists | ScheduleNotExists | FlowVersionNotExists
-            | FlowAliasNotExists | MapRunNotExists => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            FlowAlreadyExists
-            | ScheduleAlreadyExists
-            | FlowAliasAlreadyExists
-            | ConcurrentUpdateError => StatusCode::CONFLICT,
-            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ResourceThrottled => StatusCode::TOO_MANY_REQUESTS,
-            InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
     }
 }
 
@@ -163,11 +146,22 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An error answer: a code from the catalogue and the message sent with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Why the server could not answer (a store failure): logged with the request, never sent.
+    pub cause: Option<StoreError>,
 }
+
+/// Two answers are the same when the client sees the same code and message.
+impl PartialEq for ApiError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for ApiError {}
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,7 +169,25 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl std::error::Error for ApiError {}
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_ref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error and its causes, outermost first: `store unavailable: …: connection refused`.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// The 32 KiB limit of api.md §3.2 for Input, Output and Payload.
 pub const EVENT_DATA_LIMIT: usize = 32 * 1024;
@@ -187,6 +199,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -477,18 +490,18 @@ impl From<crate::auth::v3::V3Error> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    /// Store failures are logged where they happen; the client learns only that it may retry.
-    fn from(error: crate::store::StoreError) -> Self {
-        match error {
-            crate::store::StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                ApiError::service_unavailable()
-            }
-            crate::store::StoreError::Internal(detail) => {
-                tracing::error!(%detail, "store failure");
-                ApiError::internal()
-            }
+impl From<StoreError> for ApiError {
+    /// The client learns only that it may retry; the failure stays with the answer for the
+    /// log line of its request.
+    fn from(error: StoreError) -> Self {
+        let answer = if error.is_unavailable() {
+            ApiError::service_unavailable()
+        } else {
+            ApiError::internal()
+        };
+        ApiError {
+            cause: Some(error),
+            ..answer
         }
     }
 }
@@ -504,3 +517,6 @@ impl From<crate::engine::parse::DefinitionError> for ApiError {
         ApiError::invalid_argument("Definition", reason)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -157,7 +157,10 @@ pub async fn sync_directory(
                 Err(error) => FileOutcome::Invalid(FileError {
                     path: path.clone(),
                     line: 1,
-                    reason: format!("the flow could not be stored: {error}"),
+                    reason: format!(
+                        "the flow could not be stored: {}",
+                        crate::error::error_chain(&error)
+                    ),
                 }),
             },
             Err(error) => FileOutcome::Invalid(error),
@@ -219,8 +222,8 @@ async fn store_flow(
         CreateFlowOutcome::Created => FileOutcome::Created(file.name.clone()),
         CreateFlowOutcome::AlreadyExists => FileOutcome::Unchanged(file.name.clone()),
         CreateFlowOutcome::LimitReached => {
-            return Err(crate::store::StoreError::Internal(
-                "the account has the most flows it may have".into(),
+            return Err(crate::store::StoreError::internal(
+                "the account has the most flows it may have",
             ));
         }
     })

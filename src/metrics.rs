@@ -154,9 +154,10 @@ impl Metrics {
 
     /// Counts a store failure.
     pub fn store_error(&self, error: &crate::store::StoreError) {
-        let kind = match error {
-            crate::store::StoreError::Unavailable(_) => "unavailable",
-            crate::store::StoreError::Internal(_) => "internal",
+        let kind = if error.is_unavailable() {
+            "unavailable"
+        } else {
+            "internal"
         };
         self.store_errors.with_label_values(&[kind]).inc();
     }

@@ -49,7 +49,7 @@ pub enum StartError {
         key: String,
         origin: String,
     },
-    #[error("cannot open the store {url}: {error}")]
+    #[error("cannot open the store {url}: {}", crate::error::error_chain(.error))]
     Store {
         url: String,
         error: store::StoreError,

@@ -4,8 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::executions::lookup_name;
-use super::flows::find_flow;
+use super::lookups::{find_flow, lookup_name};
 use super::qualifier::{is_decimal, version_number};
 use super::views::to_body;
 use super::{ApiResult, Call};

@@ -1,19 +1,19 @@
 //! Execution actions (api.md §4.7–4.13).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::flows::find_flow;
+use super::inputs::{bounded, check_input};
+use super::lookups::{find_execution, find_flow, find_test_case, lookup_name};
 use super::policy::{check_stored_definition, check_token_flow};
 use super::qualifier::resolve_qualifier;
 use super::views::{ExecutionFields, ExecutionView, HistoryEventView, to_body};
 use super::{ApiResult, Call};
-use crate::error::{ApiError, EVENT_DATA_LIMIT};
+use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name, shorten};
-use crate::store::{Execution, ExecutionQuery, ExecutionStatus, Flow, StartOutcome};
-use crate::testing::{TestCase, split_test_case};
+use crate::store::{ExecutionQuery, ExecutionStatus, StartOutcome};
+use crate::testing::split_test_case;
 use crate::time::parse_rfc3339_ms;
 use crate::worker::StartRequest;
 
@@ -214,93 +214,6 @@ pub async fn get_execution_history(call: &Call<'_>) -> ApiResult {
         body["NextToken"] = Value::from(token.to_string());
     }
     Ok(body)
-}
-
-/// A required name used for a lookup (api.md §3.1: non-empty, at most 256 characters).
-pub fn lookup_name<'a>(call: &Call<'a>, name: &str) -> Result<&'a str, ApiError> {
-    let value = call.params.required(name)?;
-    check_lookup_name(value).map_err(|reason| ApiError::invalid_argument(name, reason))?;
-    Ok(value)
-}
-
-/// The test case named by `FlowName=<flow>#<TestCase>`, with its mocks.
-pub fn find_test_case(
-    call: &Call<'_>,
-    flow: &Flow,
-    name: Option<&str>,
-) -> Result<Option<Arc<TestCase>>, ApiError> {
-    let Some(name) = name else {
-        return Ok(None);
-    };
-    let mocks = call.state.runtime.mocks();
-    let found = mocks.test_case(&flow.name, name);
-    found.map(Some).ok_or_else(|| {
-        let reason = match mocks.file() {
-            Some(file) => format!(
-                "the test case '{}' of flow '{}' is not in the mock file {}",
-                shorten(name),
-                flow.name,
-                file.display()
-            ),
-            None => format!(
-                "names the test case '{}', but the server has no mock file (--mock-config)",
-                shorten(name)
-            ),
-        };
-        ApiError::invalid_argument("FlowName", reason)
-    })
-}
-
-/// The caller's flow and its execution of that name.
-pub async fn find_execution(
-    call: &Call<'_>,
-    flow_name: &str,
-    execution_name: &str,
-) -> Result<(Flow, Execution), ApiError> {
-    let flow = find_flow(call, flow_name).await?;
-    let execution = call
-        .state
-        .store
-        .get_execution(&flow.id, execution_name)
-        .await?
-        .ok_or_else(|| ApiError::execution_not_exists(execution_name, flow_name))?;
-    Ok((flow, execution))
-}
-
-/// Execution input: a JSON object of at most 32 KiB (api.md §3.2, §4.8).
-pub fn check_input(name: &str, input: &str) -> Result<(), ApiError> {
-    if input.len() > EVENT_DATA_LIMIT {
-        return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));
-    }
-    if input.is_empty() {
-        return Ok(());
-    }
-    // Read with the limit every later reading of it applies.
-    match crate::engine::json::parse_data(input) {
-        Ok(Value::Object(_)) => Ok(()),
-        Ok(_) => Err(ApiError::invalid_argument(name, "must be a JSON object")),
-        Err(error) => Err(ApiError::invalid_argument(
-            name,
-            format!("must be a JSON object: {error}"),
-        )),
-    }
-}
-
-/// An optional text parameter of 1 to `max` characters.
-pub fn bounded(call: &Call<'_>, name: &str, max: usize) -> Result<Option<String>, ApiError> {
-    match call.params.get(name) {
-        None => Ok(None),
-        Some(value) if !value.is_empty() && value.chars().count() <= max => {
-            Ok(Some(value.to_string()))
-        }
-        Some(value) => Err(ApiError::invalid_argument(
-            name,
-            format!(
-                "must be between 1 and {max} characters long, got {}",
-                value.chars().count()
-            ),
-        )),
-    }
 }
 
 fn time_param(call: &Call<'_>, name: &str) -> Result<Option<i64>, ApiError> {

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::lookups::{find_flow, find_version};
 use super::policy::check_child_flows;
 use super::views::{FlowView, to_body};
 use super::{ApiResult, Call};
@@ -134,7 +135,7 @@ pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
     let flow = find_flow(call, name).await?;
     if let Some(version) = call.params.optional("FlowVersion") {
-        let version = super::versions::find_version(call, &flow, version).await?;
+        let version = find_version(call, &flow, version).await?;
         return Ok(to_body(&FlowView::of_version(&flow, &version)));
     }
     Ok(to_body(&FlowView::from(&flow)))
@@ -162,15 +163,6 @@ pub async fn list_flows(call: &Call<'_>) -> ApiResult {
         body["NextToken"] = Value::from(token);
     }
     Ok(body)
-}
-
-/// The caller's flow of that name, or `FlowNotExists` (accounts never see each other's).
-pub async fn find_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
-    call.state
-        .store
-        .get_flow(call.account_id, name)
-        .await?
-        .ok_or_else(|| ApiError::flow_not_exists(name))
 }
 
 /// Parses and validates a new definition off the async runtime (it may be up to the whole

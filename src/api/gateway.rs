@@ -14,7 +14,7 @@ use super::response::{error_response, new_request_id, success_response};
 use super::{Action, ApiResult, AppState, Call, dispatch};
 use crate::auth::credentials::KeyEntry;
 use crate::auth::gate::{self, Caller, SignedRequest};
-use crate::error::{ApiError, REQUEST_SIZE_LIMIT};
+use crate::error::{ApiError, REQUEST_SIZE_LIMIT, error_chain};
 use crate::testing::split_test_case;
 
 /// The API version this server implements.
@@ -38,7 +38,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {error}\n"),
+            format!("not ready: {}\n", error_chain(&error)),
         )
             .into_response(),
     }
@@ -85,21 +85,12 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         via: "rpc",
     };
     let result = process(&state, request, &host, &mut request_id, &mut log).await;
-    let (response, outcome) = match result {
-        Ok(body) => (success_response(body, &request_id), "ok".to_string()),
-        Err(error) => {
-            let outcome = error.code.as_str().to_string();
-            (error_response(&error, &request_id, &host), outcome)
-        }
+    let (response, error) = match result {
+        Ok(body) => (success_response(body, &request_id), None),
+        Err(error) => (error_response(&error, &request_id, &host), Some(error)),
     };
-    record(
-        &state,
-        started,
-        &request_id,
-        &log,
-        &outcome,
-        response.status().as_u16(),
-    );
+    let status = response.status().as_u16();
+    record(&state, started, &request_id, &log, error.as_ref(), status);
     response
 }
 
@@ -127,28 +118,46 @@ pub async fn call_as(
     };
     let caller = Caller { action, key };
     let result = authorized_dispatch(state, &caller, params, host).await;
-    let (outcome, status) = match &result {
-        Ok(_) => ("ok".to_string(), 200),
-        Err(error) => (
-            error.code.as_str().to_string(),
-            error.code.status().as_u16(),
-        ),
+    let status = match &result {
+        Ok(_) => 200,
+        Err(error) => error.code.status().as_u16(),
     };
-    record(state, started, &request_id, &log, &outcome, status);
-    result
+    record(
+        state,
+        started,
+        &request_id,
+        &log,
+        result.as_ref().err(),
+        status,
+    );
+    // The cause is logged with this request: the console shows only the answer.
+    result.map_err(|error| ApiError {
+        cause: None,
+        ..error
+    })
 }
 
-/// Metrics and the one log line of a request.
+/// Metrics and the one log line of a request; a failure of the server itself (a store
+/// error behind a 500 or 503) gets a line of its own with its causes.
 fn record(
     state: &AppState,
     started: Instant,
     request_id: &str,
     log: &LogFields,
-    outcome: &str,
+    error: Option<&ApiError>,
     status: u16,
 ) {
     let action = log.action.unwrap_or("-");
+    let outcome = error.map_or("ok", |error| error.code.as_str());
     let code = if outcome == "ok" { "OK" } else { outcome };
+    if let Some(cause) = error.and_then(|error| error.cause.as_ref()) {
+        let chain = error_chain(cause);
+        if cause.is_unavailable() {
+            tracing::warn!(request_id = %request_id, action, error = %chain, "store unavailable");
+        } else {
+            tracing::error!(request_id = %request_id, action, error = %chain, "store failure");
+        }
+    }
     state
         .metrics
         .requests

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::executions::{find_execution, lookup_name};
+use super::lookups::{find_execution, lookup_name};
 use super::views::to_body;
 use super::{ApiResult, Call};
 use crate::error::ApiError;

@@ -8,6 +8,8 @@ mod aliases;
 mod executions;
 mod flows;
 mod gateway;
+mod inputs;
+mod lookups;
 mod map_runs;
 pub mod params;
 mod policy;

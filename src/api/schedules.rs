@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::executions::{check_input, lookup_name};
-use super::flows::find_flow;
+use super::inputs::check_input;
+use super::lookups::{find_flow, lookup_name};
 use super::policy::check_stored_definition;
 use super::views::{ScheduleView, to_body};
 use super::{ApiResult, Call};

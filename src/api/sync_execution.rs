@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::executions::{check_input, find_test_case, lookup_name};
-use super::flows::find_flow;
+use super::inputs::check_input;
+use super::lookups::{find_flow, find_test_case, lookup_name};
 use super::policy::check_stored_definition;
 use super::qualifier::resolve_qualifier;
 use super::views::to_body;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::executions::bounded;
+use super::inputs::bounded;
 use super::policy::check_token_flow;
 use super::{ApiResult, Call};
 use crate::engine::state::TaskOutcome;

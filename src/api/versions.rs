@@ -4,14 +4,12 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::executions::lookup_name;
-use super::flows::find_flow;
+use super::lookups::{find_flow, lookup_name};
 use super::qualifier::version_number;
 use super::views::to_body;
 use super::{ApiResult, Call};
 use crate::error::ApiError;
-use crate::names::shorten;
-use crate::store::{DeleteVersionOutcome, Flow, FlowVersion, PublishOutcome};
+use crate::store::{DeleteVersionOutcome, FlowVersion, PublishOutcome};
 use crate::time::{format_ms, now_ms};
 
 /// A version as PublishFlowVersion and ListFlowVersions show it; `Version` is a string
@@ -104,18 +102,4 @@ pub async fn delete_flow_version(call: &Call<'_>) -> ApiResult {
         )),
         DeleteVersionOutcome::FlowGone => Err(ApiError::flow_not_exists(flow_name)),
     }
-}
-
-/// The flow's version named by `text`, or `FlowVersionNotExists` (DescribeFlow's
-/// `FlowVersion`).
-pub async fn find_version(
-    call: &Call<'_>,
-    flow: &Flow,
-    text: &str,
-) -> Result<FlowVersion, ApiError> {
-    let found = match version_number(text) {
-        Some(number) => call.state.store.get_version(&flow.id, number).await?,
-        None => None,
-    };
-    found.ok_or_else(|| ApiError::flow_version_not_exists(&shorten(text), &flow.name))
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, error_chain};
 
 #[derive(Debug)]
 pub enum ConsoleError {
@@ -50,11 +50,17 @@ impl IntoResponse for ConsoleError {
                 };
                 return Redirect::to(&target).into_response();
             }
-            ConsoleError::Api(error) => (
-                error.code.status(),
-                error.code.as_str(),
-                error.message.as_str(),
-            ),
+            ConsoleError::Api(error) => {
+                if let Some(cause) = &error.cause {
+                    // The console's own store reads; API calls were logged by the gateway.
+                    tracing::error!(error = %error_chain(cause), "a console page failed");
+                }
+                (
+                    error.code.status(),
+                    error.code.as_str(),
+                    error.message.as_str(),
+                )
+            }
             ConsoleError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Forbidden", *reason),
             ConsoleError::Throttled => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -143,7 +143,7 @@ impl Follow {
             {
                 Ok(new) => new,
                 Err(error) => {
-                    tracing::warn!(%error, "a live console stream cannot read the history");
+                    tracing::warn!(error = %crate::error::error_chain(&error), "a live console stream cannot read the history");
                     Vec::new()
                 }
             };

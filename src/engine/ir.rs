@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::errors;
 use super::expr::Expr;
 
 /// Which definition language a flow is written in.
@@ -131,9 +132,6 @@ pub enum Template {
 // Errors: retry and catch (§I.6, §II.6)
 // ---------------------------------------------------------------------------------------
 
-/// The wildcard error name that matches every error.
-pub const ERROR_ALL: &str = "FnF.ALL";
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Error names handled; may contain `FnF.ALL`.
@@ -161,7 +159,7 @@ impl RetryPolicy {
     }
 
     pub fn matches(&self, error: &str) -> bool {
-        self.errors.iter().any(|e| e == error || e == ERROR_ALL)
+        self.errors.iter().any(|e| e == error || e == errors::ALL)
     }
 
     /// Delay before the retry numbered `k` (0-based) of this policy:
@@ -187,7 +185,7 @@ pub struct CatchPolicy {
 
 impl CatchPolicy {
     pub fn matches(&self, error: &str) -> bool {
-        self.errors.iter().any(|e| e == error || e == ERROR_ALL)
+        self.errors.iter().any(|e| e == error || e == errors::ALL)
     }
 }
 
@@ -526,7 +524,7 @@ mod tests {
         assert_eq!(policy.delay_seconds(2), 30.0);
         assert_eq!(policy.delay_seconds(5000), 30.0);
         assert!(policy.matches("E") && !policy.matches("F"));
-        let all = RetryPolicy::fdl_default(vec![ERROR_ALL.into()]);
+        let all = RetryPolicy::fdl_default(vec![errors::ALL.into()]);
         assert!(all.matches("anything"));
         assert_eq!(all.delay_seconds(2), 4.0);
     }

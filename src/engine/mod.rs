@@ -4,6 +4,7 @@ pub mod calls;
 pub mod child_flows;
 pub mod clock;
 pub mod data;
+pub mod errors;
 pub mod expr;
 pub mod history;
 pub mod ir;

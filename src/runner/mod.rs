@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::engine::clock::TimeScale;
+use crate::engine::errors::CALL_NOT_MOCKED;
 use crate::engine::parse::{ParseOptions, parse_definition};
 use crate::store::{self, ExecutionStatus, Flow, StartOutcome, Store};
 use crate::testing::{MockConfig, MockRegistry};
-use crate::worker::{CALL_NOT_MOCKED, FunctionEndpoints, Runtime, RuntimeConfig, StartRequest};
+use crate::worker::{FunctionEndpoints, Runtime, RuntimeConfig, StartRequest};
 use check::{Actual, first_difference};
 use spec::{Case, TestFile};
 

@@ -23,6 +23,7 @@ use sha1::{Digest, Sha1};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::error::error_chain;
 use crate::store::{Claim, Schedule, StartOutcome, Store, StoreResult, WorkNotice};
 use crate::time::{format_ms, now_ms};
 use crate::worker::{Runtime, StartRequest};
@@ -95,7 +96,7 @@ impl Scheduler {
         self.wake.notify_one();
         if let Err(error) = self.store.notify(WorkNotice::Schedules).await {
             // They look again at their next wake-up at the latest.
-            tracing::warn!(%error, "announcing a schedule change failed");
+            tracing::warn!(error = %error_chain(&error), "announcing a schedule change failed");
         }
     }
 
@@ -115,7 +116,7 @@ impl Scheduler {
                 Ok(Look::Again) => continue,
                 Ok(Look::Sleep(sleep)) => sleep,
                 Err(error) => {
-                    tracing::warn!(%error, "looking at the schedules failed");
+                    tracing::warn!(error = %error_chain(&error), "looking at the schedules failed");
                     RETRY_PAUSE
                 }
             };
@@ -202,7 +203,7 @@ impl Scheduler {
             // The claim expires and the fire is looked at again (its execution name keeps
             // it from starting twice).
             Err(error) => {
-                tracing::warn!(%error, schedule_id = %schedule.id, "advancing a schedule failed")
+                tracing::warn!(error = %error_chain(&error), schedule_id = %schedule.id, "advancing a schedule failed")
             }
         }
     }

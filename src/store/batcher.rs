@@ -87,10 +87,10 @@ impl Batcher {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Pending { op, reply })
-            .map_err(|_| StoreError::Unavailable("the store is shutting down".into()))?;
+            .map_err(|_| StoreError::unavailable("the store is shutting down"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the store writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable("the store writer stopped"))?
     }
 
     /// Whether every writer runs (`/readyz`).
@@ -186,7 +186,7 @@ async fn write_batches(
                         |mut results| {
                             results
                                 .pop()
-                                .ok_or_else(|| StoreError::Internal("no write result".into()))
+                                .ok_or_else(|| StoreError::internal("no write result"))
                         },
                     );
                     let _ = reply.send(result);
@@ -205,7 +205,7 @@ async fn write_batches(
 /// one. Not when the database is unreachable: each would fail the same way, after as many
 /// more timeouts, multiplying load and latency during an outage.
 fn retry_one_by_one(error: &StoreError, writes: usize) -> bool {
-    writes > 1 && !matches!(error, StoreError::Unavailable(_))
+    writes > 1 && !error.is_unavailable()
 }
 
 #[cfg(test)]
@@ -214,9 +214,9 @@ mod tests {
 
     #[test]
     fn an_outage_fails_the_whole_batch_at_once() {
-        let down = StoreError::Unavailable("connection refused".into());
+        let down = StoreError::unavailable("connection refused");
         assert!(!retry_one_by_one(&down, 10));
-        let bad = StoreError::Internal("constraint".into());
+        let bad = StoreError::internal("constraint");
         assert!(retry_one_by_one(&bad, 10));
         assert!(!retry_one_by_one(&bad, 1));
     }

@@ -34,28 +34,73 @@ pub use versions::*;
 
 /// Failures of the persistence layer. Unique-key violations are not errors of this kind: the
 /// methods report them as typed outcomes (e.g. `CreateFlowOutcome::AlreadyExists`).
+///
+/// A failure of the database driver keeps it as its `source`, so whoever logs the error (where
+/// the request or execution is known) can show the whole chain.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached (connection refused, pool timed out, shutting down).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {detail}")]
+    Unavailable {
+        detail: String,
+        #[source]
+        cause: Option<DatabaseError>,
+    },
     /// Anything else: a bug or an unexpected database answer.
-    #[error("store failure: {0}")]
-    Internal(String),
+    #[error("store failure: {detail}")]
+    Internal {
+        detail: String,
+        #[source]
+        cause: Option<DatabaseError>,
+    },
+}
+
+/// The driver's error, shared: a failed batch write answers each of its writers.
+pub type DatabaseError = Arc<sqlx::Error>;
+
+impl StoreError {
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            detail: detail.into(),
+            cause: None,
+        }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        StoreError::Internal {
+            detail: detail.into(),
+            cause: None,
+        }
+    }
+
+    /// Whether the database is away (as opposed to a bug or a refused statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
+        let unavailable = match &e {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            sqlx::Error::Database(ref db) if is_unavailable_code(db.code().as_deref()) => {
-                StoreError::Unavailable(e.to_string())
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => is_unavailable_code(db.code().as_deref()),
+            _ => false,
+        };
+        let cause = Some(Arc::new(e));
+        if unavailable {
+            StoreError::Unavailable {
+                detail: "the database cannot be reached".into(),
+                cause,
             }
-            other => StoreError::Internal(other.to_string()),
+        } else {
+            StoreError::Internal {
+                detail: "a database query failed".into(),
+                cause,
+            }
         }
     }
 }
@@ -321,7 +366,7 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     } else if database_url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(database_url).await?))
     } else {
-        Err(StoreError::Internal(format!(
+        Err(StoreError::internal(format!(
             "unsupported database URL '{}': use postgres://… or sqlite://PATH",
             redact_url(database_url)
         )))

@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use super::{Batcher, Store, StoreResult, WriteOp, WriteResult};
 use crate::auth::replay::{MemoryNonces, NonceLedger};
-use crate::error::ApiError;
+use crate::error::{ApiError, error_chain};
 
 /// How often expired nonces are pruned, at most.
 const PRUNE_EVERY_MS: i64 = 60_000;
@@ -120,7 +120,7 @@ impl NonceLedger for DurableNonces {
         writes.started();
         tokio::spawn(async move {
             if let Err(error) = batcher.write(op).await {
-                tracing::warn!(%error, "a used nonce could not be stored");
+                tracing::warn!(error = %error_chain(&error), "a used nonce could not be stored");
             }
             writes.finished();
         });
@@ -173,7 +173,7 @@ impl Pruner {
         let store = self.store.clone();
         tokio::spawn(async move {
             if let Err(error) = store.prune_nonces(now).await {
-                tracing::warn!(%error, "pruning nonces failed");
+                tracing::warn!(error = %error_chain(&error), "pruning nonces failed");
             }
         });
     }

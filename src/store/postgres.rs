@@ -40,7 +40,7 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| super::StoreError::Internal(format!("migrations failed: {e}")))?;
+            .map_err(|e| super::StoreError::internal(format!("migrations failed: {e}")))?;
         let (notices, _) = broadcast::channel(1024);
         let listener = tokio::spawn(listen(pool.clone(), notices.clone()));
         Ok(PgStore {

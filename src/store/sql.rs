@@ -64,7 +64,7 @@ impl TryFrom<ExecutionRow> for super::Execution {
     type Error = super::StoreError;
     fn try_from(row: ExecutionRow) -> Result<Self, Self::Error> {
         Ok(super::Execution {
-            status: row.status.parse().map_err(super::StoreError::Internal)?,
+            status: row.status.parse().map_err(super::StoreError::internal)?,
             id: row.id,
             account_id: row.account_id,
             flow_id: row.flow_id,
@@ -281,7 +281,7 @@ macro_rules! impl_shared_store {
                 let op = WriteOp::Start(Box::new(new.clone()));
                 match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
                     Some(WriteResult::Started(outcome)) => Ok(*outcome),
-                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
+                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
                 }
             }
 
@@ -437,7 +437,7 @@ macro_rules! impl_shared_store {
                 let op = WriteOp::Commit(Box::new(commit.clone()));
                 match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
                     Some(WriteResult::Committed(outcome)) => Ok(outcome),
-                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
+                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
                 }
             }
 
@@ -621,7 +621,7 @@ macro_rules! impl_shared_store {
                 };
                 match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
                     Some(WriteResult::Nonce(new)) => Ok(new),
-                    other => Err(StoreError::Internal(format!("unexpected write result {other:?}"))),
+                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
                 }
             }
 

@@ -43,7 +43,7 @@ impl TryFrom<AliasRow> for FlowAlias {
 
 pub(super) fn parse_routing(text: &str) -> Result<Vec<Route>, StoreError> {
     serde_json::from_str(text)
-        .map_err(|e| StoreError::Internal(format!("unreadable alias routing {text:?}: {e}")))
+        .map_err(|e| StoreError::internal(format!("unreadable alias routing {text:?}: {e}")))
 }
 
 pub(super) fn routing_text(routing: &[Route]) -> String {

@@ -37,7 +37,7 @@ impl SqliteStore {
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent).map_err(|e| {
-                super::StoreError::Internal(format!("cannot create {}: {e}", parent.display()))
+                super::StoreError::internal(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
         let writer = SqlitePoolOptions::new()
@@ -48,7 +48,7 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&writer)
             .await
-            .map_err(|e| super::StoreError::Internal(format!("migrations failed: {e}")))?;
+            .map_err(|e| super::StoreError::internal(format!("migrations failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))

@@ -12,9 +12,11 @@ use super::history_rows::history_rows;
 use super::pool::FAILED_ADVANCE_PAUSE;
 use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
+use crate::engine::errors;
 use crate::engine::json;
-use crate::engine::run::{self, RunContext, SignalResult, errors};
+use crate::engine::run::{self, RunContext, SignalResult};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
+use crate::error::error_chain;
 use crate::store::{
     ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
     OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
@@ -92,12 +94,12 @@ impl Runtime {
             match write().await {
                 Ok(value) => return Some(value),
                 Err(error) if self.stopping.load(Ordering::SeqCst) => {
-                    tracing::warn!(%error, what, "giving up at shutdown");
+                    tracing::warn!(error = %error_chain(&error), what, "giving up at shutdown");
                     return None;
                 }
                 Err(error) => {
                     self.metrics.store_error(&error);
-                    tracing::warn!(%error, what, "store write failed; retrying");
+                    tracing::warn!(error = %error_chain(&error), what, "store write failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY_DELAY);
                 }
@@ -241,7 +243,7 @@ impl Runtime {
                 return Ok(None);
             }
             other => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::internal(format!(
                     "unexpected write result {other:?}"
                 )));
             }
@@ -453,9 +455,6 @@ impl Runtime {
     }
 }
 
-/// The error of a call refused because tests run without network.
-pub const CALL_NOT_MOCKED: &str = "FnF.CallNotMocked";
-
 /// Without network (the test runner), function and HTTP calls fail at once instead of being
 /// made; child executions run in the same process.
 fn refused_offline(kind: &CallKind) -> Option<TaskOutcome> {
@@ -467,7 +466,7 @@ fn refused_offline(kind: &CallKind) -> Option<TaskOutcome> {
         CallKind::StartExecution { .. } => return None,
     };
     Some(TaskOutcome::failure(
-        CALL_NOT_MOCKED,
+        errors::CALL_NOT_MOCKED,
         format!("{target} would be called: the task is not mocked in this test case"),
     ))
 }

@@ -10,9 +10,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value, json};
 
 use crate::engine::calls::FunctionShape;
+use crate::engine::errors;
 use crate::engine::ir::FunctionRef;
 use crate::engine::json::parse_data;
-use crate::engine::run::errors;
 use crate::engine::state::TaskOutcome;
 
 /// The longest a call may take when its task has no timeout.

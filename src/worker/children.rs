@@ -8,8 +8,10 @@ use serde_json::Value;
 use super::start::StartRequest;
 use super::{Hint, Runtime};
 use crate::engine::calls::ChildShape;
+use crate::engine::errors;
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
+use crate::error::error_chain;
 use crate::store::{MapChild, OutgoingSignal, StartOutcome, StoreResult};
 use crate::time::now_ms;
 
@@ -43,19 +45,19 @@ impl Runtime {
         let children = match self.store.running_map_children(map_run).await {
             Ok(children) => children,
             Err(error) => {
-                tracing::warn!(%error, map_run, "listing a map run's children failed");
+                tracing::warn!(error = %error_chain(&error), map_run, "listing a map run's children failed");
                 return;
             }
         };
         for child in children {
             let stopped = Box::pin(self.stop_execution(
                 &child,
-                Some("FnF.MapRunAborted".into()),
+                Some(errors::MAP_RUN_ABORTED.into()),
                 Some(format!("map run {map_run} ended")),
             ))
             .await;
             if let Err(error) = stopped {
-                tracing::warn!(%error, execution_id = %child.id, "stopping a map run's child failed");
+                tracing::warn!(error = %error_chain(&error), execution_id = %child.id, "stopping a map run's child failed");
             }
         }
     }

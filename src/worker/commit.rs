@@ -4,8 +4,9 @@
 
 use super::Runtime;
 use super::children::map_item_signal;
+use crate::engine::errors;
 use crate::engine::history::EventType;
-use crate::engine::run::{EndState, MapRunChange, Outcome, errors};
+use crate::engine::run::{EndState, MapRunChange, Outcome};
 use crate::engine::state::TaskOutcome;
 use crate::store::{
     ClaimedExecution, ExecutionEnd, ExecutionStatus, MapChild, MapRunWrite, NewExecution,

@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::Runtime;
-use crate::engine::run::{self, EndState, RunContext, SignalResult, errors};
+use crate::engine::errors;
+use crate::engine::run::{self, EndState, RunContext, SignalResult};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::store::{ExecutionStatus, Flow};
 use crate::testing::TestCase;

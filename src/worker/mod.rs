@@ -26,11 +26,11 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::engine::clock::TimeScale;
 use crate::engine::tokens::TokenCodec;
+use crate::error::error_chain;
 use crate::metrics::Metrics;
 use crate::store::{Batcher, Claim, ClaimedExecution, Store, StoreResult, WorkNotice};
 use crate::testing::{MockRegistry, TestCase};
 use crate::time::now_ms;
-pub use advance::CALL_NOT_MOCKED;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
@@ -204,7 +204,9 @@ impl Runtime {
                     // The other replicas take them at once, not at their next look.
                     let _ = self.store.notify(WorkNotice::Work).await;
                 }
-                Err(error) => tracing::warn!(%error, "handing task calls over failed"),
+                Err(error) => {
+                    tracing::warn!(error = %error_chain(&error), "handing task calls over failed")
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{Hint, Runtime};
+use crate::error::error_chain;
 use crate::store::{ClaimAttempt, StoreResult, Wakeups, WorkNotice};
 use crate::time::now_ms;
 
@@ -121,7 +122,7 @@ impl Runtime {
                     Ok(Scan::Planned) => retry_pause = FIRST_RETRY_PAUSE,
                     Err(error) => {
                         self.metrics.store_error(&error);
-                        tracing::warn!(%error, "looking for due work failed");
+                        tracing::warn!(error = %error_chain(&error), "looking for due work failed");
                         tokio::time::sleep(Duration::from_millis(500)).await;
                         claim = true;
                         continue;
@@ -217,7 +218,7 @@ impl Runtime {
                         Ok(ClaimAttempt::Busy | ClaimAttempt::NotRunning) => None,
                         Err(error) => {
                             runtime.metrics.store_error(&error);
-                            tracing::warn!(%error, execution_id = %id, "claiming an execution failed");
+                            tracing::warn!(error = %error_chain(&error), execution_id = %id, "claiming an execution failed");
                             None
                         }
                     }
@@ -227,7 +228,7 @@ impl Runtime {
                 && let Err(error) = runtime.advance(claimed, None).await
             {
                 runtime.metrics.store_error(&error);
-                tracing::warn!(%error, "advancing an execution failed");
+                tracing::warn!(error = %error_chain(&error), "advancing an execution failed");
             }
             drop(permit);
         });
@@ -255,7 +256,7 @@ impl Runtime {
                     .heartbeat(&self.config.owner, now + self.lease_ms())
                     .await
                 {
-                    tracing::warn!(%error, "renewing leases failed");
+                    tracing::warn!(error = %error_chain(&error), "renewing leases failed");
                     // Our own call leases may have run out (the database was away): reaping
                     // now would take the calls we are making for lost ones. Renew first.
                     continue;
@@ -278,7 +279,7 @@ impl Runtime {
                     let _ = self.store.notify(WorkNotice::Work).await;
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "reaping lost calls failed");
+                    tracing::warn!(error = %error_chain(&error), "reaping lost calls failed");
                     self.reap_pending.store(true, Ordering::SeqCst);
                 }
             }

@@ -94,8 +94,8 @@ impl Runtime {
                     pause = (pause * 2).min(Duration::from_millis(8));
                 }
                 ClaimAttempt::Busy => {
-                    return Err(StoreError::Unavailable(
-                        "the execution stayed busy; retry the report".into(),
+                    return Err(StoreError::unavailable(
+                        "the execution stayed busy; retry the report",
                     ));
                 }
             }

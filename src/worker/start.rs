@@ -153,7 +153,7 @@ impl Runtime {
         let outcome = match written? {
             WriteResult::Started(outcome) => *outcome,
             other => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::internal(format!(
                     "unexpected write result {other:?}"
                 )));
             }

@@ -6,8 +6,9 @@ use super::super::data;
 use super::super::history::EventType;
 use super::super::ir::{Language, MapSpec, ParallelSpec, Scope, State};
 use super::super::state::{BranchRun, Cursor, IterationRun, MapRun, ScopeRun, StateRun, Work};
+use super::Advance;
 use super::scope::{Completion, Drive, Then};
-use super::{Advance, errors};
+use crate::engine::errors;
 
 impl<'a> Advance<'a> {
     pub(super) fn drive_parallel(

@@ -10,10 +10,8 @@ use super::super::history::EventType;
 use super::super::ir::{DistributedSpec, MapSpec, State};
 use super::super::state::{DistributedRun, StateRun, TaskOutcome, Work};
 use super::scope::{Completion, Drive, Then};
-use super::{Advance, ChildStart, MapRunChange, SignalResult, errors};
-
-/// The error a Map fails with when more children failed than it tolerates.
-pub const EXCEEDED_TOLERANCE: &str = "FnF.ExceedToleratedFailureThreshold";
+use super::{Advance, ChildStart, MapRunChange, SignalResult};
+use crate::engine::errors;
 
 /// `$Item` on top of the state machine roots (ItemConstructor).
 struct ItemScope<'a> {
@@ -85,14 +83,14 @@ impl<'a> Advance<'a> {
                 EventType::MapRunFailed,
                 &state.name,
                 run.entered_id,
-                json!({"output": {"MapRunName": map.map_run}, "error": EXCEEDED_TOLERANCE, "cause": cause}),
+                json!({"output": {"MapRunName": map.map_run}, "error": errors::EXCEEDED_TOLERANCE, "cause": cause}),
             );
             self.map_runs.push(MapRunChange::Ended {
                 name: map.map_run.clone(),
                 status: "Failed",
             });
             return Drive::Fail {
-                error: EXCEEDED_TOLERANCE.into(),
+                error: errors::EXCEEDED_TOLERANCE.into(),
                 cause,
             };
         }

@@ -8,8 +8,9 @@ use serde_json::json;
 use super::super::history::{self, EventType};
 use super::super::ir::{Language, State, TaskPattern};
 use super::super::state::{CallMode, TaskOutcome};
+use super::Advance;
 use super::scope::Drive;
-use super::{Advance, errors};
+use crate::engine::errors;
 use crate::testing::MockAnswer;
 
 impl Advance<'_> {

@@ -18,25 +18,13 @@ use serde_json::Value;
 use super::calls::CallRequest;
 use super::clock::{ClockAnchor, TimeScale};
 use super::data::{self, FdlContext, FdlMappingScope};
+use super::errors;
 use super::history::{self, EventType};
 use super::ir::{FlowDefinition, Language, limits};
 use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
 use crate::testing::TestCase;
 use timers::waiting;
-
-/// The error names of the engine (definitions.md §I.6.1).
-pub mod errors {
-    pub const RUNTIME: &str = "FnF.RuntimeError";
-    pub const TASK_TIMEOUT: &str = "FnF.TaskTimeout";
-    pub const INVALID_LOCAL: &str = "FnF.InvalidLocal";
-    pub const TIMEOUT: &str = "FnF.Timeout";
-    pub const EVENT_LIMIT: &str = "FnF.EventLimitExceeded";
-    pub const FAIL: &str = "FnF.Fail";
-    pub const ACTION_NOT_SUPPORTED: &str = "FnF.ActionNotSupported";
-    /// A call whose replica died mid-call (recorded before the attempt is made again).
-    pub const TASK_LOST: &str = "FnF.TaskLost";
-}
 
 /// Everything about the execution that does not change while it runs.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,8 @@ use super::super::data::{self, FdlMappingScope, ShapeError, SmContext, SmScope};
 use super::super::history::{self, EventType};
 use super::super::ir::{CatchOutput, DataFlow, Language, Next, Scope, State, StateKind, limits};
 use super::super::state::{Cursor, ScopeRun, StateRun, Work};
-use super::{Advance, errors};
+use super::Advance;
+use crate::engine::errors;
 
 /// How far a state got in one drive.
 pub(super) enum Drive {

@@ -7,8 +7,9 @@ use super::super::expr::{Expr, Scope as ExprScope};
 use super::super::history::EventType;
 use super::super::ir::{ChoiceSpec, ChoiceTarget, Language, State, ValueSpec, WaitSpec, limits};
 use super::super::state::{Cursor, ScopeRun, StateRun, Work};
+use super::Advance;
 use super::scope::{Completion, Drive, Then};
-use super::{Advance, errors};
+use crate::engine::errors;
 use crate::time::{format_ms, parse_rfc3339_ms};
 
 impl<'a> Advance<'a> {

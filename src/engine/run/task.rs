@@ -13,7 +13,8 @@ use super::super::state::{
 };
 use super::mocked::mode_of;
 use super::scope::{Completion, Drive, Then};
-use super::{Advance, SignalResult, errors};
+use super::{Advance, SignalResult};
+use crate::engine::errors;
 
 impl<'a> Advance<'a> {
     pub(super) fn drive_task(
