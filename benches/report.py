@@ -11,6 +11,10 @@ import platform
 import subprocess
 from pathlib import Path
 
+from report_cost import SCENARIOS, cpu_section, postgres_section
+from report_soak import soak_section
+from report_targets import targets_section
+
 
 def load(results: Path, name: str):
     path = results / f"{name}.json"
@@ -80,11 +84,7 @@ def main() -> None:
         for pair in line.split()
         if "=" in pair
     )
-    r = {name: load(results, name) for name in [
-        "start-sqlite", "start-postgres", "e2e3-sqlite", "e2e3-postgres", "e2e10-sqlite",
-        "e2e10-postgres", "sync-postgres", "sync-sqlite", "callback-postgres",
-        "callback-sqlite", "callback-postgres-alone", "callback-sqlite-alone", "moto-start", "moto-e2e3", "soak",
-    ]}
+    r = {name: load(results, name) for name in SCENARIOS}
 
     def get(name, key):
         return (r[name] or {}).get(key)
@@ -130,7 +130,7 @@ def main() -> None:
         sync, callback = f"sync-{backend}", f"callback-{backend}"
         row(f"StartSyncExecution (10-step Express) throughput, {label}", get(sync, "requests_per_second"), "/s", 30_000, note=errors(sync))
         row(f"StartSyncExecution p99, {label}", get(sync, "p99_ms"), "ms", 5, at_least=False, digits=2)
-        row(f"Callback round trip p50, {label}", get(callback, "p50_ms"), "ms", 2, at_least=False, digits=2,
+        row(f"Callback round trip p50, {label}", get(callback, "p50_ms"), "ms", 5, at_least=False, digits=2,
             note=f"{fmt(get(callback, 'round_trips'))} round trips" if r[callback] else "not run")
         row(f"Callback round trip p99, {label}", get(callback, "p99_ms"), "ms", digits=2,
             note=f"{fmt(get(callback, 'not_started_at_answer'))} rounds without the step at the first read" if r[callback] else "")
@@ -154,14 +154,6 @@ def main() -> None:
              get("moto-start", "requests_per_second"), 50, "/s")
     moto_row("3-step burst, executions completed (Postgres)", get("e2e3-postgres", "executions_per_second"),
              get("moto-e2e3", "executions_per_second"), 40, "/s")
-
-    soak = r["soak"]
-    rss_rows = []
-    soak_path = results / "soak-rss.tsv"
-    if soak_path.exists():
-        for line in soak_path.read_text().splitlines()[1:]:
-            seconds, kib = line.split("\t")
-            rss_rows.append((int(seconds), int(kib) if kib else None))
 
     out = []
     w = out.append
@@ -222,9 +214,12 @@ def main() -> None:
   definition of the same 3-step Pass flow. StartExecution uses the same count/time bounds; the burst is
   {fmt(int(settings.get('moto_burst', 0)))} executions (status polled every 200 ms).
 - **Soak**: {settings.get('soak_seconds')} s of a steady {settings.get('soak_rate')} 3-step executions/s
-  (16 clients, paced) on Postgres; the server's VmRSS is read from `/proc/PID/status` at the start,
-  every tenth of the time and at the end.
+  (16 clients, paced) on each store, with a retention of one minute when the server takes
+  `--retention-days`; at the start, every tenth of the time and at the end: the server's VmRSS
+  (`/proc/PID/status`), the store's size and the server's count of executions ended (`/metrics`).
+- **CPU** and **Postgres work** per call: see their sections below.
 """)
+    out += targets_section(results, r)
     w("## Results")
     w("")
     w("| Figure | Measured | Target | | Notes |")
@@ -249,49 +244,9 @@ def main() -> None:
             problems = errors(name)
             w(f"- {name}: {fmt(data.get('requests'))} calls, {extra}" + (f"; {problems}" if problems else "") + ".")
     w("")
-    w("## Postgres work per call")
-    w("")
-    w("Totals of each scenario's fresh database (`pg_stat_database`, read after the server stopped; "
-      "they include the schema migrations, a few dozen transactions) divided by the calls the load "
-      "generator made. Transactions count read-only statements too (each statement outside a "
-      "transaction is one); a write transaction is a group commit that may carry many calls' "
-      "writes. In `start` the executions also run, so their history rows count; in `callback` the "
-      "load generator's history polls count.")
-    w("")
-    w("| Scenario | Calls | Transactions | Transactions per call | Rows inserted per call | Rows updated per call |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in ("start-postgres", "e2e3-postgres", "e2e10-postgres", "sync-postgres", "callback-postgres", "soak"):
-        pg = load(results, f"{name}.pg")
-        data = r[name]
-        if not pg or not data:
-            continue
-        calls = data.get("requests") or data.get("round_trips")
-        if not calls:
-            continue
-        w(f"| {name} | {fmt(calls)} | {fmt(pg['xact_commit'])} | {pg['xact_commit'] / calls:.2f} | "
-          f"{pg['tup_inserted'] / calls:.2f} | {pg['tup_updated'] / calls:.2f} |")
-    w("")
-    w("## Memory over the soak")
-    w("")
-    if soak and rss_rows:
-        w(f"{fmt(soak.get('executions'))} executions at {fmt(soak.get('requests_per_second'))} started/s "
-          f"({soak.get('errors')} errors); server RSS:")
-        w("")
-        w("| Seconds | RSS (MiB) |")
-        w("| ---: | ---: |")
-        for seconds, kib in rss_rows:
-            w(f"| {seconds} | {fmt(kib / 1024 if kib else None)} |")
-        first = next((kib for s, kib in rss_rows if s > 0 and kib), None)
-        last = rss_rows[-1][1]
-        if first and last:
-            growth = (last - first) / first * 100
-            w("")
-            w(f"Start {fmt(rss_rows[0][1] / 1024)} MiB (idle), first sample under load "
-              f"{fmt(first / 1024)} MiB, end {fmt(last / 1024)} MiB: {growth:+.1f}% under load "
-              f"({'flat' if abs(growth) < 20 else '**not flat**'} by the ±20% criterion).")
-    else:
-        w("Not run.")
-    w("")
+    out += cpu_section(results, r)
+    out += postgres_section(results, r)
+    out += soak_section(results, r, settings)
     w(args.analysis.read_text().rstrip())
     w("")
     args.output.write_text("\n".join(out))
