@@ -3,9 +3,11 @@
 //! once per connection; SQLite, in process, builds `VALUES` lists.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use super::backend::SqlBackend;
 use super::{ExecutionCommit, HistoryEvent, NewExecution, PgStore, SqliteStore, StoreResult};
 
 /// A nonce to record: key id, nonce, expiry.
@@ -16,48 +18,46 @@ pub(super) type CallRow<'a> = (&'a str, &'a str, &'a str, i64);
 /// Rows per SQLite statement (bounded by its bind-parameter limit).
 const SQLITE_CHUNK: usize = 400;
 
-#[allow(async_fn_in_trait)]
-pub(super) trait BatchRows {
-    type Db: sqlx::Database;
-
+/// The multi-row statements of a group commit, which each backend writes its own way.
+pub(super) trait BatchRows: SqlBackend {
     /// Records nonces unless a live record exists; returns the pairs that were new.
-    async fn upsert_nonces(
+    fn upsert_nonces(
         tx: &mut Transaction<'static, Self::Db>,
         rows: &[NonceRow<'_>],
         now: i64,
-    ) -> StoreResult<HashSet<(String, String)>>;
+    ) -> impl Future<Output = StoreResult<HashSet<(String, String)>>> + Send;
     /// Inserts new executions; returns the ids that were new (names already taken are not).
-    async fn insert_executions(
+    fn insert_executions(
         tx: &mut Transaction<'static, Self::Db>,
         news: &[&NewExecution],
-    ) -> StoreResult<HashSet<String>>;
+    ) -> impl Future<Output = StoreResult<HashSet<String>>> + Send;
     /// Deletes executions inserted earlier in the transaction (starts refused by a limit).
-    async fn delete_executions(
+    fn delete_executions(
         tx: &mut Transaction<'static, Self::Db>,
         ids: &[&str],
-    ) -> StoreResult<()>;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Applies commits whose lease epoch still holds; returns their execution ids.
-    async fn update_commits(
+    fn update_commits(
         tx: &mut Transaction<'static, Self::Db>,
         commits: &[&ExecutionCommit],
-    ) -> StoreResult<HashSet<String>>;
-    async fn insert_events(
+    ) -> impl Future<Output = StoreResult<HashSet<String>>> + Send;
+    fn insert_events(
         tx: &mut Transaction<'static, Self::Db>,
         events: &[(&str, &HistoryEvent)],
-    ) -> StoreResult<()>;
-    async fn insert_calls(
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert_calls(
         tx: &mut Transaction<'static, Self::Db>,
         calls: &[CallRow<'_>],
-    ) -> StoreResult<()>;
-    async fn delete_signals(
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn delete_signals(
         tx: &mut Transaction<'static, Self::Db>,
         ids: &[i64],
-    ) -> StoreResult<()>;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Which of these executions have signals waiting.
-    async fn with_signals(
+    fn with_signals(
         tx: &mut Transaction<'static, Self::Db>,
         execution_ids: &[&str],
-    ) -> StoreResult<Vec<String>>;
+    ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 }
 
 /// The stored columns of a new execution, with or without its first advance.
@@ -146,8 +146,6 @@ const UPDATE_COMMIT_WHERE: &str = " WHERE executions.id = v.v_id AND executions.
      AND executions.status = 'Running' RETURNING id";
 
 impl BatchRows for PgStore {
-    type Db = Postgres;
-
     async fn upsert_nonces(
         tx: &mut Transaction<'static, Postgres>,
         rows: &[NonceRow<'_>],
@@ -377,8 +375,6 @@ impl BatchRows for PgStore {
 }
 
 impl BatchRows for SqliteStore {
-    type Db = Sqlite;
-
     async fn upsert_nonces(
         tx: &mut Transaction<'static, Sqlite>,
         rows: &[NonceRow<'_>],

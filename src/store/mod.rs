@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 mod account_limits;
+mod backend;
 mod batch_rows;
 mod batcher;
 mod name_globs;

@@ -102,7 +102,6 @@ pub(super) fn to_executions(
 
 macro_rules! impl_shared_store {
     ($store:ty, $db:ty) => {
-        use $crate::store::account_limits::AccountLocks;
         use $crate::store::sql::{claim_columns, execution_columns, to_executions, ExecutionRow};
         use $crate::store::*;
 
@@ -138,7 +137,7 @@ macro_rules! impl_shared_store {
         impl FlowStore for $store {
             async fn create_flow(&self, flow: &Flow, max_flows: i64) -> StoreResult<CreateFlowOutcome> {
                 let mut tx = self.write_pool().begin().await?;
-                <$store as AccountLocks>::lock_accounts(&mut tx, &[flow.account_id.as_str()]).await?;
+                <$store as SqlBackend>::lock_accounts(&mut tx, &[flow.account_id.as_str()]).await?;
                 let flows: i64 = sqlx::query_scalar($crate::store::account_limits::COUNT_FLOWS)
                     .bind(&flow.account_id)
                     .fetch_one(&mut *tx)
@@ -261,7 +260,7 @@ macro_rules! impl_shared_store {
                     select.push(" AND resource_group_id = ").push_bind(group.clone());
                 }
                 if let Some(patterns) = &query.name_patterns {
-                    $crate::store::name_globs::push_name_filter(&mut select, "name", patterns, <$store>::NAME_GLOBS);
+                    $crate::store::name_globs::push_name_filter(&mut select, "name", patterns, <$store as SqlBackend>::NAME_GLOBS);
                 }
                 select.push(" ORDER BY name ASC LIMIT ").push_bind(query.limit);
                 Ok(select.build_query_as::<Flow>().fetch_all(self.read_pool()).await?)
@@ -395,7 +394,7 @@ macro_rules! impl_shared_store {
         #[async_trait::async_trait]
         impl WorkStore for $store {
             async fn claim_due(&self, claim: &Claim, limit: i64) -> StoreResult<Vec<ClaimedExecution>> {
-                self.claim_due_backend(claim, limit).await
+                SqlBackend::claim_due(self, claim, limit).await
             }
 
             async fn claim_execution(

@@ -7,7 +7,7 @@ macro_rules! impl_batch_store {
         const _: () = {
             use std::collections::HashSet;
 
-            use $crate::store::account_limits::AccountLocks;
+            use $crate::store::backend::SqlBackend;
             use $crate::store::batch_rows::{BatchRows, NonceRow};
             use $crate::store::sql::{ExecutionRow, execution_columns};
             use $crate::store::*;
@@ -65,7 +65,7 @@ macro_rules! impl_batch_store {
                         .filter(|new| new.running_limit.is_some())
                         .map(|new| new.account_id.as_str())
                         .collect();
-                    <$store as AccountLocks>::lock_accounts(&mut tx, &limited).await?;
+                    <$store as SqlBackend>::lock_accounts(&mut tx, &limited).await?;
                     let mut inserted = <$store as BatchRows>::insert_executions(&mut tx, &new_rows).await?;
                     let throttled = over_limit(&mut tx, &new_rows, &inserted).await?;
                     if !throttled.is_empty() {

@@ -1,7 +1,7 @@
 //! The schedule queries both backends share (see `sql.rs` for why one SQL text serves both).
-//! The one difference is the claim's row locking, passed in as `$lock`: Postgres locks the
-//! candidates `FOR UPDATE SKIP LOCKED` so concurrent replicas claim disjoint rows; SQLite
-//! runs one writer at a time, so its single `UPDATE … RETURNING` needs no lock clause.
+//! The one difference is the claim's row locking (`SqlBackend::CLAIM_SCHEDULES`): Postgres
+//! locks the candidates `FOR UPDATE SKIP LOCKED` so concurrent replicas claim disjoint rows;
+//! SQLite runs one writer at a time, so its single `UPDATE … RETURNING` needs no lock clause.
 
 /// Columns of `schedules` read into a `Schedule` (a macro so `concat!` can use it).
 macro_rules! schedule_columns {
@@ -11,10 +11,27 @@ macro_rules! schedule_columns {
     };
 }
 
-pub(super) use schedule_columns;
+/// The claim of due schedules, closing its candidate subquery with `$lock`. The outer WHERE
+/// repeats the conditions: Postgres re-checks them on the latest row version should a
+/// concurrent claim commit first.
+macro_rules! claim_schedules_statement {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE schedules SET lease_owner = $1, lease_until = $2 \
+             WHERE id IN (SELECT id FROM schedules WHERE enable AND next_fire_at <= $3 \
+             AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_fire_at LIMIT $4 ",
+            $lock,
+            ") AND enable AND next_fire_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING ",
+            $crate::store::sql_schedules::schedule_columns!()
+        )
+    };
+}
+
+pub(super) use {claim_schedules_statement, schedule_columns};
 
 macro_rules! impl_schedule_store {
-    ($store:ty, $db:ty, $lock:literal) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::ScheduleStore for $store {
             async fn create_schedule(
@@ -132,18 +149,7 @@ macro_rules! impl_schedule_store {
                 claim: &$crate::store::Claim,
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::Schedule>> {
-                // The outer WHERE repeats the conditions: Postgres re-checks them on the
-                // latest row version should a concurrent claim commit first.
-                const CLAIM: &str = concat!(
-                    "UPDATE schedules SET lease_owner = $1, lease_until = $2 \
-                     WHERE id IN (SELECT id FROM schedules WHERE enable AND next_fire_at <= $3 \
-                     AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_fire_at LIMIT $4 ",
-                    $lock,
-                    ") AND enable AND next_fire_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
-                     RETURNING ",
-                    $crate::store::sql_schedules::schedule_columns!()
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::Schedule>(CLAIM)
+                Ok(sqlx::query_as::<$db, $crate::store::Schedule>(<$store as $crate::store::backend::SqlBackend>::CLAIM_SCHEDULES)
                     .bind(&claim.owner)
                     .bind(claim.lease_until)
                     .bind(claim.now)
