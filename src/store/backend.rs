@@ -10,7 +10,7 @@ use super::name_globs::GlobSyntax;
 use super::{Claim, ClaimedExecution, StoreResult};
 
 pub(crate) trait SqlBackend: Send + Sync + 'static {
-    type Db: sqlx::Database;
+    type Db: sqlx::Database<QueryResult: QueryResultExt>;
 
     /// How the backend matches flow-name globs case-sensitively.
     const NAME_GLOBS: GlobSyntax;
@@ -48,4 +48,21 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         tx: &mut Transaction<'static, Self::Db>,
         accounts: &[&str],
     ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// What the portable code reads of a statement's outcome.
+pub(crate) trait QueryResultExt {
+    fn rows_affected(&self) -> u64;
+}
+
+impl QueryResultExt for sqlx::postgres::PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::postgres::PgQueryResult::rows_affected(self)
+    }
+}
+
+impl QueryResultExt for sqlx::sqlite::SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::sqlite::SqliteQueryResult::rows_affected(self)
+    }
 }

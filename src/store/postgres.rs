@@ -12,7 +12,6 @@ use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
 use super::sql_map_runs::impl_map_run_store;
 use super::sql_schedules::impl_schedule_store;
-use super::sql_sessions::impl_session_store;
 use super::sql_versions::impl_version_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
@@ -213,7 +212,6 @@ impl_shared_store!(PgStore, sqlx::Postgres);
 impl_batch_store!(PgStore, sqlx::Postgres);
 impl_map_run_store!(PgStore, sqlx::Postgres);
 impl_version_store!(PgStore, sqlx::Postgres);
-impl_session_store!(PgStore, sqlx::Postgres);
 impl_schedule_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]

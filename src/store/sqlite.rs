@@ -16,7 +16,6 @@ use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
 use super::sql_map_runs::impl_map_run_store;
 use super::sql_schedules::impl_schedule_store;
-use super::sql_sessions::impl_session_store;
 use super::sql_versions::impl_version_store;
 
 pub struct SqliteStore {
@@ -128,7 +127,6 @@ impl_shared_store!(SqliteStore, sqlx::Sqlite);
 impl_batch_store!(SqliteStore, sqlx::Sqlite);
 impl_map_run_store!(SqliteStore, sqlx::Sqlite);
 impl_version_store!(SqliteStore, sqlx::Sqlite);
-impl_session_store!(SqliteStore, sqlx::Sqlite);
 impl_schedule_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]
