@@ -10,8 +10,6 @@ use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
 use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
-use super::sql_map_runs::impl_map_run_store;
-use super::sql_schedules::impl_schedule_store;
 use super::sql_versions::impl_version_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
@@ -210,9 +208,7 @@ impl PgStore {
 
 impl_shared_store!(PgStore, sqlx::Postgres);
 impl_batch_store!(PgStore, sqlx::Postgres);
-impl_map_run_store!(PgStore, sqlx::Postgres);
 impl_version_store!(PgStore, sqlx::Postgres);
-impl_schedule_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]
 impl Store for PgStore {
