@@ -10,7 +10,6 @@ use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
 use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
-use super::sql_versions::impl_version_store;
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
 const CHANNEL: &str = "fnf_work";
@@ -208,7 +207,6 @@ impl PgStore {
 
 impl_shared_store!(PgStore, sqlx::Postgres);
 impl_batch_store!(PgStore, sqlx::Postgres);
-impl_version_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]
 impl Store for PgStore {

@@ -14,7 +14,6 @@ use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
 use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
-use super::sql_versions::impl_version_store;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -123,7 +122,6 @@ impl SqlBackend for SqliteStore {
 
 impl_shared_store!(SqliteStore, sqlx::Sqlite);
 impl_batch_store!(SqliteStore, sqlx::Sqlite);
-impl_version_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
