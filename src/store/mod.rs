@@ -23,6 +23,7 @@ mod sql_map_runs;
 mod sql_schedules;
 mod sql_sessions;
 mod sql_versions;
+mod sql_work;
 mod sqlite;
 mod versions;
 

@@ -8,8 +8,8 @@ use tokio::sync::broadcast;
 
 use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
-use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
+use super::{Backend, Store, StoreResult, WorkNotice};
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
 const CHANNEL: &str = "fnf_work";
@@ -205,7 +205,6 @@ impl PgStore {
     }
 }
 
-impl_shared_store!(PgStore, sqlx::Postgres);
 impl_batch_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]

@@ -12,8 +12,8 @@ use tokio::sync::broadcast;
 
 use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
-use super::sql::impl_shared_store;
 use super::sql_batch::impl_batch_store;
+use super::{Backend, Store, StoreResult, WorkNotice};
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -120,7 +120,6 @@ impl SqlBackend for SqliteStore {
     }
 }
 
-impl_shared_store!(SqliteStore, sqlx::Sqlite);
 impl_batch_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]
