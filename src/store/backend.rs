@@ -1,6 +1,9 @@
 //! The contract a SQL backend fulfils: where its statements run, and the few things only it
 //! can do (claiming due work without two replicas taking the same row, locking accounts,
-//! announcing ends to other replicas). The portable store code is written against it.
+//! announcing ends to other replicas). The portable store code (`sql*.rs`) is written once
+//! against it; each of its implementations lists, in a where clause, the values the backend's
+//! database must encode and decode (Rust does not carry such bounds from a trait to its users,
+//! so they cannot live here).
 
 use std::future::Future;
 

@@ -8,7 +8,6 @@ use tokio::sync::broadcast;
 
 use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
-use super::sql_batch::impl_batch_store;
 use super::{Backend, Store, StoreResult, WorkNotice};
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
@@ -204,8 +203,6 @@ impl PgStore {
         Ok(())
     }
 }
-
-impl_batch_store!(PgStore, sqlx::Postgres);
 
 #[async_trait::async_trait]
 impl Store for PgStore {

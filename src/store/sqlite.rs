@@ -12,7 +12,6 @@ use tokio::sync::broadcast;
 
 use super::backend::SqlBackend;
 use super::name_globs::GlobSyntax;
-use super::sql_batch::impl_batch_store;
 use super::{Backend, Store, StoreResult, WorkNotice};
 
 pub struct SqliteStore {
@@ -119,8 +118,6 @@ impl SqlBackend for SqliteStore {
         Ok(())
     }
 }
-
-impl_batch_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
