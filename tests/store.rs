@@ -58,11 +58,13 @@ fn started_event(time: i64) -> HistoryEvent {
 
 fn new_execution(flow: &Flow, name: &str, started_at: i64, lease: Option<Claim>) -> NewExecution {
     NewExecution {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: flow.account_id.clone(),
-        flow_id: flow.id.clone(),
-        flow_name: flow.name.clone(),
-        name: name.into(),
+        identity: ExecutionIdentity {
+            id: uuid::Uuid::new_v4().to_string(),
+            account_id: flow.account_id.clone(),
+            flow_id: flow.id.clone(),
+            flow_name: flow.name.clone(),
+            name: name.into(),
+        },
         input: "{}".into(),
         definition: flow.definition.clone(),
         role_arn: None,
@@ -89,29 +91,31 @@ fn claim(owner: &str, now: i64) -> Claim {
 
 fn commit_of(claimed: &ClaimedExecution, owner: &str, now: i64) -> ExecutionCommit {
     ExecutionCommit {
-        execution_id: claimed.id.clone(),
+        execution_id: claimed.identity.id.clone(),
         epoch: claimed.lease_epoch,
-        owner: owner.into(),
+        writes: AdvanceWrites {
+            owner: owner.into(),
+            state: "{}".into(),
+            next_event_id: claimed.next_event_id + 1,
+            events: vec![HistoryEvent {
+                event_id: claimed.next_event_id,
+                event_type: "StepEntered".into(),
+                step_name: "p".into(),
+                time: now,
+                schedule_event_id: 0,
+                detail: "{}".into(),
+            }],
+            end: None,
+            due_at: None,
+            calls_started: Vec::new(),
+            call_lease_until: now + 10_000,
+            signals_out: Vec::new(),
+            children: Vec::new(),
+            map_runs: Vec::new(),
+        },
         now,
-        state: "{}".into(),
-        next_event_id: claimed.next_event_id + 1,
-        events: vec![HistoryEvent {
-            event_id: claimed.next_event_id,
-            event_type: "StepEntered".into(),
-            step_name: "p".into(),
-            time: now,
-            schedule_event_id: 0,
-            detail: "{}".into(),
-        }],
-        end: None,
-        due_at: None,
         consumed_signals: Vec::new(),
-        calls_started: Vec::new(),
-        call_lease_until: now + 10_000,
         calls_abandoned: Vec::new(),
-        signals_out: Vec::new(),
-        children: Vec::new(),
-        map_runs: Vec::new(),
     }
 }
 
@@ -208,17 +212,17 @@ backend_tests! {
         let new = new_execution(&fl, "run", 5_000, None);
         let execution = started(&*f.store, &new).await;
         assert_eq!(execution.status, ExecutionStatus::Running);
-        let history = f.store.list_history(&execution.id, 1, 10).await.unwrap();
+        let history = f.store.list_history(&execution.identity.id, 1, 10).await.unwrap();
         assert_eq!(history, vec![started_event(5_000)]);
         // Same name while running: the running one comes back.
         let again = new_execution(&fl, "run", 6_000, None);
         match f.store.start_execution(&again).await.unwrap() {
-            StartOutcome::Running(existing) => assert_eq!(existing.id, execution.id),
+            StartOutcome::Running(existing) => assert_eq!(existing.identity.id, execution.identity.id),
             other => panic!("{other:?}"),
         }
         // Same name once ended: it already exists.
         let ended = ForcedEnd {
-            execution_id: execution.id.clone(),
+            execution_id: execution.identity.id.clone(),
             status: ExecutionStatus::Stopped,
             error: Some("E".into()),
             cause: None,
@@ -232,7 +236,7 @@ backend_tests! {
         assert_eq!(stopped.stopped_at, Some(7_000));
         assert!(f.store.force_end(&ended).await.unwrap().is_none(), "ends only once");
         assert!(matches!(f.store.start_execution(&again).await.unwrap(), StartOutcome::AlreadyEnded(_)));
-        let history = f.store.list_history(&execution.id, 1, 10).await.unwrap();
+        let history = f.store.list_history(&execution.identity.id, 1, 10).await.unwrap();
         assert_eq!(history.iter().map(|e| e.event_id).collect::<Vec<_>>(), [1, 2]);
         f.done().await;
     }
@@ -245,7 +249,7 @@ backend_tests! {
             started(&*f.store, &new_execution(&fl, name, at, None)).await;
         }
         let query = ExecutionQuery { flow_id: fl.id.clone(), limit: 10, ..ExecutionQuery::default() };
-        let names = |e: Vec<Execution>| e.into_iter().map(|e| e.name).collect::<Vec<_>>();
+        let names = |e: Vec<Execution>| e.into_iter().map(|e| e.identity.name).collect::<Vec<_>>();
         assert_eq!(names(f.store.list_executions(&query).await.unwrap()), ["b", "d", "c", "a"]);
         let from_d = ExecutionQuery { from: Some((300, "d".into())), ..query.clone() };
         assert_eq!(names(f.store.list_executions(&from_d).await.unwrap()), ["d", "c", "a"]);
@@ -272,7 +276,7 @@ backend_tests! {
         );
         let (one, two) = (one.unwrap(), two.unwrap());
         assert_eq!(one.len() + two.len(), 20);
-        let mut ids: Vec<&str> = one.iter().chain(&two).map(|c| c.id.as_str()).collect();
+        let mut ids: Vec<&str> = one.iter().chain(&two).map(|c| c.identity.id.as_str()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 20, "an execution was claimed twice");
@@ -287,20 +291,20 @@ backend_tests! {
         let fl = flow("acct", "f");
         f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
-        let first = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
+        let first = match f.store.claim_execution(&execution.identity.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
             other => panic!("{other:?}"),
         };
-        assert_eq!(f.store.claim_execution(&execution.id, &claim("two", 3_000)).await.unwrap(), ClaimAttempt::Busy);
+        assert_eq!(f.store.claim_execution(&execution.identity.id, &claim("two", 3_000)).await.unwrap(), ClaimAttempt::Busy);
         // The lease expires and another worker takes over.
-        let second = match f.store.claim_execution(&execution.id, &claim("two", 20_000)).await.unwrap() {
+        let second = match f.store.claim_execution(&execution.identity.id, &claim("two", 20_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
             other => panic!("{other:?}"),
         };
         assert!(second.lease_epoch > first.lease_epoch);
         assert_eq!(f.store.commit(&commit_of(&first, "one", 21_000)).await.unwrap(), CommitOutcome::LostLease);
         assert_eq!(f.store.commit(&commit_of(&second, "two", 21_000)).await.unwrap(), CommitOutcome::Committed);
-        let history = f.store.list_history(&execution.id, 1, 10).await.unwrap();
+        let history = f.store.list_history(&execution.identity.id, 1, 10).await.unwrap();
         assert_eq!(history.len(), 2, "only the owner's events are written");
         f.done().await;
     }
@@ -310,15 +314,15 @@ backend_tests! {
         let fl = flow("acct", "f");
         f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
-        let claimed = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
+        let claimed = match f.store.claim_execution(&execution.identity.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
             other => panic!("{other:?}"),
         };
         let mut commit = commit_of(&claimed, "one", 2_000);
-        commit.calls_started = vec!["2.1".into(), "2.2".into()];
-        commit.call_lease_until = 5_000;
+        commit.writes.calls_started = vec!["2.1".into(), "2.2".into()];
+        commit.writes.call_lease_until = 5_000;
         assert_eq!(f.store.commit(&commit).await.unwrap(), CommitOutcome::Committed);
-        let answer = OutgoingSignal { execution_id: execution.id.clone(), payload: "{\"x\":1}".into() };
+        let answer = OutgoingSignal { execution_id: execution.identity.id.clone(), payload: "{\"x\":1}".into() };
         // Only the call's owner records its answer, once.
         assert!(!f.store.complete_call("two", "2.1", &answer, 3_000).await.unwrap());
         assert!(f.store.complete_call("one", "2.1", &answer, 3_000).await.unwrap());
@@ -326,7 +330,7 @@ backend_tests! {
         // The other call's lease expires: it becomes a CallLost signal.
         assert_eq!(f.store.reap_lost_calls(6_000).await.unwrap(), 1);
         assert!(!f.store.complete_call("one", "2.2", &answer, 6_500).await.unwrap());
-        let signals = f.store.pending_signals(&execution.id).await.unwrap();
+        let signals = f.store.pending_signals(&execution.identity.id).await.unwrap();
         assert_eq!(signals.len(), 2);
         assert_eq!(signals[0].payload, "{\"x\":1}");
         assert!(signals[1].payload.contains("CallLost"));
@@ -340,11 +344,11 @@ backend_tests! {
         let fl = flow("acct", "f");
         f.store.create_flow(&fl, i64::MAX).await.unwrap();
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
-        let claimed = match f.store.claim_execution(&execution.id, &claim("one", 2_000)).await.unwrap() {
+        let claimed = match f.store.claim_execution(&execution.identity.id, &claim("one", 2_000)).await.unwrap() {
             ClaimAttempt::Claimed(claimed) => *claimed,
             other => panic!("{other:?}"),
         };
-        let signal = OutgoingSignal { execution_id: execution.id.clone(), payload: "{}".into() };
+        let signal = OutgoingSignal { execution_id: execution.identity.id.clone(), payload: "{}".into() };
         f.store.push_signal(&signal, 2_500).await.unwrap();
         // The advance commits without having seen the signal and waits for nothing...
         assert_eq!(
@@ -363,7 +367,7 @@ backend_tests! {
         let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
         assert!(f.store.delete_flow("acct", "f", 2_000).await.unwrap());
         assert!(!f.store.delete_flow("acct", "f", 2_000).await.unwrap());
-        let after = f.store.get_execution_by_id(&execution.id).await.unwrap().unwrap();
+        let after = f.store.get_execution_by_id(&execution.identity.id).await.unwrap().unwrap();
         assert_eq!(after.status, ExecutionStatus::Stopped);
         assert!(f.store.claim_due(&claim("one", 99_000), 10).await.unwrap().is_empty());
         // The name is free again, for a flow that shares nothing with the old one.
@@ -437,7 +441,7 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     let execution = started(&*f.store, &new_execution(&fl, "run", 1_000, None)).await;
     let claimed = f
         .store
-        .claim_execution(&execution.id, &claim("one", 2_000))
+        .claim_execution(&execution.identity.id, &claim("one", 2_000))
         .await
         .unwrap();
     assert!(matches!(claimed, ClaimAttempt::Claimed(_)));
@@ -449,13 +453,13 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     sqlx::query(
         "UPDATE executions SET lease_owner = NULL, lease_until = NULL, due_at = NULL WHERE id = $1",
     )
-    .bind(&execution.id)
+    .bind(&execution.identity.id)
     .execute(&mut *commit)
     .await
     .unwrap();
     let store = f.store.clone();
     let signal = OutgoingSignal {
-        execution_id: execution.id.clone(),
+        execution_id: execution.identity.id.clone(),
         payload: "{}".into(),
     };
     let pushing = tokio::spawn(async move { store.push_signal(&signal, 2_500).await });

@@ -120,14 +120,18 @@ struct CommitRow<'a> {
 
 impl<'a> CommitRow<'a> {
     fn of(commit: &'a ExecutionCommit) -> CommitRow<'a> {
-        let end = commit.end.as_ref();
+        let end = commit.writes.end.as_ref();
         CommitRow {
             status: end.map_or("Running", |e| e.status.as_str()),
             output: end.map(|e| e.output.as_str()),
             error: end.and_then(|e| e.error.as_deref()),
             cause: end.and_then(|e| e.cause.as_deref()),
             stopped_at: end.map(|e| e.stopped_at),
-            due_at: if end.is_some() { None } else { commit.due_at },
+            due_at: if end.is_some() {
+                None
+            } else {
+                commit.writes.due_at
+            },
         }
     }
 }
@@ -190,11 +194,11 @@ impl BatchRows for PgStore {
         );
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .persistent(true)
-            .bind(text(|n| &n.id))
-            .bind(text(|n| &n.account_id))
-            .bind(text(|n| &n.flow_id))
-            .bind(text(|n| &n.flow_name))
-            .bind(text(|n| &n.name))
+            .bind(text(|n| &n.identity.id))
+            .bind(text(|n| &n.identity.account_id))
+            .bind(text(|n| &n.identity.flow_id))
+            .bind(text(|n| &n.identity.flow_name))
+            .bind(text(|n| &n.identity.name))
             .bind(starts.iter().map(|s| s.status).collect::<Vec<_>>())
             .bind(text(|n| &n.input))
             .bind(starts.iter().map(|s| s.output).collect::<Vec<_>>())
@@ -267,8 +271,18 @@ impl BatchRows for PgStore {
                     .collect::<Vec<_>>(),
             )
             .bind(commits.iter().map(|c| c.epoch).collect::<Vec<_>>())
-            .bind(commits.iter().map(|c| c.state.as_str()).collect::<Vec<_>>())
-            .bind(commits.iter().map(|c| c.next_event_id).collect::<Vec<_>>())
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.writes.state.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.writes.next_event_id)
+                    .collect::<Vec<_>>(),
+            )
             .bind(rows.iter().map(|r| r.status).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.output).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.error).collect::<Vec<_>>())
@@ -410,11 +424,11 @@ impl BatchRows for SqliteStore {
             insert.push_values(chunk, |mut row, new| {
                 let start = StartRow::of(new);
                 let child = new.map_child.as_ref();
-                row.push_bind(&new.id)
-                    .push_bind(&new.account_id)
-                    .push_bind(&new.flow_id)
-                    .push_bind(&new.flow_name)
-                    .push_bind(&new.name)
+                row.push_bind(&new.identity.id)
+                    .push_bind(&new.identity.account_id)
+                    .push_bind(&new.identity.flow_id)
+                    .push_bind(&new.identity.flow_name)
+                    .push_bind(&new.identity.name)
                     .push_bind(start.status)
                     .push_bind(&new.input)
                     .push_bind(start.output)
@@ -468,8 +482,10 @@ impl BatchRows for SqliteStore {
                 update.push("SELECT ");
                 update.push_bind(&commit.execution_id).push(" AS v_id, ");
                 update.push_bind(commit.epoch).push(" AS v_epoch, ");
-                update.push_bind(&commit.state).push(" AS v_state, ");
-                update.push_bind(commit.next_event_id).push(" AS v_next, ");
+                update.push_bind(&commit.writes.state).push(" AS v_state, ");
+                update
+                    .push_bind(commit.writes.next_event_id)
+                    .push(" AS v_next, ");
                 update.push_bind(row.status).push(" AS v_status, ");
                 update.push_bind(row.output).push(" AS v_output, ");
                 update.push_bind(row.error).push(" AS v_error, ");

@@ -50,11 +50,8 @@ pub(super) const MAKE_DUE: &str = "UPDATE executions SET due_at = CASE \
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct ExecutionRow {
-    pub id: String,
-    pub account_id: String,
-    pub flow_id: String,
-    pub flow_name: String,
-    pub name: String,
+    #[sqlx(flatten)]
+    pub identity: super::ExecutionIdentity,
     pub status: String,
     pub input: String,
     pub output: String,
@@ -78,11 +75,7 @@ impl TryFrom<ExecutionRow> for super::Execution {
     fn try_from(row: ExecutionRow) -> Result<Self, Self::Error> {
         Ok(super::Execution {
             status: row.status.parse().map_err(super::StoreError::Internal)?,
-            id: row.id,
-            account_id: row.account_id,
-            flow_id: row.flow_id,
-            flow_name: row.flow_name,
-            name: row.name,
+            identity: row.identity,
             input: row.input,
             output: row.output,
             error: row.error,

@@ -90,7 +90,7 @@ where
         let limited: Vec<&str> = new_rows
             .iter()
             .filter(|new| new.running_limit.is_some())
-            .map(|new| new.account_id.as_str())
+            .map(|new| new.identity.account_id.as_str())
             .collect();
         B::lock_accounts(&mut tx, &limited).await?;
         let mut inserted = B::insert_executions(&mut tx, &new_rows).await?;
@@ -102,16 +102,16 @@ where
             }
         }
         for (index, new) in &starts {
-            if throttled.contains(&new.id.as_str()) {
+            if throttled.contains(&new.identity.id.as_str()) {
                 results[*index] = Some(WriteResult::Started(Box::new(StartOutcome::Throttled)));
-            } else if inserted.contains(&new.id) {
-                events.push((&new.id, &new.started_event));
+            } else if inserted.contains(&new.identity.id) {
+                events.push((&new.identity.id, &new.started_event));
                 if let Some(advance) = &new.advance {
-                    events.extend(advance.events.iter().map(|e| (new.id.as_str(), e)));
+                    events.extend(advance.events.iter().map(|e| (new.identity.id.as_str(), e)));
                     if advance.end.is_none() {
                         calls.extend(advance.calls_started.iter().map(|key| {
                             (
-                                new.id.as_str(),
+                                new.identity.id.as_str(),
                                 key.as_str(),
                                 advance.owner.as_str(),
                                 advance.call_lease_until,
@@ -127,8 +127,8 @@ where
                 ))));
             } else {
                 let row = sqlx::query_as::<B::Db, ExecutionRow>(SELECT_BY_NAME)
-                    .bind(&new.flow_id)
-                    .bind(&new.name)
+                    .bind(&new.identity.flow_id)
+                    .bind(&new.identity.name)
                     .fetch_optional(&mut *tx)
                     .await?;
                 // Gone: an earlier start of this batch took the name, and was refused.
@@ -168,15 +168,16 @@ where
             results[*index] = Some(WriteResult::Committed(CommitOutcome::Committed));
             events.extend(
                 commit
+                    .writes
                     .events
                     .iter()
                     .map(|e| (commit.execution_id.as_str(), e)),
             );
             consumed.extend(&commit.consumed_signals);
-            signals.extend(commit.signals_out.iter());
-            children.extend(commit.children.iter());
-            map_runs.extend(commit.map_runs.iter());
-            if commit.end.is_some() {
+            signals.extend(commit.writes.signals_out.iter());
+            children.extend(commit.writes.children.iter());
+            map_runs.extend(commit.writes.map_runs.iter());
+            if commit.writes.end.is_some() {
                 sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
                     .bind(&commit.execution_id)
                     .execute(&mut *tx)
@@ -196,12 +197,12 @@ where
                     .execute(&mut *tx)
                     .await?;
             }
-            calls.extend(commit.calls_started.iter().map(|key| {
+            calls.extend(commit.writes.calls_started.iter().map(|key| {
                 (
                     commit.execution_id.as_str(),
                     key.as_str(),
-                    commit.owner.as_str(),
-                    commit.call_lease_until,
+                    commit.writes.owner.as_str(),
+                    commit.writes.call_lease_until,
                 )
             }));
         }
@@ -225,8 +226,8 @@ where
         // Distributed Map children, created with the advance that starts them.
         let created = B::insert_executions(&mut tx, &children).await?;
         for child in &children {
-            if created.contains(&child.id) {
-                events.push((&child.id, &child.started_event));
+            if created.contains(&child.identity.id) {
+                events.push((&child.identity.id, &child.started_event));
             }
         }
         for change in map_runs {
@@ -255,14 +256,15 @@ where
         let mut ended: Vec<&str> = starts
             .iter()
             .filter(|(_, new)| {
-                inserted.contains(&new.id) && new.advance.as_ref().is_some_and(|a| a.end.is_some())
+                inserted.contains(&new.identity.id)
+                    && new.advance.as_ref().is_some_and(|a| a.end.is_some())
             })
-            .map(|(_, new)| new.id.as_str())
+            .map(|(_, new)| new.identity.id.as_str())
             .collect();
         ended.extend(
             commits
                 .iter()
-                .filter(|(_, c)| c.end.is_some() && committed.contains(&c.execution_id))
+                .filter(|(_, c)| c.writes.end.is_some() && committed.contains(&c.execution_id))
                 .map(|(_, c)| c.execution_id.as_str()),
         );
         self.announce_ended(&mut tx, &ended).await?;
@@ -301,7 +303,7 @@ where
     let mut accounts: Vec<&str> = news
         .iter()
         .filter(|new| new.running_limit.is_some())
-        .map(|new| new.account_id.as_str())
+        .map(|new| new.identity.account_id.as_str())
         .collect();
     accounts.sort_unstable();
     accounts.dedup();
@@ -310,9 +312,9 @@ where
             .iter()
             .copied()
             .filter(|new| {
-                new.account_id == account
+                new.identity.account_id == account
                     && new.map_child.is_none()
-                    && inserted.contains(&new.id)
+                    && inserted.contains(&new.identity.id)
                     && new
                         .advance
                         .as_ref()
@@ -334,7 +336,7 @@ where
                 .iter()
                 .rev()
                 .take(over)
-                .map(|new| new.id.as_str()),
+                .map(|new| new.identity.id.as_str()),
         );
     }
     Ok(refused)
@@ -414,11 +416,7 @@ fn op_time(op: &WriteOp) -> i64 {
 /// (api.md §4.8: `Running`), even when its first advance already ended it.
 fn started_execution(new: &NewExecution) -> Execution {
     Execution {
-        id: new.id.clone(),
-        account_id: new.account_id.clone(),
-        flow_id: new.flow_id.clone(),
-        flow_name: new.flow_name.clone(),
-        name: new.name.clone(),
+        identity: new.identity.clone(),
         status: ExecutionStatus::Running,
         input: new.input.clone(),
         output: String::new(),

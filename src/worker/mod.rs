@@ -26,6 +26,7 @@ use crate::engine::run::{self, RunContext};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::metrics::Metrics;
+use crate::store::ExecutionIdentity;
 use crate::store::{
     Batcher, Claim, ClaimAttempt, ClaimedExecution, Execution, ExecutionQuery, ExecutionStatus,
     Flow, FlowVersion, ForcedEnd, InitialAdvance, NewExecution, OutgoingSignal, StartOutcome,
@@ -264,11 +265,13 @@ impl Runtime {
             detail.insert("testCase".into(), Value::from(case.name.as_str()));
         }
         let mut new = NewExecution {
-            id: uuid::Uuid::new_v4().to_string(),
-            account_id: request.flow.account_id.clone(),
-            flow_id: request.flow.id.clone(),
-            flow_name: request.flow.name.clone(),
-            name,
+            identity: ExecutionIdentity {
+                id: uuid::Uuid::new_v4().to_string(),
+                account_id: request.flow.account_id.clone(),
+                flow_id: request.flow.id.clone(),
+                flow_name: request.flow.name.clone(),
+                name,
+            },
             input: request.input,
             definition: definition.clone(),
             role_arn: role_arn.clone(),
@@ -294,16 +297,17 @@ impl Runtime {
         };
         let mut effects = None;
         match (
-            self.definitions.get(&new.definition, &new.flow_name, false),
+            self.definitions
+                .get(&new.definition, &new.identity.flow_name, false),
             &input_value,
         ) {
             (Ok(parsed), Some(input_value)) => {
                 let ctx = RunContext {
                     definition: &parsed,
-                    account_id: &new.account_id,
-                    flow_name: &new.flow_name,
-                    execution_name: &new.name,
-                    execution_id: &new.id,
+                    account_id: &new.identity.account_id,
+                    flow_name: &new.identity.flow_name,
+                    execution_name: &new.identity.name,
+                    execution_id: &new.identity.id,
                     execution_input: input_value,
                     role_arn: new.role_arn.as_deref(),
                     region: &self.config.region,
@@ -354,8 +358,11 @@ impl Runtime {
             && !advance.calls_started.is_empty()
         {
             // The start may have committed all the same: see `forget_calls`.
-            let (runtime, id, calls) =
-                (self.clone(), new.id.clone(), advance.calls_started.clone());
+            let (runtime, id, calls) = (
+                self.clone(),
+                new.identity.id.clone(),
+                advance.calls_started.clone(),
+            );
             tokio::spawn(async move { runtime.forget_calls(&id, &calls).await });
         }
         let outcome = match written? {
@@ -372,15 +379,17 @@ impl Runtime {
             self.metrics.history_events.inc();
             match effects {
                 Some((calls, written)) => {
-                    self.after_commit(&new.id, &new.account_id, calls, &written, now)
-                        .await;
+                    self.after_commit(
+                        &new.identity.id,
+                        &new.identity.account_id,
+                        calls,
+                        &written,
+                        now,
+                    )
+                    .await;
                 }
                 None => self.hint(Hint::Claimed(Box::new(ClaimedExecution {
-                    id: new.id,
-                    account_id: new.account_id,
-                    flow_id: new.flow_id,
-                    flow_name: new.flow_name,
-                    name: new.name,
+                    identity: new.identity,
                     input: new.input,
                     definition: new.definition,
                     role_arn: new.role_arn,
@@ -426,7 +435,12 @@ impl Runtime {
         }
         if let Some(token) = &execution.callback_token
             && let Some(signal) = self
-                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .parent_signal(
+                    &execution.identity.account_id,
+                    token,
+                    Some(&execution.identity.name),
+                    outcome,
+                )
                 .await?
         {
             signals.push(signal);
@@ -434,7 +448,7 @@ impl Runtime {
         let stopped = self
             .store
             .force_end(&ForcedEnd {
-                execution_id: execution.id.clone(),
+                execution_id: execution.identity.id.clone(),
                 status: ExecutionStatus::Stopped,
                 error,
                 cause,
@@ -447,13 +461,17 @@ impl Runtime {
         if stopped.is_some() {
             let _ = self
                 .store
-                .notify(WorkNotice::Ended(execution.id.clone()))
+                .notify(WorkNotice::Ended(execution.identity.id.clone()))
                 .await;
             for signal in signals {
                 self.hint(Hint::Execution(signal.execution_id));
             }
             // Its distributed Maps' children stop with it.
-            for map_run in self.store.abort_map_runs(&execution.id, now).await? {
+            for map_run in self
+                .store
+                .abort_map_runs(&execution.identity.id, now)
+                .await?
+            {
                 Box::pin(self.stop_map_children(&map_run)).await;
             }
         }
@@ -501,7 +519,7 @@ impl Runtime {
             ))
             .await;
             if let Err(error) = stopped {
-                tracing::warn!(%error, execution_id = %child.id, "stopping a map run's child failed");
+                tracing::warn!(%error, execution_id = %child.identity.id, "stopping a map run's child failed");
             }
         }
     }
@@ -532,15 +550,15 @@ impl Runtime {
         let scope = TokenScope {
             account_id,
             flow_name: &flow.name,
-            execution_name: &execution.name,
-            execution_id: &execution.id,
+            execution_name: &execution.identity.name,
+            execution_id: &execution.identity.id,
         };
         if !self.tokens.verify(&parts, scope) {
             return Ok(ReportOutcome::InvalidToken);
         }
         let completed = || ReportOutcome::ExecutionCompleted {
             flow_name: flow.name.clone(),
-            execution_name: execution.name.clone(),
+            execution_name: execution.identity.name.clone(),
         };
         if execution.status.is_terminal() {
             return Ok(completed());
@@ -559,7 +577,7 @@ impl Runtime {
         loop {
             match self
                 .store
-                .claim_execution(&execution.id, &self.claim())
+                .claim_execution(&execution.identity.id, &self.claim())
                 .await?
             {
                 ClaimAttempt::Claimed(claimed) => {
@@ -685,7 +703,11 @@ impl Runtime {
             };
             // Only the executions this deletion stopped: one that ended meanwhile has
             // reported its own end.
-            let Some(stopped) = self.store.get_execution_by_id(&execution.id).await? else {
+            let Some(stopped) = self
+                .store
+                .get_execution_by_id(&execution.identity.id)
+                .await?
+            else {
                 continue;
             };
             if stopped.status != ExecutionStatus::Stopped || stopped.stopped_at != Some(now) {
@@ -696,7 +718,12 @@ impl Runtime {
                 stopped.cause.unwrap_or_default(),
             );
             if let Some(signal) = self
-                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .parent_signal(
+                    &execution.identity.account_id,
+                    token,
+                    Some(&execution.identity.name),
+                    outcome,
+                )
                 .await?
             {
                 self.store.push_signal(&signal, now).await?;
@@ -760,8 +787,8 @@ impl Runtime {
         let scope = TokenScope {
             account_id,
             flow_name: &flow.name,
-            execution_name: &parent.name,
-            execution_id: &parent.id,
+            execution_name: &parent.identity.name,
+            execution_id: &parent.identity.id,
         };
         if !self.tokens.verify(&parts, scope) {
             return ignored("it does not verify");
@@ -773,7 +800,7 @@ impl Runtime {
             submitted: reporter.map(Value::from),
         };
         Ok(Some(OutgoingSignal {
-            execution_id: parent.id,
+            execution_id: parent.identity.id,
             payload: serde_json::to_string(&payload).expect("signals serialize"),
         }))
     }
@@ -828,22 +855,22 @@ impl Runtime {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
                 TaskOutcome::Success(match shape {
                     ChildShape::Fdl => serde_json::json!({
-                        "FlowName": child.flow_name,
-                        "ExecutionName": child.name,
+                        "FlowName": child.identity.flow_name,
+                        "ExecutionName": child.identity.name,
                     }),
                     ChildShape::StateMachine => serde_json::json!({
-                        "FlowName": child.flow_name,
-                        "ExecutionName": child.name,
+                        "FlowName": child.identity.flow_name,
+                        "ExecutionName": child.identity.name,
                         "RequestID": uuid::Uuid::new_v4().to_string().to_uppercase(),
                     }),
-                    ChildShape::Submission => Value::from(child.name),
+                    ChildShape::Submission => Value::from(child.identity.name),
                 })
             }
             Ok(StartOutcome::AlreadyEnded(child)) => TaskOutcome::failure(
                 "fnf.ExecutionAlreadyExists",
                 format!(
                     "Execution {} for flow {} already exists.",
-                    child.name, child.flow_name
+                    child.identity.name, child.identity.flow_name
                 ),
             ),
             Ok(StartOutcome::Throttled) => TaskOutcome::failure(
