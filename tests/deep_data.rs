@@ -184,7 +184,7 @@ backend_tests! {
         let execution = store.get_execution(&flow.id, "run").await.unwrap().unwrap();
         let payload = format!("{{\"Callback\": {}}}", nested(100_000));
         store
-            .push_signal(&OutgoingSignal { execution_id: execution.id, payload }, fnf_server::time::now_ms())
+            .push_signal(&OutgoingSignal { execution_id: execution.identity.id, payload }, fnf_server::time::now_ms())
             .await
             .unwrap();
         store.notify(WorkNotice::Work).await.unwrap();

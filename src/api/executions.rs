@@ -68,8 +68,8 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
             &ExecutionView::new(&execution, ExecutionFields::default()),
         )),
         StartOutcome::AlreadyEnded(execution) => Err(ApiError::execution_already_exists(
-            &execution.name,
-            &execution.flow_name,
+            &execution.identity.name,
+            &execution.identity.flow_name,
         )),
         StartOutcome::Throttled => Err(ApiError::resource_throttled(&format!(
             "the account already has the maximum of {} running executions",
@@ -111,9 +111,14 @@ pub async fn describe_execution(call: &Call<'_>) -> ApiResult {
     if wait > 0 && !execution.status.is_terminal() {
         call.state
             .runtime
-            .wait_for_end(&execution.id, Duration::from_secs(wait as u64))
+            .wait_for_end(&execution.identity.id, Duration::from_secs(wait as u64))
             .await?;
-        if let Some(latest) = call.state.store.get_execution_by_id(&execution.id).await? {
+        if let Some(latest) = call
+            .state
+            .store
+            .get_execution_by_id(&execution.identity.id)
+            .await?
+        {
             execution = latest;
         }
     }
@@ -165,13 +170,13 @@ pub async fn list_executions(call: &Call<'_>) -> ApiResult {
     if let Some(token) = params.optional("NextToken") {
         // A token that designates no execution matches nothing (never an error).
         match call.state.store.get_execution(&flow.id, token).await? {
-            Some(next) => query.from = Some((next.started_at, next.name)),
+            Some(next) => query.from = Some((next.started_at, next.identity.name)),
             None => return Ok(empty()),
         }
     }
     let mut executions = call.state.store.list_executions(&query).await?;
     let next_token =
-        (executions.len() as i64 > limit).then(|| executions.remove(limit as usize).name);
+        (executions.len() as i64 > limit).then(|| executions.remove(limit as usize).identity.name);
     let fields = ExecutionFields {
         metadata_only,
         environment: true,
@@ -205,7 +210,7 @@ pub async fn get_execution_history(call: &Call<'_>) -> ApiResult {
     let mut events = call
         .state
         .store
-        .list_history(&execution.id, from, limit + 1)
+        .list_history(&execution.identity.id, from, limit + 1)
         .await?;
     let next_token = (events.len() as i64 > limit).then(|| events.remove(limit as usize).event_id);
     let views: Vec<HistoryEventView> = events.into_iter().map(HistoryEventView::from).collect();

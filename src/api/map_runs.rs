@@ -70,7 +70,7 @@ pub async fn describe_map_run(call: &Call<'_>) -> ApiResult {
     let run = call
         .state
         .store
-        .get_map_run(&execution.id, map_run_name)
+        .get_map_run(&execution.identity.id, map_run_name)
         .await?
         .ok_or_else(|| ApiError::map_run_not_exists(map_run_name, execution_name))?;
     Ok(to_body(&MapRunView::new(execution_name, &run)))
@@ -92,7 +92,7 @@ pub async fn update_map_run(call: &Call<'_>) -> ApiResult {
     let (_, execution) = find_execution(call, flow_name, execution_name).await?;
     let store = &call.state.store;
     if store
-        .get_map_run(&execution.id, map_run_name)
+        .get_map_run(&execution.identity.id, map_run_name)
         .await?
         .is_none()
     {
@@ -110,7 +110,7 @@ pub async fn update_map_run(call: &Call<'_>) -> ApiResult {
     call.state
         .runtime
         .map_run_updated(
-            &execution.id,
+            &execution.identity.id,
             map_run_name,
             concurrency,
             tolerated_count,
@@ -118,7 +118,7 @@ pub async fn update_map_run(call: &Call<'_>) -> ApiResult {
         )
         .await?;
     let run = store
-        .get_map_run(&execution.id, map_run_name)
+        .get_map_run(&execution.identity.id, map_run_name)
         .await?
         .ok_or_else(|| ApiError::map_run_not_exists(map_run_name, execution_name))?;
     Ok(json!({

@@ -102,8 +102,8 @@ impl ExecutionView {
     pub fn new(execution: &Execution, fields: ExecutionFields) -> Self {
         let full = !fields.metadata_only;
         ExecutionView {
-            name: execution.name.clone(),
-            flow_name: execution.flow_name.clone(),
+            name: execution.identity.name.clone(),
+            flow_name: execution.identity.flow_name.clone(),
             flow_definition: full.then(|| execution.definition.clone()),
             input: full.then(|| execution.input.clone()),
             output: full.then(|| execution.output.clone()),

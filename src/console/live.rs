@@ -108,7 +108,7 @@ pub async fn stream(
         .and_then(|v| v.parse::<i64>().ok());
     let after = resumed.unwrap_or(live.after).clamp(0, MAX_EVENTS);
     let known = store
-        .list_history(&execution.id, 1, after)
+        .list_history(&execution.identity.id, 1, after)
         .await
         .map_err(ApiError::from)?;
     let follow = Follow {
@@ -117,7 +117,7 @@ pub async fn stream(
         session,
         definition: diagram::parse(&flow, &execution.definition, false),
         events: known.iter().map(from_store).collect(),
-        execution_id: execution.id,
+        execution_id: execution.identity.id,
         next_event: after + 1,
         polls: 0,
         done: false,

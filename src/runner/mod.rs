@@ -240,7 +240,7 @@ async fn drive(
     let deadline = Instant::now() + CASE_LIMIT;
     let execution = loop {
         let current = store
-            .get_execution_by_id(&execution.id)
+            .get_execution_by_id(&execution.identity.id)
             .await
             .map_err(|e| format!("store: {e}"))?
             .ok_or("the execution disappeared")?;
@@ -255,12 +255,12 @@ async fn drive(
             ));
         }
         runtime
-            .wait_for_end(&execution.id, left)
+            .wait_for_end(&execution.identity.id, left)
             .await
             .map_err(|e| format!("store: {e}"))?;
     };
     let history = store
-        .list_history(&execution.id, 0, i64::MAX)
+        .list_history(&execution.identity.id, 0, i64::MAX)
         .await
         .map_err(|e| format!("store: {e}"))?;
     let path = history

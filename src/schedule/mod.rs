@@ -240,7 +240,7 @@ impl Scheduler {
         match self.runtime.start_execution(request).await {
             Ok(StartOutcome::Started(execution)) => tracing::info!(
                 schedule_id = %schedule.id,
-                execution = %execution.name,
+                execution = %execution.identity.name,
                 catch_up,
                 "a schedule fired"
             ),

@@ -8,9 +8,9 @@
 //! touch execution rows).
 
 use sha2::{Digest, Sha256};
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use super::{PgStore, SqliteStore, StoreResult};
+use super::StoreResult;
 
 /// Flows of an account (uses the `(account_id, name)` unique index).
 pub(super) const COUNT_FLOWS: &str = "SELECT COUNT(*) FROM flows WHERE account_id = $1";
@@ -20,50 +20,23 @@ pub(super) const COUNT_FLOWS: &str = "SELECT COUNT(*) FROM flows WHERE account_i
 pub(super) const COUNT_RUNNING: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM executions \
      WHERE account_id = $1 AND status = 'Running' AND map_run IS NULL LIMIT $2) AS running";
 
-#[allow(async_fn_in_trait)]
-pub(super) trait AccountLocks {
-    type Db: sqlx::Database;
-
-    /// Locks these accounts until the transaction ends.
-    async fn lock_accounts(
-        tx: &mut Transaction<'static, Self::Db>,
-        accounts: &[&str],
-    ) -> StoreResult<()>;
-}
-
-impl AccountLocks for PgStore {
-    type Db = Postgres;
-
-    async fn lock_accounts(
-        tx: &mut Transaction<'static, Postgres>,
-        accounts: &[&str],
-    ) -> StoreResult<()> {
-        // One order for every transaction, so two that lock the same accounts cannot each
-        // hold one the other waits for.
-        let mut keys: Vec<i64> = accounts.iter().map(|account| lock_key(account)).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(key)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+/// Takes Postgres advisory locks on these accounts until the transaction ends.
+pub(super) async fn lock_with_advisory_locks(
+    tx: &mut Transaction<'static, Postgres>,
+    accounts: &[&str],
+) -> StoreResult<()> {
+    // One order for every transaction, so two that lock the same accounts cannot each
+    // hold one the other waits for.
+    let mut keys: Vec<i64> = accounts.iter().map(|account| lock_key(account)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
     }
-}
-
-impl AccountLocks for SqliteStore {
-    type Db = Sqlite;
-
-    /// Nothing to do: every write goes through the store's single connection, so write
-    /// transactions never overlap.
-    async fn lock_accounts(
-        _tx: &mut Transaction<'static, Sqlite>,
-        _accounts: &[&str],
-    ) -> StoreResult<()> {
-        Ok(())
-    }
+    Ok(())
 }
 
 /// The advisory-lock key of an account: 64 bits of a hash, under a prefix of our own so the

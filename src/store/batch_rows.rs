@@ -3,9 +3,11 @@
 //! once per connection; SQLite, in process, builds `VALUES` lists.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use super::backend::SqlBackend;
 use super::{ExecutionCommit, HistoryEvent, NewExecution, PgStore, SqliteStore, StoreResult};
 
 /// A nonce to record: key id, nonce, expiry.
@@ -16,48 +18,46 @@ pub(super) type CallRow<'a> = (&'a str, &'a str, &'a str, i64);
 /// Rows per SQLite statement (bounded by its bind-parameter limit).
 const SQLITE_CHUNK: usize = 400;
 
-#[allow(async_fn_in_trait)]
-pub(super) trait BatchRows {
-    type Db: sqlx::Database;
-
+/// The multi-row statements of a group commit, which each backend writes its own way.
+pub(super) trait BatchRows: SqlBackend {
     /// Records nonces unless a live record exists; returns the pairs that were new.
-    async fn upsert_nonces(
+    fn upsert_nonces(
         tx: &mut Transaction<'static, Self::Db>,
         rows: &[NonceRow<'_>],
         now: i64,
-    ) -> StoreResult<HashSet<(String, String)>>;
+    ) -> impl Future<Output = StoreResult<HashSet<(String, String)>>> + Send;
     /// Inserts new executions; returns the ids that were new (names already taken are not).
-    async fn insert_executions(
+    fn insert_executions(
         tx: &mut Transaction<'static, Self::Db>,
         news: &[&NewExecution],
-    ) -> StoreResult<HashSet<String>>;
+    ) -> impl Future<Output = StoreResult<HashSet<String>>> + Send;
     /// Deletes executions inserted earlier in the transaction (starts refused by a limit).
-    async fn delete_executions(
+    fn delete_executions(
         tx: &mut Transaction<'static, Self::Db>,
         ids: &[&str],
-    ) -> StoreResult<()>;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Applies commits whose lease epoch still holds; returns their execution ids.
-    async fn update_commits(
+    fn update_commits(
         tx: &mut Transaction<'static, Self::Db>,
         commits: &[&ExecutionCommit],
-    ) -> StoreResult<HashSet<String>>;
-    async fn insert_events(
+    ) -> impl Future<Output = StoreResult<HashSet<String>>> + Send;
+    fn insert_events(
         tx: &mut Transaction<'static, Self::Db>,
         events: &[(&str, &HistoryEvent)],
-    ) -> StoreResult<()>;
-    async fn insert_calls(
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert_calls(
         tx: &mut Transaction<'static, Self::Db>,
         calls: &[CallRow<'_>],
-    ) -> StoreResult<()>;
-    async fn delete_signals(
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn delete_signals(
         tx: &mut Transaction<'static, Self::Db>,
         ids: &[i64],
-    ) -> StoreResult<()>;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Which of these executions have signals waiting.
-    async fn with_signals(
+    fn with_signals(
         tx: &mut Transaction<'static, Self::Db>,
         execution_ids: &[&str],
-    ) -> StoreResult<Vec<String>>;
+    ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 }
 
 /// The stored columns of a new execution, with or without its first advance.
@@ -120,14 +120,18 @@ struct CommitRow<'a> {
 
 impl<'a> CommitRow<'a> {
     fn of(commit: &'a ExecutionCommit) -> CommitRow<'a> {
-        let end = commit.end.as_ref();
+        let end = commit.writes.end.as_ref();
         CommitRow {
             status: end.map_or("Running", |e| e.status.as_str()),
             output: end.map(|e| e.output.as_str()),
             error: end.and_then(|e| e.error.as_deref()),
             cause: end.and_then(|e| e.cause.as_deref()),
             stopped_at: end.map(|e| e.stopped_at),
-            due_at: if end.is_some() { None } else { commit.due_at },
+            due_at: if end.is_some() {
+                None
+            } else {
+                commit.writes.due_at
+            },
         }
     }
 }
@@ -146,8 +150,6 @@ const UPDATE_COMMIT_WHERE: &str = " WHERE executions.id = v.v_id AND executions.
      AND executions.status = 'Running' RETURNING id";
 
 impl BatchRows for PgStore {
-    type Db = Postgres;
-
     async fn upsert_nonces(
         tx: &mut Transaction<'static, Postgres>,
         rows: &[NonceRow<'_>],
@@ -192,11 +194,11 @@ impl BatchRows for PgStore {
         );
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .persistent(true)
-            .bind(text(|n| &n.id))
-            .bind(text(|n| &n.account_id))
-            .bind(text(|n| &n.flow_id))
-            .bind(text(|n| &n.flow_name))
-            .bind(text(|n| &n.name))
+            .bind(text(|n| &n.identity.id))
+            .bind(text(|n| &n.identity.account_id))
+            .bind(text(|n| &n.identity.flow_id))
+            .bind(text(|n| &n.identity.flow_name))
+            .bind(text(|n| &n.identity.name))
             .bind(starts.iter().map(|s| s.status).collect::<Vec<_>>())
             .bind(text(|n| &n.input))
             .bind(starts.iter().map(|s| s.output).collect::<Vec<_>>())
@@ -269,8 +271,18 @@ impl BatchRows for PgStore {
                     .collect::<Vec<_>>(),
             )
             .bind(commits.iter().map(|c| c.epoch).collect::<Vec<_>>())
-            .bind(commits.iter().map(|c| c.state.as_str()).collect::<Vec<_>>())
-            .bind(commits.iter().map(|c| c.next_event_id).collect::<Vec<_>>())
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.writes.state.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                commits
+                    .iter()
+                    .map(|c| c.writes.next_event_id)
+                    .collect::<Vec<_>>(),
+            )
             .bind(rows.iter().map(|r| r.status).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.output).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.error).collect::<Vec<_>>())
@@ -377,8 +389,6 @@ impl BatchRows for PgStore {
 }
 
 impl BatchRows for SqliteStore {
-    type Db = Sqlite;
-
     async fn upsert_nonces(
         tx: &mut Transaction<'static, Sqlite>,
         rows: &[NonceRow<'_>],
@@ -414,11 +424,11 @@ impl BatchRows for SqliteStore {
             insert.push_values(chunk, |mut row, new| {
                 let start = StartRow::of(new);
                 let child = new.map_child.as_ref();
-                row.push_bind(&new.id)
-                    .push_bind(&new.account_id)
-                    .push_bind(&new.flow_id)
-                    .push_bind(&new.flow_name)
-                    .push_bind(&new.name)
+                row.push_bind(&new.identity.id)
+                    .push_bind(&new.identity.account_id)
+                    .push_bind(&new.identity.flow_id)
+                    .push_bind(&new.identity.flow_name)
+                    .push_bind(&new.identity.name)
                     .push_bind(start.status)
                     .push_bind(&new.input)
                     .push_bind(start.output)
@@ -472,8 +482,10 @@ impl BatchRows for SqliteStore {
                 update.push("SELECT ");
                 update.push_bind(&commit.execution_id).push(" AS v_id, ");
                 update.push_bind(commit.epoch).push(" AS v_epoch, ");
-                update.push_bind(&commit.state).push(" AS v_state, ");
-                update.push_bind(commit.next_event_id).push(" AS v_next, ");
+                update.push_bind(&commit.writes.state).push(" AS v_state, ");
+                update
+                    .push_bind(commit.writes.next_event_id)
+                    .push(" AS v_next, ");
                 update.push_bind(row.status).push(" AS v_status, ");
                 update.push_bind(row.output).push(" AS v_output, ");
                 update.push_bind(row.error).push(" AS v_error, ");

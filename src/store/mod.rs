@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 mod account_limits;
+mod backend;
 mod batch_rows;
 mod batcher;
 mod name_globs;
@@ -22,6 +23,7 @@ mod sql_map_runs;
 mod sql_schedules;
 mod sql_sessions;
 mod sql_versions;
+mod sql_work;
 mod sqlite;
 mod versions;
 

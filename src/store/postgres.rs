@@ -2,15 +2,13 @@
 
 use std::time::Duration;
 
+use sqlx::Postgres;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use super::sql::impl_shared_store;
-use super::sql_batch::impl_batch_store;
-use super::sql_map_runs::impl_map_run_store;
-use super::sql_schedules::impl_schedule_store;
-use super::sql_sessions::impl_session_store;
-use super::sql_versions::impl_version_store;
+use super::backend::SqlBackend;
+use super::name_globs::GlobSyntax;
+use super::{Backend, Store, StoreResult, WorkNotice};
 
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
 const CHANNEL: &str = "fnf_work";
@@ -48,39 +46,6 @@ impl PgStore {
             notices,
             listener,
         })
-    }
-
-    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Like;
-
-    fn write_pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    fn read_pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn claim_due_backend(
-        &self,
-        claim: &super::Claim,
-        limit: i64,
-    ) -> super::StoreResult<Vec<super::ClaimedExecution>> {
-        const CLAIM_DUE: &str = concat!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, lease_epoch = lease_epoch + 1 \
-             WHERE id IN (SELECT id FROM executions WHERE due_at <= $3 AND status = 'Running' \
-             AND (lease_owner IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
-             FOR UPDATE SKIP LOCKED) RETURNING ",
-            super::sql::claim_columns!()
-        );
-        Ok(
-            sqlx::query_as::<sqlx::Postgres, super::ClaimedExecution>(CLAIM_DUE)
-                .bind(&claim.owner)
-                .bind(claim.lease_until)
-                .bind(claim.now)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
-        )
     }
 }
 
@@ -155,9 +120,46 @@ fn decode_notices(payload: &str) -> Vec<super::WorkNotice> {
     }
 }
 
-impl PgStore {
-    /// Announces ended executions to every replica when the transaction commits (so a long
-    /// poll anywhere wakes), in as few notifications as the payload limit allows.
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    const NAME_GLOBS: GlobSyntax = GlobSyntax::Like;
+
+    const CLAIM_SCHEDULES: &'static str =
+        super::sql_schedules::claim_schedules_statement!("FOR UPDATE SKIP LOCKED");
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn claim_due(
+        &self,
+        claim: &super::Claim,
+        limit: i64,
+    ) -> super::StoreResult<Vec<super::ClaimedExecution>> {
+        const CLAIM_DUE: &str = concat!(
+            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, lease_epoch = lease_epoch + 1 \
+             WHERE id IN (SELECT id FROM executions WHERE due_at <= $3 AND status = 'Running' \
+             AND (lease_owner IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
+             FOR UPDATE SKIP LOCKED) RETURNING ",
+            super::sql::claim_columns!()
+        );
+        Ok(
+            sqlx::query_as::<sqlx::Postgres, super::ClaimedExecution>(CLAIM_DUE)
+                .bind(&claim.owner)
+                .bind(claim.lease_until)
+                .bind(claim.now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A long poll anywhere wakes; as few notifications as the payload limit allows.
     async fn announce_ended(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
@@ -179,6 +181,15 @@ impl PgStore {
         Ok(())
     }
 
+    async fn lock_accounts(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        accounts: &[&str],
+    ) -> super::StoreResult<()> {
+        super::account_limits::lock_with_advisory_locks(tx, accounts).await
+    }
+}
+
+impl PgStore {
     async fn send_notice(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
@@ -192,13 +203,6 @@ impl PgStore {
         Ok(())
     }
 }
-
-impl_shared_store!(PgStore, sqlx::Postgres);
-impl_batch_store!(PgStore, sqlx::Postgres);
-impl_map_run_store!(PgStore, sqlx::Postgres);
-impl_version_store!(PgStore, sqlx::Postgres);
-impl_session_store!(PgStore, sqlx::Postgres);
-impl_schedule_store!(PgStore, sqlx::Postgres, "FOR UPDATE SKIP LOCKED");
 
 #[async_trait::async_trait]
 impl Store for PgStore {

@@ -104,14 +104,20 @@ impl FromStr for ExecutionStatus {
     }
 }
 
-/// An execution as the API sees it (api.md §3.4, §4.7).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Execution {
+/// Who an execution is: its id, its account, its flow (by id and by name) and its name.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExecutionIdentity {
     pub id: String,
     pub account_id: String,
     pub flow_id: String,
     pub flow_name: String,
     pub name: String,
+}
+
+/// An execution as the API sees it (api.md §3.4, §4.7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub identity: ExecutionIdentity,
     pub status: ExecutionStatus,
     /// JSON object text, or "" when started without input.
     pub input: String,
@@ -135,11 +141,7 @@ pub struct Execution {
 /// What StartExecution writes.
 #[derive(Debug, Clone)]
 pub struct NewExecution {
-    pub id: String,
-    pub account_id: String,
-    pub flow_id: String,
-    pub flow_name: String,
-    pub name: String,
+    pub identity: ExecutionIdentity,
     pub input: String,
     pub definition: String,
     pub role_arn: Option<String>,
@@ -275,11 +277,8 @@ pub struct Claim {
 /// An execution leased to a worker, with what it needs to advance it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ClaimedExecution {
-    pub id: String,
-    pub account_id: String,
-    pub flow_id: String,
-    pub flow_name: String,
-    pub name: String,
+    #[sqlx(flatten)]
+    pub identity: ExecutionIdentity,
     pub input: String,
     pub definition: String,
     pub role_arn: Option<String>,
@@ -333,24 +332,11 @@ pub struct ExecutionCommit {
     pub execution_id: String,
     /// The lease epoch of the claim; the commit fails if the row moved on.
     pub epoch: i64,
-    pub owner: String,
     pub now: i64,
-    pub state: String,
-    pub next_event_id: i64,
-    pub events: Vec<HistoryEvent>,
-    pub end: Option<ExecutionEnd>,
-    /// The next wake-up (timer, retry delay, timeout); `None` = wait for a signal.
-    pub due_at: Option<i64>,
+    pub writes: AdvanceWrites,
     pub consumed_signals: Vec<i64>,
-    /// Task calls this worker is about to make, leased to `owner` until `call_lease_until`.
-    pub calls_started: Vec<String>,
-    pub call_lease_until: i64,
     /// Task calls given up (timed out, cancelled, answered): dropped whoever holds them.
     pub calls_abandoned: Vec<String>,
-    pub signals_out: Vec<OutgoingSignal>,
-    /// Distributed Map children to create.
-    pub children: Vec<NewExecution>,
-    pub map_runs: Vec<MapRunWrite>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,18 +369,19 @@ pub struct Wakeups {
     pub call_lease_expiry: Option<i64>,
 }
 
-/// The first advance of a new execution, run in memory before it is stored, so that an
-/// execution that needs no outside call is written once, already finished (one commit per
-/// wait point, the first one included).
+/// What an advance of an execution writes besides its fencing: the first advance of a new
+/// execution (run in memory before it is stored, so that an execution that needs no outside
+/// call is written once, already finished) and every later one (`ExecutionCommit`).
 #[derive(Debug, Clone)]
-pub struct InitialAdvance {
+pub struct AdvanceWrites {
     pub state: String,
     pub next_event_id: i64,
-    /// Events after `ExecutionStarted`.
+    /// Events after the last stored one (after `ExecutionStarted` for a first advance).
     pub events: Vec<HistoryEvent>,
     pub end: Option<ExecutionEnd>,
+    /// The next wake-up (timer, retry delay, timeout); `None` = wait for a signal.
     pub due_at: Option<i64>,
-    /// Task calls the starting replica makes, leased to `owner` until `call_lease_until`.
+    /// Task calls this worker is about to make, leased to `owner` until `call_lease_until`.
     pub calls_started: Vec<String>,
     pub owner: String,
     pub call_lease_until: i64,
@@ -403,6 +390,10 @@ pub struct InitialAdvance {
     pub children: Vec<NewExecution>,
     pub map_runs: Vec<MapRunWrite>,
 }
+
+/// The first advance of a new execution, written with its start (one commit per wait
+/// point, the first one included): nothing to fence yet, so its writes alone.
+pub type InitialAdvance = AdvanceWrites;
 
 /// A write that can share a transaction with others (group commit).
 #[derive(Debug, Clone)]

@@ -1,8 +1,21 @@
 //! The queries both backends share. Times are BIGINT milliseconds and JSON is TEXT, and SQLite
-//! binds `$N` placeholders by number, so one SQL text serves Postgres and SQLite alike. The
-//! macro below expands the shared trait implementations once per backend; each backend file
-//! supplies `write_pool()` / `read_pool()` and the backend-only parts (claiming due work,
-//! notifications).
+//! binds `$N` placeholders by number, so one SQL text serves Postgres and SQLite alike: the
+//! flow and execution stores below (and the other `sql_*` modules) are written once, for any
+//! `SqlBackend`, which supplies the pools and the backend-only parts.
+
+use async_trait::async_trait;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
+
+use super::account_limits::COUNT_FLOWS;
+use super::backend::{QueryResultExt, SqlBackend};
+use super::batch_rows::BatchRows;
+use super::name_globs::push_name_filter;
+use super::sql_work::insert_signals;
+use super::{
+    BatchStore, CreateFlowOutcome, Execution, ExecutionQuery, ExecutionStore, Flow, FlowQuery,
+    FlowStore, ForcedEnd, HistoryEvent, NewExecution, StartOutcome, StoreError, StoreResult,
+    WriteOp, WriteResult,
+};
 
 /// Columns of `executions` read into an `ExecutionRow` (a macro so `concat!` can use it).
 macro_rules! execution_columns {
@@ -37,11 +50,8 @@ pub(super) const MAKE_DUE: &str = "UPDATE executions SET due_at = CASE \
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct ExecutionRow {
-    pub id: String,
-    pub account_id: String,
-    pub flow_id: String,
-    pub flow_name: String,
-    pub name: String,
+    #[sqlx(flatten)]
+    pub identity: super::ExecutionIdentity,
     pub status: String,
     pub input: String,
     pub output: String,
@@ -65,11 +75,7 @@ impl TryFrom<ExecutionRow> for super::Execution {
     fn try_from(row: ExecutionRow) -> Result<Self, Self::Error> {
         Ok(super::Execution {
             status: row.status.parse().map_err(super::StoreError::internal)?,
-            id: row.id,
-            account_id: row.account_id,
-            flow_id: row.flow_id,
-            flow_name: row.flow_name,
-            name: row.name,
+            identity: row.identity,
             input: row.input,
             output: row.output,
             error: row.error,
@@ -100,627 +106,326 @@ pub(super) fn to_executions(
     rows.into_iter().map(super::Execution::try_from).collect()
 }
 
-macro_rules! impl_shared_store {
-    ($store:ty, $db:ty) => {
-        use $crate::store::account_limits::AccountLocks;
-        use $crate::store::sql::{claim_columns, execution_columns, to_executions, ExecutionRow};
-        use $crate::store::*;
+const SELECT_EXECUTION_BY_NAME: &str = concat!(
+    "SELECT ",
+    execution_columns!(),
+    " FROM executions WHERE flow_id = $1 AND name = $2"
+);
+const SELECT_EXECUTION_BY_ID: &str = concat!(
+    "SELECT ",
+    execution_columns!(),
+    " FROM executions WHERE id = $1"
+);
+const LIST_EXECUTIONS: &str = concat!(
+    "SELECT ",
+    execution_columns!(),
+    " FROM executions WHERE flow_id = $1 \
+     AND (CAST($2 AS BIGINT) IS NULL OR started_at < $2 OR (started_at = $2 AND name >= $3)) \
+     AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
+     AND (CAST($5 AS TEXT) IS NULL OR substr(name, 1, length($5)) = $5) \
+     AND (CAST($6 AS BIGINT) IS NULL OR started_at >= $6) \
+     AND (CAST($7 AS BIGINT) IS NULL OR started_at <= $7) \
+     AND (CAST($8 AS TEXT) IS NULL OR qualifier = $8 OR flow_version = $8) \
+     AND ((CAST($10 AS TEXT) IS NULL AND map_run IS NULL) OR map_run = $10) \
+     ORDER BY started_at DESC, name ASC LIMIT $9"
+);
 
-        const SELECT_EXECUTION_BY_NAME: &str = concat!(
-            "SELECT ",
-            execution_columns!(),
-            " FROM executions WHERE flow_id = $1 AND name = $2"
-        );
-        const SELECT_EXECUTION_BY_ID: &str =
-            concat!("SELECT ", execution_columns!(), " FROM executions WHERE id = $1");
-        const LIST_EXECUTIONS: &str = concat!(
-            "SELECT ",
-            execution_columns!(),
-            " FROM executions WHERE flow_id = $1 \
-             AND (CAST($2 AS BIGINT) IS NULL OR started_at < $2 OR (started_at = $2 AND name >= $3)) \
-             AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
-             AND (CAST($5 AS TEXT) IS NULL OR substr(name, 1, length($5)) = $5) \
-             AND (CAST($6 AS BIGINT) IS NULL OR started_at >= $6) \
-             AND (CAST($7 AS BIGINT) IS NULL OR started_at <= $7) \
-             AND (CAST($8 AS TEXT) IS NULL OR qualifier = $8 OR flow_version = $8) \
-             AND ((CAST($10 AS TEXT) IS NULL AND map_run IS NULL) OR map_run = $10) \
-             ORDER BY started_at DESC, name ASC LIMIT $9"
-        );
-        const CLAIM_ONE: &str = concat!(
-            "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, \
-             lease_epoch = lease_epoch + 1 \
-             WHERE id = $3 AND status = 'Running' AND (lease_owner IS NULL OR lease_until < $4) \
-             RETURNING ",
-            claim_columns!()
-        );
+#[async_trait]
+impl<B> FlowStore for B
+where
+    B: SqlBackend,
+    <B::Db as Database>::Arguments: IntoArguments<B::Db>,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'t> &'t str: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> String: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<&'t str>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<String>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> i64: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<i64>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> f64: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
+    Flow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+{
+    async fn create_flow(&self, flow: &Flow, max_flows: i64) -> StoreResult<CreateFlowOutcome> {
+        let mut tx = self.write_pool().begin().await?;
+        B::lock_accounts(&mut tx, &[flow.account_id.as_str()]).await?;
+        let flows: i64 = sqlx::query_scalar(COUNT_FLOWS)
+            .bind(&flow.account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if flows >= max_flows {
+            return Ok(CreateFlowOutcome::LimitReached);
+        }
+        let done = sqlx::query(
+            "INSERT INTO flows (id, account_id, name, description, definition, flow_type, role_arn, \
+             execution_mode, external_storage_location, resource_group_id, environment, created_at, \
+             modified_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (account_id, name) DO NOTHING",
+        )
+        .bind(&flow.id)
+        .bind(&flow.account_id)
+        .bind(&flow.name)
+        .bind(&flow.description)
+        .bind(&flow.definition)
+        .bind(&flow.flow_type)
+        .bind(&flow.role_arn)
+        .bind(&flow.execution_mode)
+        .bind(&flow.external_storage_location)
+        .bind(&flow.resource_group_id)
+        .bind(&flow.environment)
+        .bind(flow.created_at)
+        .bind(flow.modified_at)
+        .bind(flow.revision)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(if done.rows_affected() == 1 {
+            CreateFlowOutcome::Created
+        } else {
+            CreateFlowOutcome::AlreadyExists
+        })
+    }
 
-        #[async_trait::async_trait]
-        impl FlowStore for $store {
-            async fn create_flow(&self, flow: &Flow, max_flows: i64) -> StoreResult<CreateFlowOutcome> {
-                let mut tx = self.write_pool().begin().await?;
-                <$store as AccountLocks>::lock_accounts(&mut tx, &[flow.account_id.as_str()]).await?;
-                let flows: i64 = sqlx::query_scalar($crate::store::account_limits::COUNT_FLOWS)
-                    .bind(&flow.account_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if flows >= max_flows {
-                    return Ok(CreateFlowOutcome::LimitReached);
-                }
-                let done = sqlx::query(
-                    "INSERT INTO flows (id, account_id, name, description, definition, flow_type, role_arn, \
-                     execution_mode, external_storage_location, resource_group_id, environment, created_at, \
-                     modified_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                     ON CONFLICT (account_id, name) DO NOTHING",
-                )
-                .bind(&flow.id)
-                .bind(&flow.account_id)
-                .bind(&flow.name)
-                .bind(&flow.description)
-                .bind(&flow.definition)
-                .bind(&flow.flow_type)
-                .bind(&flow.role_arn)
-                .bind(&flow.execution_mode)
-                .bind(&flow.external_storage_location)
-                .bind(&flow.resource_group_id)
-                .bind(&flow.environment)
-                .bind(flow.created_at)
-                .bind(flow.modified_at)
-                .bind(flow.revision)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(if done.rows_affected() == 1 {
-                    CreateFlowOutcome::Created
-                } else {
-                    CreateFlowOutcome::AlreadyExists
-                })
-            }
+    async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>> {
+        Ok(
+            sqlx::query_as::<B::Db, Flow>(
+                "SELECT * FROM flows WHERE account_id = $1 AND name = $2",
+            )
+            .bind(account_id)
+            .bind(name)
+            .fetch_optional(self.read_pool())
+            .await?,
+        )
+    }
 
-            async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>> {
-                Ok(sqlx::query_as::<$db, Flow>(
-                    "SELECT * FROM flows WHERE account_id = $1 AND name = $2",
-                )
+    async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE flows SET description = $1, definition = $2, flow_type = $3, role_arn = $4, \
+             environment = $5, modified_at = $6, revision = $7 \
+             WHERE id = $8 AND revision = $9",
+        )
+        .bind(&flow.description)
+        .bind(&flow.definition)
+        .bind(&flow.flow_type)
+        .bind(&flow.role_arn)
+        .bind(&flow.environment)
+        .bind(flow.modified_at)
+        .bind(flow.revision)
+        .bind(&flow.id)
+        .bind(expected_revision)
+        .execute(self.write_pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+        let mut tx = self.write_pool().begin().await?;
+        let flow_id: Option<String> = sqlx::query_scalar(
+            "DELETE FROM flows WHERE account_id = $1 AND name = $2 RETURNING id",
+        )
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(flow_id) = flow_id else {
+            return Ok(false);
+        };
+        // api.md §3.3: running executions stop; nothing of the old flow stays reachable.
+        sqlx::query(
+            "DELETE FROM task_calls WHERE execution_id IN \
+             (SELECT id FROM executions WHERE flow_id = $1 AND status = 'Running')",
+        )
+        .bind(&flow_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE executions SET status = 'Stopped', stopped_at = $1, error = 'FnF.FlowDeleted', \
+             cause = 'the flow was deleted', due_at = NULL, lease_owner = NULL, lease_until = NULL, \
+             lease_epoch = lease_epoch + 1 WHERE flow_id = $2 AND status = 'Running'",
+        )
+        .bind(now)
+        .bind(&flow_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM flow_versions WHERE flow_id = $1")
+            .bind(&flow_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM flow_aliases WHERE flow_id = $1")
+            .bind(&flow_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM schedules WHERE flow_id = $1")
+            .bind(&flow_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>> {
+        let mut select =
+            sqlx::QueryBuilder::<B::Db>::new("SELECT * FROM flows WHERE account_id = ");
+        select.push_bind(query.account_id.clone());
+        if let Some(from_name) = &query.from_name {
+            select.push(" AND name >= ").push_bind(from_name.clone());
+        }
+        if let Some(group) = &query.resource_group_id {
+            select
+                .push(" AND resource_group_id = ")
+                .push_bind(group.clone());
+        }
+        if let Some(patterns) = &query.name_patterns {
+            push_name_filter(&mut select, "name", patterns, B::NAME_GLOBS);
+        }
+        select
+            .push(" ORDER BY name ASC LIMIT ")
+            .push_bind(query.limit);
+        Ok(select
+            .build_query_as::<Flow>()
+            .fetch_all(self.read_pool())
+            .await?)
+    }
+
+    async fn count_flows(&self, account_id: &str) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM flows WHERE account_id = $1")
                 .bind(account_id)
-                .bind(name)
-                .fetch_optional(self.read_pool())
-                .await?)
-            }
-
-            async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool> {
-                let done = sqlx::query(
-                    "UPDATE flows SET description = $1, definition = $2, flow_type = $3, role_arn = $4, \
-                     environment = $5, modified_at = $6, revision = $7 \
-                     WHERE id = $8 AND revision = $9",
-                )
-                .bind(&flow.description)
-                .bind(&flow.definition)
-                .bind(&flow.flow_type)
-                .bind(&flow.role_arn)
-                .bind(&flow.environment)
-                .bind(flow.modified_at)
-                .bind(flow.revision)
-                .bind(&flow.id)
-                .bind(expected_revision)
-                .execute(self.write_pool())
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool> {
-                let mut tx = self.write_pool().begin().await?;
-                let flow_id: Option<String> = sqlx::query_scalar(
-                    "DELETE FROM flows WHERE account_id = $1 AND name = $2 RETURNING id",
-                )
-                .bind(account_id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(flow_id) = flow_id else {
-                    return Ok(false);
-                };
-                // api.md §3.3: running executions stop; nothing of the old flow stays reachable.
-                sqlx::query(
-                    "DELETE FROM task_calls WHERE execution_id IN \
-                     (SELECT id FROM executions WHERE flow_id = $1 AND status = 'Running')",
-                )
-                .bind(&flow_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE executions SET status = 'Stopped', stopped_at = $1, error = 'FnF.FlowDeleted', \
-                     cause = 'the flow was deleted', due_at = NULL, lease_owner = NULL, lease_until = NULL, \
-                     lease_epoch = lease_epoch + 1 WHERE flow_id = $2 AND status = 'Running'",
-                )
-                .bind(now)
-                .bind(&flow_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM flow_versions WHERE flow_id = $1")
-                    .bind(&flow_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM flow_aliases WHERE flow_id = $1")
-                    .bind(&flow_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM schedules WHERE flow_id = $1")
-                    .bind(&flow_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>> {
-                let mut select = sqlx::QueryBuilder::<$db>::new("SELECT * FROM flows WHERE account_id = ");
-                select.push_bind(query.account_id.clone());
-                if let Some(from_name) = &query.from_name {
-                    select.push(" AND name >= ").push_bind(from_name.clone());
-                }
-                if let Some(group) = &query.resource_group_id {
-                    select.push(" AND resource_group_id = ").push_bind(group.clone());
-                }
-                if let Some(patterns) = &query.name_patterns {
-                    $crate::store::name_globs::push_name_filter(&mut select, "name", patterns, <$store>::NAME_GLOBS);
-                }
-                select.push(" ORDER BY name ASC LIMIT ").push_bind(query.limit);
-                Ok(select.build_query_as::<Flow>().fetch_all(self.read_pool()).await?)
-            }
-
-            async fn count_flows(&self, account_id: &str) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM flows WHERE account_id = $1")
-                    .bind(account_id)
-                    .fetch_one(self.read_pool())
-                    .await?)
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl ExecutionStore for $store {
-            async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
-                let op = WriteOp::Start(Box::new(new.clone()));
-                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
-                    Some(WriteResult::Started(outcome)) => Ok(*outcome),
-                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
-                }
-            }
-
-            async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>> {
-                sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
-                    .bind(flow_id)
-                    .bind(name)
-                    .fetch_optional(self.read_pool())
-                    .await?
-                    .map(Execution::try_from)
-                    .transpose()
-            }
-
-            async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>> {
-                sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
-                    .bind(id)
-                    .fetch_optional(self.read_pool())
-                    .await?
-                    .map(Execution::try_from)
-                    .transpose()
-            }
-
-            async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>> {
-                let (from_time, from_name) = match &query.from {
-                    Some((time, name)) => (Some(*time), Some(name.as_str())),
-                    None => (None, None),
-                };
-                let rows = sqlx::query_as::<$db, ExecutionRow>(LIST_EXECUTIONS)
-                    .bind(&query.flow_id)
-                    .bind(from_time)
-                    .bind(from_name)
-                    .bind(query.status.map(|s| s.as_str()))
-                    .bind(&query.name_prefix)
-                    .bind(query.started_from)
-                    .bind(query.started_to)
-                    .bind(&query.qualifier)
-                    .bind(query.limit)
-                    .bind(&query.map_run)
-                    .fetch_all(self.read_pool())
-                    .await?;
-                to_executions(rows)
-            }
-
-            async fn list_history(
-                &self,
-                execution_id: &str,
-                from_event_id: i64,
-                limit: i64,
-            ) -> StoreResult<Vec<HistoryEvent>> {
-                Ok(sqlx::query_as::<$db, HistoryEvent>(
-                    "SELECT event_id, event_type, step_name, time, schedule_event_id, detail \
-                     FROM history_events WHERE execution_id = $1 AND event_id >= $2 \
-                     ORDER BY event_id ASC LIMIT $3",
-                )
-                .bind(execution_id)
-                .bind(from_event_id)
-                .bind(limit)
-                .fetch_all(self.read_pool())
-                .await?)
-            }
-
-            async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>> {
-                let mut tx = self.write_pool().begin().await?;
-                let event_id: Option<i64> = sqlx::query_scalar(
-                    "UPDATE executions SET status = $1, error = $2, cause = $3, stopped_at = $4, \
-                     next_event_id = next_event_id + 1, due_at = NULL, lease_owner = NULL, \
-                     lease_until = NULL, lease_epoch = lease_epoch + 1 \
-                     WHERE id = $5 AND status IN ('Running', 'Starting') RETURNING next_event_id - 1",
-                )
-                .bind(end.status.as_str())
-                .bind(&end.error)
-                .bind(&end.cause)
-                .bind(end.now)
-                .bind(&end.execution_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(event_id) = event_id else {
-                    return Ok(None);
-                };
-                let event = HistoryEvent {
-                    event_id,
-                    event_type: end.event_type.clone(),
-                    step_name: String::new(),
-                    time: end.now,
-                    schedule_event_id: 0,
-                    detail: end.detail.clone(),
-                };
-                <$store as $crate::store::batch_rows::BatchRows>::insert_events(
-                    &mut tx,
-                    &[(end.execution_id.as_str(), &event)],
-                )
-                .await?;
-                sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
-                    .bind(&end.execution_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM execution_signals WHERE execution_id = $1")
-                    .bind(&end.execution_id)
-                    .execute(&mut *tx)
-                    .await?;
-                insert_signals(&mut tx, &end.signals, end.now).await?;
-                let row = sqlx::query_as::<$db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
-                    .bind(&end.execution_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(Some(Execution::try_from(row)?))
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl WorkStore for $store {
-            async fn claim_due(&self, claim: &Claim, limit: i64) -> StoreResult<Vec<ClaimedExecution>> {
-                self.claim_due_backend(claim, limit).await
-            }
-
-            async fn claim_execution(
-                &self,
-                execution_id: &str,
-                claim: &Claim,
-            ) -> StoreResult<ClaimAttempt> {
-                let claimed = sqlx::query_as::<$db, ClaimedExecution>(CLAIM_ONE)
-                    .bind(&claim.owner)
-                    .bind(claim.lease_until)
-                    .bind(execution_id)
-                    .bind(claim.now)
-                    .fetch_optional(self.write_pool())
-                    .await?;
-                if let Some(claimed) = claimed {
-                    return Ok(ClaimAttempt::Claimed(Box::new(claimed)));
-                }
-                let status: Option<String> =
-                    sqlx::query_scalar("SELECT status FROM executions WHERE id = $1")
-                        .bind(execution_id)
-                        .fetch_optional(self.read_pool())
-                        .await?;
-                Ok(match status.as_deref() {
-                    Some("Running") => ClaimAttempt::Busy,
-                    _ => ClaimAttempt::NotRunning,
-                })
-            }
-
-            async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>> {
-                Ok(sqlx::query_as::<$db, Signal>(
-                    "SELECT id, payload FROM execution_signals WHERE execution_id = $1 ORDER BY id",
-                )
-                .bind(execution_id)
-                .fetch_all(self.write_pool())
-                .await?)
-            }
-
-            async fn commit(&self, commit: &ExecutionCommit) -> StoreResult<CommitOutcome> {
-                let op = WriteOp::Commit(Box::new(commit.clone()));
-                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
-                    Some(WriteResult::Committed(outcome)) => Ok(outcome),
-                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
-                }
-            }
-
-            async fn release(&self, execution_id: &str, epoch: i64, due_at: Option<i64>) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE executions SET lease_owner = NULL, lease_until = NULL, \
-                     due_at = CASE WHEN CAST($1 AS BIGINT) IS NULL THEN due_at \
-                                   WHEN due_at IS NULL OR due_at > $1 THEN $1 ELSE due_at END \
-                     WHERE id = $2 AND lease_epoch = $3",
-                )
-                .bind(due_at)
-                .bind(execution_id)
-                .bind(epoch)
-                .execute(self.write_pool())
-                .await?;
-                Ok(())
-            }
-
-            async fn push_signal(&self, signal: &OutgoingSignal, now: i64) -> StoreResult<()> {
-                let mut tx = self.write_pool().begin().await?;
-                insert_signals(&mut tx, std::slice::from_ref(signal), now).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn complete_call(
-                &self,
-                owner: &str,
-                call_key: &str,
-                signal: &OutgoingSignal,
-                now: i64,
-            ) -> StoreResult<bool> {
-                let mut tx = self.write_pool().begin().await?;
-                // Lock order: the execution row first, then its calls, as commits do; the
-                // other order deadlocks against a commit on Postgres.
-                sqlx::query("UPDATE executions SET due_at = due_at WHERE id = $1")
-                    .bind(&signal.execution_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let ours = sqlx::query(
-                    "DELETE FROM task_calls WHERE execution_id = $1 AND call_key = $2 AND owner = $3",
-                )
-                .bind(&signal.execution_id)
-                .bind(call_key)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
-                if ours.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(false);
-                }
-                insert_signals(&mut tx, std::slice::from_ref(signal), now).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn heartbeat(&self, owner: &str, lease_until: i64) -> StoreResult<()> {
-                // A leased execution is due again when its lease runs out (claims set both).
-                sqlx::query(
-                    "UPDATE executions SET lease_until = $1, due_at = $1 WHERE lease_owner = $2",
-                )
-                    .bind(lease_until)
-                    .bind(owner)
-                    .execute(self.write_pool())
-                    .await?;
-                sqlx::query("UPDATE task_calls SET lease_until = $1 WHERE owner = $2")
-                    .bind(lease_until)
-                    .bind(owner)
-                    .execute(self.write_pool())
-                    .await?;
-                Ok(())
-            }
-
-            async fn release_calls(&self, owner: &str, now: i64) -> StoreResult<u64> {
-                // Expiring the calls' leases now lets the reaper turn them into signals in the
-                // usual lock order.
-                sqlx::query("UPDATE task_calls SET lease_until = $1 WHERE owner = $2")
-                    .bind(now - 1)
-                    .bind(owner)
-                    .execute(self.write_pool())
-                    .await?;
-                self.reap_lost_calls(now).await
-            }
-
-            async fn drop_call_leases(
-                &self,
-                owner: &str,
-                execution_id: &str,
-                call_keys: &[String],
-                now: i64,
-            ) -> StoreResult<()> {
-                for call_key in call_keys {
-                    sqlx::query(
-                        "UPDATE task_calls SET lease_until = $1 \
-                         WHERE owner = $2 AND execution_id = $3 AND call_key = $4",
-                    )
-                    .bind(now - 1)
-                    .bind(owner)
-                    .bind(execution_id)
-                    .bind(call_key)
-                    .execute(self.write_pool())
-                    .await?;
-                }
-                Ok(())
-            }
-
-            async fn reap_lost_calls(&self, now: i64) -> StoreResult<u64> {
-                let mut tx = self.write_pool().begin().await?;
-                // Lock order: execution rows (by id) before their calls, as every other writer.
-                let owners: Vec<String> = sqlx::query_scalar(
-                    "SELECT DISTINCT execution_id FROM task_calls WHERE lease_until < $1 ORDER BY execution_id",
-                )
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
-                if owners.is_empty() {
-                    return Ok(0);
-                }
-                for execution_id in &owners {
-                    sqlx::query("UPDATE executions SET due_at = due_at WHERE id = $1")
-                        .bind(execution_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let lost: Vec<(String, String)> = sqlx::query_as(
-                    "DELETE FROM task_calls WHERE lease_until < $1 RETURNING execution_id, call_key",
-                )
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
-                let signals: Vec<OutgoingSignal> = lost
-                    .iter()
-                    .map(|(execution_id, call_key)| OutgoingSignal {
-                        execution_id: execution_id.clone(),
-                        payload: serde_json::json!({"CallLost": {"call_key": call_key}}).to_string(),
-                    })
-                    .collect();
-                insert_signals(&mut tx, &signals, now).await?;
-                tx.commit().await?;
-                Ok(lost.len() as u64)
-            }
-
-            async fn due_count(&self, now: i64) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM executions WHERE due_at <= $1 AND status = 'Running' \
-                     AND (lease_owner IS NULL OR lease_until < $1)",
-                )
-                .bind(now)
                 .fetch_one(self.read_pool())
-                .await?)
-            }
-
-            async fn next_wakeups(&self) -> StoreResult<Wakeups> {
-                // A leased execution is due when its lease runs out (claims, heartbeats and
-                // signals keep `due_at` at or after `lease_until`), so the earliest `due_at`
-                // is also the earliest time something can be claimed.
-                let (execution_due, call_lease_expiry): (Option<i64>, Option<i64>) = sqlx::query_as(
-                    "SELECT (SELECT MIN(due_at) FROM executions WHERE due_at IS NOT NULL \
-                     AND status = 'Running'), (SELECT MIN(lease_until) FROM task_calls)",
-                )
-                .fetch_one(self.read_pool())
-                .await?;
-                Ok(Wakeups { execution_due, call_lease_expiry })
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl GatewayStore for $store {
-            async fn record_nonce(
-                &self,
-                access_key_id: &str,
-                nonce: &str,
-                now: i64,
-                expires_at: i64,
-            ) -> StoreResult<bool> {
-                let op = WriteOp::Nonce {
-                    access_key_id: access_key_id.to_string(),
-                    nonce: nonce.to_string(),
-                    now,
-                    expires_at,
-                };
-                match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
-                    Some(WriteResult::Nonce(new)) => Ok(new),
-                    other => Err(StoreError::internal(format!("unexpected write result {other:?}"))),
-                }
-            }
-
-            async fn take_token(
-                &self,
-                access_key_id: &str,
-                now: i64,
-                rate: f64,
-                burst: f64,
-            ) -> StoreResult<bool> {
-                let mut tx = self.write_pool().begin().await?;
-                sqlx::query(
-                    "INSERT INTO throttle_buckets (access_key_id, tokens, refilled_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (access_key_id) DO NOTHING",
-                )
-                .bind(access_key_id)
-                .bind(burst)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                // Refill for the time passed (capped at the burst), then take one if there is one.
-                let taken = sqlx::query(
-                    "UPDATE throttle_buckets SET tokens = (CASE \
-                       WHEN tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 > $4 THEN $4 \
-                       ELSE tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 END) - 1, \
-                     refilled_at = $2 \
-                     WHERE access_key_id = $1 AND (CASE \
-                       WHEN tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 > $4 THEN $4 \
-                       ELSE tokens + CAST($2 - refilled_at AS DOUBLE PRECISION) * $3 / 1000.0 END) >= 1",
-                )
-                .bind(access_key_id)
-                .bind(now)
-                .bind(rate)
-                .bind(burst)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(taken.rows_affected() == 1)
-            }
-
-            async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {
-                Ok(sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
-                    .bind(now)
-                    .execute(self.write_pool())
-                    .await?
-                    .rows_affected())
-            }
-
-            async fn live_nonces(&self, now: i64, limit: i64) -> StoreResult<Vec<StoredNonce>> {
-                let mut live = sqlx::query_as::<$db, StoredNonce>(
-                    "SELECT access_key_id, nonce, expires_at FROM nonces WHERE expires_at >= $1 \
-                     ORDER BY expires_at DESC LIMIT $2",
-                )
-                .bind(now)
-                .bind(limit)
-                .fetch_all(self.read_pool())
-                .await?;
-                live.reverse();
-                Ok(live)
-            }
-
-            async fn server_key(&self, name: &str, candidate: &str) -> StoreResult<String> {
-                sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-                    .bind(name)
-                    .bind(candidate)
-                    .execute(self.write_pool())
-                    .await?;
-                Ok(sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
-                    .bind(name)
-                    .fetch_one(self.write_pool())
-                    .await?)
-            }
-        }
-
-        /// Queues signals and makes their executions due now (if they still run).
-        async fn insert_signals(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            signals: &[OutgoingSignal],
-            now: i64,
-        ) -> StoreResult<()> {
-            for signal in signals {
-                sqlx::query(
-                    "INSERT INTO execution_signals (execution_id, payload, created_at) SELECT $1, $2, $3 \
-                     WHERE EXISTS (SELECT 1 FROM executions WHERE id = $1 AND status = 'Running')",
-                )
-                .bind(&signal.execution_id)
-                .bind(&signal.payload)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                sqlx::query($crate::store::sql::MAKE_DUE)
-                    .bind(now)
-                    .bind(&signal.execution_id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Ok(())
-        }
-    };
+                .await?,
+        )
+    }
 }
 
-pub(super) use impl_shared_store;
+#[async_trait]
+impl<B> ExecutionStore for B
+where
+    B: BatchRows + BatchStore,
+    <B::Db as Database>::Arguments: IntoArguments<B::Db>,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'t> &'t str: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> String: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<&'t str>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<String>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> i64: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<i64>: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> f64: Encode<'t, B::Db> + Type<B::Db>,
+    for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
+    ExecutionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    HistoryEvent: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+{
+    async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
+        let op = WriteOp::Start(Box::new(new.clone()));
+        match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
+            Some(WriteResult::Started(outcome)) => Ok(*outcome),
+            other => Err(StoreError::internal(format!(
+                "unexpected write result {other:?}"
+            ))),
+        }
+    }
+
+    async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>> {
+        sqlx::query_as::<B::Db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
+            .bind(flow_id)
+            .bind(name)
+            .fetch_optional(self.read_pool())
+            .await?
+            .map(Execution::try_from)
+            .transpose()
+    }
+
+    async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>> {
+        sqlx::query_as::<B::Db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .map(Execution::try_from)
+            .transpose()
+    }
+
+    async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>> {
+        let (from_time, from_name) = match &query.from {
+            Some((time, name)) => (Some(*time), Some(name.as_str())),
+            None => (None, None),
+        };
+        let rows = sqlx::query_as::<B::Db, ExecutionRow>(LIST_EXECUTIONS)
+            .bind(&query.flow_id)
+            .bind(from_time)
+            .bind(from_name)
+            .bind(query.status.map(|s| s.as_str()))
+            .bind(&query.name_prefix)
+            .bind(query.started_from)
+            .bind(query.started_to)
+            .bind(&query.qualifier)
+            .bind(query.limit)
+            .bind(&query.map_run)
+            .fetch_all(self.read_pool())
+            .await?;
+        to_executions(rows)
+    }
+
+    async fn list_history(
+        &self,
+        execution_id: &str,
+        from_event_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<HistoryEvent>> {
+        Ok(sqlx::query_as::<B::Db, HistoryEvent>(
+            "SELECT event_id, event_type, step_name, time, schedule_event_id, detail \
+             FROM history_events WHERE execution_id = $1 AND event_id >= $2 \
+             ORDER BY event_id ASC LIMIT $3",
+        )
+        .bind(execution_id)
+        .bind(from_event_id)
+        .bind(limit)
+        .fetch_all(self.read_pool())
+        .await?)
+    }
+
+    async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>> {
+        let mut tx = self.write_pool().begin().await?;
+        let event_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE executions SET status = $1, error = $2, cause = $3, stopped_at = $4, \
+             next_event_id = next_event_id + 1, due_at = NULL, lease_owner = NULL, \
+             lease_until = NULL, lease_epoch = lease_epoch + 1 \
+             WHERE id = $5 AND status IN ('Running', 'Starting') RETURNING next_event_id - 1",
+        )
+        .bind(end.status.as_str())
+        .bind(&end.error)
+        .bind(&end.cause)
+        .bind(end.now)
+        .bind(&end.execution_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(event_id) = event_id else {
+            return Ok(None);
+        };
+        let event = HistoryEvent {
+            event_id,
+            event_type: end.event_type.clone(),
+            step_name: String::new(),
+            time: end.now,
+            schedule_event_id: 0,
+            detail: end.detail.clone(),
+        };
+        B::insert_events(&mut tx, &[(end.execution_id.as_str(), &event)]).await?;
+        sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
+            .bind(&end.execution_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM execution_signals WHERE execution_id = $1")
+            .bind(&end.execution_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_signals(&mut tx, &end.signals, end.now).await?;
+        let row = sqlx::query_as::<B::Db, ExecutionRow>(SELECT_EXECUTION_BY_ID)
+            .bind(&end.execution_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(Execution::try_from(row)?))
+    }
+}

@@ -4,17 +4,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tokio::sync::broadcast;
 
-use super::sql::impl_shared_store;
-use super::sql_batch::impl_batch_store;
-use super::sql_map_runs::impl_map_run_store;
-use super::sql_schedules::impl_schedule_store;
-use super::sql_sessions::impl_session_store;
-use super::sql_versions::impl_version_store;
+use super::backend::SqlBackend;
+use super::name_globs::GlobSyntax;
+use super::{Backend, Store, StoreResult, WorkNotice};
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -61,9 +59,15 @@ impl SqliteStore {
             notices,
         })
     }
+}
+
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
 
     /// SQLite's `LIKE` ignores case; its `GLOB` does not.
-    const NAME_GLOBS: super::name_globs::GlobSyntax = super::name_globs::GlobSyntax::Glob;
+    const NAME_GLOBS: GlobSyntax = GlobSyntax::Glob;
+
+    const CLAIM_SCHEDULES: &'static str = super::sql_schedules::claim_schedules_statement!("");
 
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
@@ -73,7 +77,7 @@ impl SqliteStore {
         &self.reader
     }
 
-    async fn claim_due_backend(
+    async fn claim_due(
         &self,
         claim: &super::Claim,
         limit: i64,
@@ -95,25 +99,25 @@ impl SqliteStore {
                 .await?,
         )
     }
-}
 
-impl SqliteStore {
     /// One process: ended executions are announced in memory after the commit.
     async fn announce_ended(
         &self,
-        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _tx: &mut sqlx::Transaction<'static, Sqlite>,
         _ended: &[&str],
     ) -> super::StoreResult<()> {
         Ok(())
     }
-}
 
-impl_shared_store!(SqliteStore, sqlx::Sqlite);
-impl_batch_store!(SqliteStore, sqlx::Sqlite);
-impl_map_run_store!(SqliteStore, sqlx::Sqlite);
-impl_version_store!(SqliteStore, sqlx::Sqlite);
-impl_session_store!(SqliteStore, sqlx::Sqlite);
-impl_schedule_store!(SqliteStore, sqlx::Sqlite, "");
+    /// Nothing to do: every write goes through the store's single connection, so write
+    /// transactions never overlap.
+    async fn lock_accounts(
+        _tx: &mut sqlx::Transaction<'static, Sqlite>,
+        _accounts: &[&str],
+    ) -> super::StoreResult<()> {
+        Ok(())
+    }
+}
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {

@@ -18,7 +18,7 @@ use crate::engine::run::{self, RunContext, SignalResult};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::error::error_chain;
 use crate::store::{
-    ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
+    AdvanceWrites, ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
     OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
 };
 use crate::time::now_ms;
@@ -37,7 +37,7 @@ impl Runtime {
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
     ) -> StoreResult<Option<i64>> {
-        let (id, epoch) = (claimed.id.clone(), claimed.lease_epoch);
+        let (id, epoch) = (claimed.identity.id.clone(), claimed.lease_epoch);
         let lease = self.hold_lease(now_ms() + self.lease_ms());
         let mut calls = Vec::new();
         let result = self.advance_leased(claimed, extra, &mut calls).await;
@@ -116,7 +116,7 @@ impl Runtime {
     ) -> StoreResult<Option<i64>> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
-            self.store.pending_signals(&claimed.id).await?
+            self.store.pending_signals(&claimed.identity.id).await?
         } else {
             Vec::new()
         };
@@ -136,21 +136,22 @@ impl Runtime {
             payloads.len() - 1
         });
 
-        let definition = match self
-            .definitions
-            .get(&claimed.definition, &claimed.flow_name, false)
-        {
-            Ok(definition) => definition,
-            Err(error) => {
-                return self
-                    .fail_unrunnable(
-                        &claimed,
-                        now,
-                        format!("the stored definition is invalid: {error}"),
-                    )
-                    .await;
-            }
-        };
+        let definition =
+            match self
+                .definitions
+                .get(&claimed.definition, &claimed.identity.flow_name, false)
+            {
+                Ok(definition) => definition,
+                Err(error) => {
+                    return self
+                        .fail_unrunnable(
+                            &claimed,
+                            now,
+                            format!("the stored definition is invalid: {error}"),
+                        )
+                        .await;
+                }
+            };
         let input: Value = if claimed.input.is_empty() {
             crate::engine::data::empty_object()
         } else {
@@ -177,13 +178,13 @@ impl Runtime {
         };
         let mocks = stored
             .as_ref()
-            .and_then(|state| self.mocks_of(&claimed.flow_name, state));
+            .and_then(|state| self.mocks_of(&claimed.identity.flow_name, state));
         let ctx = RunContext {
             definition: &definition,
-            account_id: &claimed.account_id,
-            flow_name: &claimed.flow_name,
-            execution_name: &claimed.name,
-            execution_id: &claimed.id,
+            account_id: &claimed.identity.account_id,
+            flow_name: &claimed.identity.flow_name,
+            execution_name: &claimed.identity.name,
+            execution_id: &claimed.identity.id,
             execution_input: &input,
             role_arn: claimed.role_arn.as_deref(),
             region: &self.config.region,
@@ -209,28 +210,30 @@ impl Runtime {
             .written_advance(Identity::from(&claimed), &mut outcome, now)
             .await?;
         let commit = ExecutionCommit {
-            execution_id: claimed.id.clone(),
+            execution_id: claimed.identity.id.clone(),
             epoch: claimed.lease_epoch,
-            owner: self.config.owner.clone(),
+            writes: AdvanceWrites {
+                owner: self.config.owner.clone(),
+                state: serde_json::to_string(&state).expect("execution state serializes"),
+                next_event_id: state.next_event_id,
+                events: history_rows(outcome.events),
+                end: written.end.clone(),
+                due_at: written.due_at,
+                calls_started: outcome
+                    .calls
+                    .iter()
+                    .map(|call| call.call_key.clone())
+                    .collect(),
+                call_lease_until: now + self.lease_ms(),
+                signals_out: written.signals_out.clone(),
+                children: written.children.clone(),
+                map_runs: written.map_runs.clone(),
+            },
             now,
-            state: serde_json::to_string(&state).expect("execution state serializes"),
-            next_event_id: state.next_event_id,
-            events: history_rows(outcome.events),
-            end: written.end.clone(),
-            due_at: written.due_at,
             consumed_signals: stored_signals.iter().map(|signal| signal.id).collect(),
-            calls_started: outcome
-                .calls
-                .iter()
-                .map(|call| call.call_key.clone())
-                .collect(),
-            call_lease_until: now + self.lease_ms(),
             calls_abandoned: outcome.abandoned_calls,
-            signals_out: written.signals_out.clone(),
-            children: written.children.clone(),
-            map_runs: written.map_runs.clone(),
         };
-        calls.clone_from(&commit.calls_started);
+        calls.clone_from(&commit.writes.calls_started);
         let signals_waiting = match self
             .batcher
             .write(WriteOp::Commit(Box::new(commit)))
@@ -239,7 +242,7 @@ impl Runtime {
             WriteResult::Committed(CommitOutcome::Committed) => false,
             WriteResult::Committed(CommitOutcome::CommittedWithSignals) => true,
             WriteResult::Committed(CommitOutcome::LostLease) => {
-                tracing::debug!(execution_id = %claimed.id, "the lease moved on; the advance is dropped");
+                tracing::debug!(execution_id = %claimed.identity.id, "the lease moved on; the advance is dropped");
                 return Ok(None);
             }
             other => {
@@ -249,15 +252,15 @@ impl Runtime {
             }
         };
         self.after_commit(
-            &claimed.id,
-            &claimed.account_id,
+            &claimed.identity.id,
+            &claimed.identity.account_id,
             outcome.calls,
             &written,
             now,
         )
         .await;
         if signals_waiting {
-            self.hint(Hint::Execution(claimed.id.clone()));
+            self.hint(Hint::Execution(claimed.identity.id.clone()));
         }
         Ok(extra_index.and_then(|index| match results.get(index) {
             Some(SignalResult::Applied(event_id)) => Some(*event_id),
@@ -297,7 +300,7 @@ impl Runtime {
             .inc_by(written.children.len() as u64);
         for child in &written.children {
             self.metrics.history_events.inc();
-            self.hint(Hint::Execution(child.id.clone()));
+            self.hint(Hint::Execution(child.identity.id.clone()));
         }
         for map_run in &written.aborted_map_runs {
             self.stop_map_children(map_run).await;
@@ -316,46 +319,48 @@ impl Runtime {
         now: i64,
         cause: String,
     ) -> StoreResult<Option<i64>> {
-        tracing::error!(execution_id = %claimed.id, %cause, "failing an execution that cannot run");
+        tracing::error!(execution_id = %claimed.identity.id, %cause, "failing an execution that cannot run");
         let detail = crate::engine::history::error_detail(errors::RUNTIME, &cause);
         let commit = ExecutionCommit {
-            execution_id: claimed.id.clone(),
+            execution_id: claimed.identity.id.clone(),
             epoch: claimed.lease_epoch,
-            owner: self.config.owner.clone(),
+            writes: AdvanceWrites {
+                owner: self.config.owner.clone(),
+                state: claimed.state.clone().unwrap_or_default(),
+                next_event_id: claimed.next_event_id + 1,
+                events: vec![
+                    crate::engine::history::event(
+                        claimed.next_event_id,
+                        crate::engine::history::EventType::ExecutionFailed,
+                        "",
+                        now,
+                        0,
+                        detail,
+                    )
+                    .into(),
+                ],
+                end: Some(ExecutionEnd {
+                    status: ExecutionStatus::Failed,
+                    output: String::new(),
+                    error: Some(errors::RUNTIME.into()),
+                    cause: Some(cause),
+                    stopped_at: now,
+                }),
+                due_at: None,
+                calls_started: Vec::new(),
+                call_lease_until: now,
+                signals_out: Vec::new(),
+                children: Vec::new(),
+                map_runs: Vec::new(),
+            },
             now,
-            state: claimed.state.clone().unwrap_or_default(),
-            next_event_id: claimed.next_event_id + 1,
-            events: vec![
-                crate::engine::history::event(
-                    claimed.next_event_id,
-                    crate::engine::history::EventType::ExecutionFailed,
-                    "",
-                    now,
-                    0,
-                    detail,
-                )
-                .into(),
-            ],
-            end: Some(ExecutionEnd {
-                status: ExecutionStatus::Failed,
-                output: String::new(),
-                error: Some(errors::RUNTIME.into()),
-                cause: Some(cause),
-                stopped_at: now,
-            }),
-            due_at: None,
             consumed_signals: Vec::new(),
-            calls_started: Vec::new(),
-            call_lease_until: now,
             calls_abandoned: Vec::new(),
-            signals_out: Vec::new(),
-            children: Vec::new(),
-            map_runs: Vec::new(),
         };
         if self.store.commit(&commit).await? != CommitOutcome::LostLease {
             let _ = self
                 .store
-                .notify(WorkNotice::Ended(claimed.id.clone()))
+                .notify(WorkNotice::Ended(claimed.identity.id.clone()))
                 .await;
         }
         Ok(None)

@@ -57,7 +57,7 @@ impl Runtime {
             ))
             .await;
             if let Err(error) = stopped {
-                tracing::warn!(error = %error_chain(&error), execution_id = %child.id, "stopping a map run's child failed");
+                tracing::warn!(error = %error_chain(&error), execution_id = %child.identity.id, "stopping a map run's child failed");
             }
         }
     }
@@ -116,8 +116,8 @@ impl Runtime {
         let scope = TokenScope {
             account_id,
             flow_name: &flow.name,
-            execution_name: &parent.name,
-            execution_id: &parent.id,
+            execution_name: &parent.identity.name,
+            execution_id: &parent.identity.id,
         };
         if !self.tokens.verify(&parts, scope) {
             return ignored("it does not verify");
@@ -129,7 +129,7 @@ impl Runtime {
             submitted: reporter.map(Value::from),
         };
         Ok(Some(OutgoingSignal {
-            execution_id: parent.id,
+            execution_id: parent.identity.id,
             payload: serde_json::to_string(&payload).expect("signals serialize"),
         }))
     }
@@ -184,22 +184,22 @@ impl Runtime {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
                 TaskOutcome::Success(match shape {
                     ChildShape::Fdl => serde_json::json!({
-                        "FlowName": child.flow_name,
-                        "ExecutionName": child.name,
+                        "FlowName": child.identity.flow_name,
+                        "ExecutionName": child.identity.name,
                     }),
                     ChildShape::StateMachine => serde_json::json!({
-                        "FlowName": child.flow_name,
-                        "ExecutionName": child.name,
+                        "FlowName": child.identity.flow_name,
+                        "ExecutionName": child.identity.name,
                         "RequestID": uuid::Uuid::new_v4().to_string().to_uppercase(),
                     }),
-                    ChildShape::Submission => Value::from(child.name),
+                    ChildShape::Submission => Value::from(child.identity.name),
                 })
             }
             Ok(StartOutcome::AlreadyEnded(child)) => TaskOutcome::failure(
                 "fnf.ExecutionAlreadyExists",
                 format!(
                     "Execution {} for flow {} already exists.",
-                    child.name, child.flow_name
+                    child.identity.name, child.identity.flow_name
                 ),
             ),
             Ok(StartOutcome::Throttled) => TaskOutcome::failure(

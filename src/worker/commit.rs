@@ -9,8 +9,8 @@ use crate::engine::history::EventType;
 use crate::engine::run::{EndState, MapRunChange, Outcome};
 use crate::engine::state::TaskOutcome;
 use crate::store::{
-    ClaimedExecution, ExecutionEnd, ExecutionStatus, MapChild, MapRunWrite, NewExecution,
-    OutgoingSignal, StoreResult,
+    ClaimedExecution, ExecutionEnd, ExecutionIdentity, ExecutionStatus, MapChild, MapRunWrite,
+    NewExecution, OutgoingSignal, StoreResult,
 };
 
 impl Runtime {
@@ -44,11 +44,13 @@ impl Runtime {
             .children
             .drain(..)
             .map(|child| NewExecution {
-                id: uuid::Uuid::new_v4().to_string(),
-                account_id: execution.account_id.to_string(),
-                flow_id: execution.flow_id.to_string(),
-                flow_name: execution.flow_name.to_string(),
-                name: child.name,
+                identity: ExecutionIdentity {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    account_id: execution.account_id.to_string(),
+                    flow_id: execution.flow_id.to_string(),
+                    flow_name: execution.flow_name.to_string(),
+                    name: child.name,
+                },
                 input: child.input.to_string(),
                 definition: child.definition,
                 role_arn: execution.role_arn.map(str::to_string),
@@ -158,11 +160,11 @@ pub(super) struct Identity<'a> {
 impl<'a> From<&'a ClaimedExecution> for Identity<'a> {
     fn from(execution: &'a ClaimedExecution) -> Self {
         Identity {
-            id: &execution.id,
-            account_id: &execution.account_id,
-            flow_id: &execution.flow_id,
-            flow_name: &execution.flow_name,
-            name: &execution.name,
+            id: &execution.identity.id,
+            account_id: &execution.identity.account_id,
+            flow_id: &execution.identity.flow_id,
+            flow_name: &execution.identity.flow_name,
+            name: &execution.identity.name,
             role_arn: execution.role_arn.as_deref(),
             environment: execution.environment.as_deref(),
             callback_token: execution.callback_token.as_deref(),
@@ -185,11 +187,11 @@ impl<'a> From<&'a ClaimedExecution> for Identity<'a> {
 impl<'a> From<&'a NewExecution> for Identity<'a> {
     fn from(execution: &'a NewExecution) -> Self {
         Identity {
-            id: &execution.id,
-            account_id: &execution.account_id,
-            flow_id: &execution.flow_id,
-            flow_name: &execution.flow_name,
-            name: &execution.name,
+            id: &execution.identity.id,
+            account_id: &execution.identity.account_id,
+            flow_id: &execution.identity.flow_id,
+            flow_name: &execution.identity.flow_name,
+            name: &execution.identity.name,
             role_arn: execution.role_arn.as_deref(),
             environment: execution.environment.as_deref(),
             callback_token: execution.callback_token.as_deref(),

@@ -51,15 +51,15 @@ impl Runtime {
         let scope = TokenScope {
             account_id,
             flow_name: &flow.name,
-            execution_name: &execution.name,
-            execution_id: &execution.id,
+            execution_name: &execution.identity.name,
+            execution_id: &execution.identity.id,
         };
         if !self.tokens.verify(&parts, scope) {
             return Ok(ReportOutcome::InvalidToken);
         }
         let completed = || ReportOutcome::ExecutionCompleted {
             flow_name: flow.name.clone(),
-            execution_name: execution.name.clone(),
+            execution_name: execution.identity.name.clone(),
         };
         if execution.status.is_terminal() {
             return Ok(completed());
@@ -78,7 +78,7 @@ impl Runtime {
         loop {
             match self
                 .store
-                .claim_execution(&execution.id, &self.claim())
+                .claim_execution(&execution.identity.id, &self.claim())
                 .await?
             {
                 ClaimAttempt::Claimed(claimed) => {

@@ -10,8 +10,8 @@ use super::{Hint, Runtime};
 use crate::engine::history::{self, EventType};
 use crate::engine::run::{self, RunContext};
 use crate::store::{
-    Claim, ClaimedExecution, Flow, FlowVersion, InitialAdvance, NewExecution, StartOutcome,
-    StoreError, StoreResult, WriteOp, WriteResult,
+    Claim, ClaimedExecution, ExecutionIdentity, Flow, FlowVersion, InitialAdvance, NewExecution,
+    StartOutcome, StoreError, StoreResult, WriteOp, WriteResult,
 };
 use crate::testing::TestCase;
 use crate::time::now_ms;
@@ -55,11 +55,13 @@ impl Runtime {
             detail.insert("testCase".into(), Value::from(case.name.as_str()));
         }
         let mut new = NewExecution {
-            id: uuid::Uuid::new_v4().to_string(),
-            account_id: request.flow.account_id.clone(),
-            flow_id: request.flow.id.clone(),
-            flow_name: request.flow.name.clone(),
-            name,
+            identity: ExecutionIdentity {
+                id: uuid::Uuid::new_v4().to_string(),
+                account_id: request.flow.account_id.clone(),
+                flow_id: request.flow.id.clone(),
+                flow_name: request.flow.name.clone(),
+                name,
+            },
             input: request.input,
             definition: definition.clone(),
             role_arn: role_arn.clone(),
@@ -86,16 +88,17 @@ impl Runtime {
         };
         let mut effects = None;
         match (
-            self.definitions.get(&new.definition, &new.flow_name, false),
+            self.definitions
+                .get(&new.definition, &new.identity.flow_name, false),
             &input_value,
         ) {
             (Ok(parsed), Some(input_value)) => {
                 let ctx = RunContext {
                     definition: &parsed,
-                    account_id: &new.account_id,
-                    flow_name: &new.flow_name,
-                    execution_name: &new.name,
-                    execution_id: &new.id,
+                    account_id: &new.identity.account_id,
+                    flow_name: &new.identity.flow_name,
+                    execution_name: &new.identity.name,
+                    execution_id: &new.identity.id,
                     execution_input: input_value,
                     role_arn: new.role_arn.as_deref(),
                     region: &self.config.region,
@@ -146,8 +149,11 @@ impl Runtime {
             && !advance.calls_started.is_empty()
         {
             // The start may have committed all the same: see `forget_calls`.
-            let (runtime, id, calls) =
-                (self.clone(), new.id.clone(), advance.calls_started.clone());
+            let (runtime, id, calls) = (
+                self.clone(),
+                new.identity.id.clone(),
+                advance.calls_started.clone(),
+            );
             tokio::spawn(async move { runtime.forget_calls(&id, &calls).await });
         }
         let outcome = match written? {
@@ -164,15 +170,17 @@ impl Runtime {
             self.metrics.history_events.inc();
             match effects {
                 Some((calls, written)) => {
-                    self.after_commit(&new.id, &new.account_id, calls, &written, now)
-                        .await;
+                    self.after_commit(
+                        &new.identity.id,
+                        &new.identity.account_id,
+                        calls,
+                        &written,
+                        now,
+                    )
+                    .await;
                 }
                 None => self.hint(Hint::Claimed(Box::new(ClaimedExecution {
-                    id: new.id,
-                    account_id: new.account_id,
-                    flow_id: new.flow_id,
-                    flow_name: new.flow_name,
-                    name: new.name,
+                    identity: new.identity,
                     input: new.input,
                     definition: new.definition,
                     role_arn: new.role_arn,

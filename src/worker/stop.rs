@@ -39,7 +39,12 @@ impl Runtime {
         }
         if let Some(token) = &execution.callback_token
             && let Some(signal) = self
-                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .parent_signal(
+                    &execution.identity.account_id,
+                    token,
+                    Some(&execution.identity.name),
+                    outcome,
+                )
                 .await?
         {
             signals.push(signal);
@@ -47,7 +52,7 @@ impl Runtime {
         let stopped = self
             .store
             .force_end(&ForcedEnd {
-                execution_id: execution.id.clone(),
+                execution_id: execution.identity.id.clone(),
                 status: ExecutionStatus::Stopped,
                 error,
                 cause,
@@ -60,13 +65,17 @@ impl Runtime {
         if stopped.is_some() {
             let _ = self
                 .store
-                .notify(WorkNotice::Ended(execution.id.clone()))
+                .notify(WorkNotice::Ended(execution.identity.id.clone()))
                 .await;
             for signal in signals {
                 self.hint(Hint::Execution(signal.execution_id));
             }
             // Its distributed Maps' children stop with it.
-            for map_run in self.store.abort_map_runs(&execution.id, now).await? {
+            for map_run in self
+                .store
+                .abort_map_runs(&execution.identity.id, now)
+                .await?
+            {
                 Box::pin(self.stop_map_children(&map_run)).await;
             }
         }
@@ -105,7 +114,11 @@ impl Runtime {
             };
             // Only the executions this deletion stopped: one that ended meanwhile has
             // reported its own end.
-            let Some(stopped) = self.store.get_execution_by_id(&execution.id).await? else {
+            let Some(stopped) = self
+                .store
+                .get_execution_by_id(&execution.identity.id)
+                .await?
+            else {
                 continue;
             };
             if stopped.status != ExecutionStatus::Stopped || stopped.stopped_at != Some(now) {
@@ -116,7 +129,12 @@ impl Runtime {
                 stopped.cause.unwrap_or_default(),
             );
             if let Some(signal) = self
-                .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
+                .parent_signal(
+                    &execution.identity.account_id,
+                    token,
+                    Some(&execution.identity.name),
+                    outcome,
+                )
                 .await?
             {
                 self.store.push_signal(&signal, now).await?;

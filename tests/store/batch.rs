@@ -17,10 +17,10 @@ fn batcher(store: &Arc<dyn Store>) -> Batcher {
 pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let running = started_run(store, &fl, "running", 1_000).await;
-    let current = claimed(store, &running.id, &claim("one", 2_000)).await;
+    let current = claimed(store, &running.identity.id, &claim("one", 2_000)).await;
     let taken_over = started_run(store, &fl, "taken-over", 1_000).await;
-    let stale = claimed(store, &taken_over.id, &claim("one", 2_000)).await;
-    claimed(store, &taken_over.id, &claim("two", 20_000)).await;
+    let stale = claimed(store, &taken_over.identity.id, &claim("one", 2_000)).await;
+    claimed(store, &taken_over.identity.id, &claim("two", 20_000)).await;
     let new = new_execution(&fl, "new", 3_000, None);
     let ops = [
         nonce_op("key", "n1", 3_000, 9_000),
@@ -31,9 +31,13 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
         WriteOp::Start(Box::new(new_execution(&fl, "running", 3_000, None))),
     ];
     let results = store.write_batch(&ops).await.unwrap();
-    let stored_new = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
+    let stored_new = store
+        .get_execution_by_id(&new.identity.id)
+        .await
+        .unwrap()
+        .unwrap();
     let running = store
-        .get_execution_by_id(&running.id)
+        .get_execution_by_id(&running.identity.id)
         .await
         .unwrap()
         .unwrap();
@@ -49,12 +53,16 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
         ]
     );
     assert_eq!(
-        store.list_history(&running.id, 1, 10).await.unwrap().len(),
+        store
+            .list_history(&running.identity.id, 1, 10)
+            .await
+            .unwrap()
+            .len(),
         2
     );
     assert_eq!(
         store
-            .list_history(&taken_over.id, 1, 10)
+            .list_history(&taken_over.identity.id, 1, 10)
             .await
             .unwrap()
             .len(),
@@ -81,13 +89,24 @@ pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(sto
         },
         other => panic!("{other:?}"),
     }
-    let stored = store.get_execution_by_id(&new.id).await.unwrap().unwrap();
+    let stored = store
+        .get_execution_by_id(&new.identity.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (stored.status, stored.stopped_at),
         (ExecutionStatus::Succeeded, Some(1_000))
     );
     assert_eq!(stored.output, "{\"done\":true}");
-    assert_eq!(store.list_history(&new.id, 1, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_history(&new.identity.id, 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert_eq!(store.due_count(i64::MAX).await.unwrap(), 0);
 }
 
@@ -116,7 +135,10 @@ pub async fn the_batcher_writes_through_the_store(store: &Arc<dyn Store>) {
     assert!(
         matches!(written, WriteResult::Started(outcome) if matches!(*outcome, StartOutcome::Started(_)))
     );
-    assert_eq!(status_of(&**store, &new.id).await, ExecutionStatus::Running);
+    assert_eq!(
+        status_of(&**store, &new.identity.id).await,
+        ExecutionStatus::Running
+    );
     assert!(batcher.healthy());
 }
 

@@ -15,15 +15,18 @@ pub async fn starting_writes_the_execution_and_its_first_event_once(store: &dyn 
     let execution = started(store, &new).await;
     assert_eq!(execution.status, ExecutionStatus::Running);
     assert_eq!(
-        (execution.id.as_str(), execution.started_at),
-        (new.id.as_str(), 5_000)
+        (execution.identity.id.as_str(), execution.started_at),
+        (new.identity.id.as_str(), 5_000)
     );
-    let history = store.list_history(&execution.id, 1, 10).await.unwrap();
+    let history = store
+        .list_history(&execution.identity.id, 1, 10)
+        .await
+        .unwrap();
     assert_eq!(history, vec![started_event(5_000)]);
     // Same name while running: the running one comes back.
     let again = new_execution(&fl, "run", 6_000, None);
     match store.start_execution(&again).await.unwrap() {
-        StartOutcome::Running(existing) => assert_eq!(existing.id, execution.id),
+        StartOutcome::Running(existing) => assert_eq!(existing.identity.id, execution.identity.id),
         other => panic!("{other:?}"),
     }
     // Same name once ended: it already exists.
@@ -37,10 +40,15 @@ pub async fn starting_writes_the_execution_and_its_first_event_once(store: &dyn 
         "ends only once"
     );
     match store.start_execution(&again).await.unwrap() {
-        StartOutcome::AlreadyEnded(existing) => assert_eq!(existing.id, execution.id),
+        StartOutcome::AlreadyEnded(existing) => {
+            assert_eq!(existing.identity.id, execution.identity.id)
+        }
         other => panic!("{other:?}"),
     }
-    let history = store.list_history(&execution.id, 1, 10).await.unwrap();
+    let history = store
+        .list_history(&execution.identity.id, 1, 10)
+        .await
+        .unwrap();
     assert_eq!(
         history.iter().map(|e| e.event_id).collect::<Vec<_>>(),
         [1, 2]
@@ -90,13 +98,19 @@ pub async fn executions_are_found_by_name_and_id(store: &dyn Store) {
     let other = created_flow(store, "acct", "g").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
     let namesake = started_run(store, &other, "run", 1_000).await;
-    assert_ne!(execution.id, namesake.id, "names are per flow");
+    assert_ne!(
+        execution.identity.id, namesake.identity.id,
+        "names are per flow"
+    );
     assert_eq!(
         store.get_execution(&fl.id, "run").await.unwrap(),
         Some(execution.clone())
     );
     assert_eq!(
-        store.get_execution_by_id(&execution.id).await.unwrap(),
+        store
+            .get_execution_by_id(&execution.identity.id)
+            .await
+            .unwrap(),
         Some(execution)
     );
     assert!(store.get_execution(&fl.id, "nope").await.unwrap().is_none());
@@ -189,12 +203,12 @@ pub async fn listing_executions_filters_by_qualifier(store: &dyn Store) {
 pub async fn history_pages_by_event_id(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
     let mut commit = commit_of(&held, "one", 2_000);
-    commit.events = (2..=5)
+    commit.writes.events = (2..=5)
         .map(|id| event(id, "StepEntered", 2_000 + id))
         .collect();
-    commit.next_event_id = 6;
+    commit.writes.next_event_id = 6;
     assert_eq!(
         store.commit(&commit).await.unwrap(),
         CommitOutcome::Committed
@@ -202,23 +216,32 @@ pub async fn history_pages_by_event_id(store: &dyn Store) {
     let ids =
         |events: Vec<HistoryEvent>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
     assert_eq!(
-        ids(store.list_history(&execution.id, 1, 3).await.unwrap()),
+        ids(store
+            .list_history(&execution.identity.id, 1, 3)
+            .await
+            .unwrap()),
         [1, 2, 3]
     );
     assert_eq!(
-        ids(store.list_history(&execution.id, 4, 3).await.unwrap()),
+        ids(store
+            .list_history(&execution.identity.id, 4, 3)
+            .await
+            .unwrap()),
         [4, 5]
     );
     assert!(
         store
-            .list_history(&execution.id, 6, 3)
+            .list_history(&execution.identity.id, 6, 3)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(store.list_history("nope", 1, 3).await.unwrap().is_empty());
     assert_eq!(
-        store.list_history(&execution.id, 3, 1).await.unwrap(),
+        store
+            .list_history(&execution.identity.id, 3, 1)
+            .await
+            .unwrap(),
         vec![event(3, "StepEntered", 2_003)]
     );
 }
@@ -229,17 +252,17 @@ pub async fn forcing_an_end_drops_calls_and_reports(store: &dyn Store) {
     let child = started_run(store, &fl, "child", 1_000).await;
     // The parent waits for its child's report, the child for a task call.
     for execution in [&parent, &child] {
-        let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
+        let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
         let mut commit = commit_of(&held, "one", 2_000);
-        if execution.id == child.id {
-            commit.calls_started = vec!["2.1".into()];
+        if execution.identity.id == child.identity.id {
+            commit.writes.calls_started = vec!["2.1".into()];
         }
         assert_eq!(
             store.commit(&commit).await.unwrap(),
             CommitOutcome::Committed
         );
     }
-    let held = claimed(store, &child.id, &claim("one", 2_500)).await;
+    let held = claimed(store, &child.identity.id, &claim("one", 2_500)).await;
     store
         .push_signal(&signal(&child, "{\"late\":1}"), 2_600)
         .await
@@ -259,12 +282,21 @@ pub async fn forcing_an_end_drops_calls_and_reports(store: &dyn Store) {
         store.commit(&commit_of(&held, "one", 3_500)).await.unwrap(),
         CommitOutcome::LostLease
     );
-    assert_eq!(status_of(store, &child.id).await, ExecutionStatus::Failed);
+    assert_eq!(
+        status_of(store, &child.identity.id).await,
+        ExecutionStatus::Failed
+    );
     // Its calls and signals are gone; the report waits for the parent, which is due.
-    assert!(store.pending_signals(&child.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .pending_signals(&child.identity.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.next_wakeups().await.unwrap().call_lease_expiry, None);
     assert_eq!(store.reap_lost_calls(99_000).await.unwrap(), 0);
-    let reports = store.pending_signals(&parent.id).await.unwrap();
+    let reports = store.pending_signals(&parent.identity.id).await.unwrap();
     assert_eq!(
         reports
             .iter()
@@ -274,8 +306,10 @@ pub async fn forcing_an_end_drops_calls_and_reports(store: &dyn Store) {
     );
     let due = store.claim_due(&claim("two", 3_000), 10).await.unwrap();
     assert_eq!(
-        due.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        [parent.id.as_str()]
+        due.iter()
+            .map(|c| c.identity.id.as_str())
+            .collect::<Vec<_>>(),
+        [parent.identity.id.as_str()]
     );
     assert!(
         store

@@ -95,12 +95,12 @@ pub async fn flow_updates_are_optimistic(store: &dyn Store) {
 pub async fn deleting_a_flow_stops_its_executions(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 1_500)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 1_500)).await;
     assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
     assert!(!store.delete_flow("acct", "f", 2_000).await.unwrap());
     assert!(store.get_flow("acct", "f").await.unwrap().is_none());
     let after = store
-        .get_execution_by_id(&execution.id)
+        .get_execution_by_id(&execution.identity.id)
         .await
         .unwrap()
         .unwrap();
@@ -122,7 +122,7 @@ pub async fn deleting_a_flow_stops_its_executions(store: &dyn Store) {
         CommitOutcome::LostLease
     );
     assert_eq!(
-        status_of(store, &execution.id).await,
+        status_of(store, &execution.identity.id).await,
         ExecutionStatus::Stopped
     );
     // The name is free again, for a flow that shares nothing with the old one.

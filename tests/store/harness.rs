@@ -111,7 +111,7 @@ pub async fn claimed(store: &dyn Store, execution_id: &str, claim: &Claim) -> Cl
 }
 
 pub fn names(executions: Vec<Execution>) -> Vec<String> {
-    executions.into_iter().map(|e| e.name).collect()
+    executions.into_iter().map(|e| e.identity.name).collect()
 }
 
 pub async fn status_of(store: &dyn Store, execution_id: &str) -> ExecutionStatus {

@@ -13,13 +13,14 @@ async fn parent_with_map_run(
     children: i64,
 ) -> Execution {
     let parent = started_run(store, flow, "parent", 1_000).await;
-    let held = claimed(store, &parent.id, &claim("one", 2_000)).await;
-    let commit = ExecutionCommit {
-        children: (0..children)
+    let held = claimed(store, &parent.identity.id, &claim("one", 2_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 2_000);
+        commit.writes.children = (0..children)
             .map(|i| map_child(flow, &parent, run, i, 2_000))
-            .collect(),
-        map_runs: vec![map_run_started(run, &parent, children, 2_000)],
-        ..commit_of(&held, "one", 2_000)
+            .collect();
+        commit.writes.map_runs = vec![map_run_started(run, &parent, children, 2_000)];
+        commit
     };
     assert_eq!(
         store.commit(&commit).await.unwrap(),
@@ -32,7 +33,7 @@ pub async fn map_runs_count_their_children(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let parent = parent_with_map_run(store, &fl, "run-1", 4).await;
     let record = store
-        .get_map_run(&parent.id, "run-1")
+        .get_map_run(&parent.identity.id, "run-1")
         .await
         .unwrap()
         .unwrap();
@@ -40,7 +41,7 @@ pub async fn map_runs_count_their_children(store: &dyn Store) {
         record,
         MapRunRecord {
             name: "run-1".into(),
-            execution_id: parent.id.clone(),
+            execution_id: parent.identity.id.clone(),
             status: "Running".into(),
             concurrency: 10,
             tolerated_count: Some(1),
@@ -69,11 +70,11 @@ pub async fn map_runs_count_their_children(store: &dyn Store) {
     let link = listed[2].map_child.clone().unwrap();
     assert_eq!(
         (link.parent_id.as_str(), link.map_run.as_str(), link.index),
-        (parent.id.as_str(), "run-1", 2)
+        (parent.identity.id.as_str(), "run-1", 2)
     );
     assert_eq!(
         store
-            .list_history(&listed[0].id, 1, 10)
+            .list_history(&listed[0].identity.id, 1, 10)
             .await
             .unwrap()
             .len(),
@@ -99,7 +100,7 @@ pub async fn map_runs_count_their_children(store: &dyn Store) {
             .unwrap();
     }
     let record = store
-        .get_map_run(&parent.id, "run-1")
+        .get_map_run(&parent.identity.id, "run-1")
         .await
         .unwrap()
         .unwrap();
@@ -116,7 +117,7 @@ pub async fn map_runs_count_their_children(store: &dyn Store) {
     assert_eq!(names(running), ["run-1-3"]);
     assert!(
         store
-            .get_map_run(&parent.id, "other")
+            .get_map_run(&parent.identity.id, "other")
             .await
             .unwrap()
             .is_none()
@@ -141,7 +142,7 @@ pub async fn map_runs_update_only_the_given_values(store: &dyn Store) {
             .unwrap()
     );
     let record = store
-        .get_map_run(&parent.id, "run-1")
+        .get_map_run(&parent.identity.id, "run-1")
         .await
         .unwrap()
         .unwrap();
@@ -160,7 +161,7 @@ pub async fn map_runs_update_only_the_given_values(store: &dyn Store) {
             .unwrap()
     );
     let record = store
-        .get_map_run(&parent.id, "run-1")
+        .get_map_run(&parent.identity.id, "run-1")
         .await
         .unwrap()
         .unwrap();
@@ -184,28 +185,32 @@ pub async fn aborting_marks_only_running_map_runs(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let parent = parent_with_map_run(store, &fl, "run-1", 1).await;
     // A second map run of the same parent, already ended by a later advance.
-    let held = claimed(store, &parent.id, &claim("one", 3_000)).await;
-    let commit = ExecutionCommit {
-        map_runs: vec![
+    let held = claimed(store, &parent.identity.id, &claim("one", 3_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 3_000);
+        commit.writes.map_runs = vec![
             map_run_started("run-2", &parent, 0, 3_000),
             MapRunWrite::Ended {
                 name: "run-2".into(),
                 status: "Succeeded".into(),
                 stopped_at: 3_000,
             },
-        ],
-        ..commit_of(&held, "one", 3_000)
+        ];
+        commit
     };
     assert_eq!(
         store.commit(&commit).await.unwrap(),
         CommitOutcome::Committed
     );
     assert_eq!(
-        store.abort_map_runs(&parent.id, 4_000).await.unwrap(),
+        store
+            .abort_map_runs(&parent.identity.id, 4_000)
+            .await
+            .unwrap(),
         ["run-1"]
     );
     let aborted = store
-        .get_map_run(&parent.id, "run-1")
+        .get_map_run(&parent.identity.id, "run-1")
         .await
         .unwrap()
         .unwrap();
@@ -214,7 +219,7 @@ pub async fn aborting_marks_only_running_map_runs(store: &dyn Store) {
         ("Aborted", Some(4_000))
     );
     let ended = store
-        .get_map_run(&parent.id, "run-2")
+        .get_map_run(&parent.identity.id, "run-2")
         .await
         .unwrap()
         .unwrap();
@@ -224,7 +229,7 @@ pub async fn aborting_marks_only_running_map_runs(store: &dyn Store) {
     );
     assert!(
         store
-            .abort_map_runs(&parent.id, 5_000)
+            .abort_map_runs(&parent.identity.id, 5_000)
             .await
             .unwrap()
             .is_empty()

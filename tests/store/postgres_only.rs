@@ -20,7 +20,7 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     let f = Fixture::postgres().await;
     let fl = created_flow(&*f.store, "acct", "f").await;
     let execution = started_run(&*f.store, &fl, "run", 1_000).await;
-    claimed(&*f.store, &execution.id, &claim("one", 2_000)).await;
+    claimed(&*f.store, &execution.identity.id, &claim("one", 2_000)).await;
     // The owner's commit, held open: the lease is gone and nothing is due.
     let mut owner = sqlx::PgConnection::connect(&f.storage.database_url)
         .await
@@ -29,7 +29,7 @@ async fn a_signal_racing_a_commit_keeps_the_execution_due() {
     sqlx::query(
         "UPDATE executions SET lease_owner = NULL, lease_until = NULL, due_at = NULL WHERE id = $1",
     )
-    .bind(&execution.id)
+    .bind(&execution.identity.id)
     .execute(&mut *commit)
     .await
     .unwrap();
@@ -83,16 +83,21 @@ async fn notices_cross_replicas() {
     // A commit that ends an execution announces it with the commit.
     let fl = created_flow(&*f.store, "acct", "f").await;
     let execution = started_run(&*f.store, &fl, "run", 1_000).await;
-    let held = claimed(&*f.store, &execution.id, &claim("one", 2_000)).await;
-    let end = ExecutionCommit {
-        end: Some(execution_end(ExecutionStatus::Succeeded, 3_000)),
-        ..commit_of(&held, "one", 3_000)
+    let held = claimed(&*f.store, &execution.identity.id, &claim("one", 2_000)).await;
+    let end = {
+        let mut commit = commit_of(&held, "one", 3_000);
+        commit.writes.end = Some(execution_end(ExecutionStatus::Succeeded, 3_000));
+        commit
     };
     assert_eq!(
         f.store.commit(&end).await.unwrap(),
         CommitOutcome::Committed
     );
-    hears(&mut elsewhere, &WorkNotice::Ended(execution.id.clone())).await;
+    hears(
+        &mut elsewhere,
+        &WorkNotice::Ended(execution.identity.id.clone()),
+    )
+    .await;
     // Published locally only: the other replica hears the next notice first.
     f.store.publish_local(WorkNotice::Ended("local".into()));
     f.store

@@ -53,11 +53,13 @@ pub fn new_execution(
     lease: Option<Claim>,
 ) -> NewExecution {
     NewExecution {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: flow.account_id.clone(),
-        flow_id: flow.id.clone(),
-        flow_name: flow.name.clone(),
-        name: name.into(),
+        identity: ExecutionIdentity {
+            id: uuid::Uuid::new_v4().to_string(),
+            account_id: flow.account_id.clone(),
+            flow_id: flow.id.clone(),
+            flow_name: flow.name.clone(),
+            name: name.into(),
+        },
         input: "{}".into(),
         definition: flow.definition.clone(),
         role_arn: None,
@@ -110,7 +112,7 @@ pub fn map_child(
 ) -> NewExecution {
     NewExecution {
         map_child: Some(MapChild {
-            parent_id: parent.id.clone(),
+            parent_id: parent.identity.id.clone(),
             map_run: map_run.into(),
             index,
         }),
@@ -164,28 +166,30 @@ pub fn claim(owner: &str, now: i64) -> Claim {
 /// An advance that writes one `StepEntered` event and waits for a signal.
 pub fn commit_of(claimed: &ClaimedExecution, owner: &str, now: i64) -> ExecutionCommit {
     ExecutionCommit {
-        execution_id: claimed.id.clone(),
+        execution_id: claimed.identity.id.clone(),
         epoch: claimed.lease_epoch,
-        owner: owner.into(),
         now,
-        state: "{}".into(),
-        next_event_id: claimed.next_event_id + 1,
-        events: vec![event(claimed.next_event_id, "StepEntered", now)],
-        end: None,
-        due_at: None,
+        writes: AdvanceWrites {
+            owner: owner.into(),
+            state: "{}".into(),
+            next_event_id: claimed.next_event_id + 1,
+            events: vec![event(claimed.next_event_id, "StepEntered", now)],
+            end: None,
+            due_at: None,
+            calls_started: Vec::new(),
+            call_lease_until: now + 10_000,
+            signals_out: Vec::new(),
+            children: Vec::new(),
+            map_runs: Vec::new(),
+        },
         consumed_signals: Vec::new(),
-        calls_started: Vec::new(),
-        call_lease_until: now + 10_000,
         calls_abandoned: Vec::new(),
-        signals_out: Vec::new(),
-        children: Vec::new(),
-        map_runs: Vec::new(),
     }
 }
 
 pub fn forced_end(execution: &Execution, status: ExecutionStatus, now: i64) -> ForcedEnd {
     ForcedEnd {
-        execution_id: execution.id.clone(),
+        execution_id: execution.identity.id.clone(),
         status,
         error: Some("E".into()),
         cause: None,
@@ -198,7 +202,7 @@ pub fn forced_end(execution: &Execution, status: ExecutionStatus, now: i64) -> F
 
 pub fn signal(execution: &Execution, payload: &str) -> OutgoingSignal {
     OutgoingSignal {
-        execution_id: execution.id.clone(),
+        execution_id: execution.identity.id.clone(),
         payload: payload.into(),
     }
 }
@@ -206,7 +210,7 @@ pub fn signal(execution: &Execution, payload: &str) -> OutgoingSignal {
 pub fn map_run_started(name: &str, parent: &Execution, total: i64, at: i64) -> MapRunWrite {
     MapRunWrite::Started {
         name: name.into(),
-        execution_id: parent.id.clone(),
+        execution_id: parent.identity.id.clone(),
         state_name: "map".into(),
         total,
         concurrency: 10,

@@ -18,7 +18,11 @@ pub async fn two_claimers_never_take_the_same_execution(store: &dyn Store) {
     let (one, two) = (one.unwrap(), two.unwrap());
     assert_eq!(one.len() + two.len(), 20);
     assert!(one.len() <= 15 && two.len() <= 15, "at most `limit` each");
-    let mut ids: Vec<&str> = one.iter().chain(&two).map(|c| c.id.as_str()).collect();
+    let mut ids: Vec<&str> = one
+        .iter()
+        .chain(&two)
+        .map(|c| c.identity.id.as_str())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 20, "an execution was claimed twice");
@@ -43,20 +47,20 @@ pub async fn two_claimers_never_take_the_same_execution(store: &dyn Store) {
 pub async fn a_stale_lease_cannot_commit(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let first = claimed(store, &execution.id, &claim("one", 2_000)).await;
+    let first = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
     assert_eq!(
-        (first.id.as_str(), first.next_event_id),
-        (execution.id.as_str(), 2)
+        (first.identity.id.as_str(), first.next_event_id),
+        (execution.identity.id.as_str(), 2)
     );
     assert_eq!(
         store
-            .claim_execution(&execution.id, &claim("two", 3_000))
+            .claim_execution(&execution.identity.id, &claim("two", 3_000))
             .await
             .unwrap(),
         ClaimAttempt::Busy
     );
     // The lease expires and another worker takes over.
-    let second = claimed(store, &execution.id, &claim("two", 20_000)).await;
+    let second = claimed(store, &execution.identity.id, &claim("two", 20_000)).await;
     assert!(second.lease_epoch > first.lease_epoch);
     assert_eq!(
         store
@@ -72,10 +76,13 @@ pub async fn a_stale_lease_cannot_commit(store: &dyn Store) {
             .unwrap(),
         CommitOutcome::Committed
     );
-    let history = store.list_history(&execution.id, 1, 10).await.unwrap();
+    let history = store
+        .list_history(&execution.identity.id, 1, 10)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 2, "only the owner's events are written");
     // The committed state is what the next claim reads.
-    let third = claimed(store, &execution.id, &claim("one", 22_000)).await;
+    let third = claimed(store, &execution.identity.id, &claim("one", 22_000)).await;
     assert_eq!(
         (third.state.as_deref(), third.next_event_id),
         (Some("{}"), 3)
@@ -91,7 +98,7 @@ pub async fn claiming_an_ended_or_unknown_execution_fails(store: &dyn Store) {
         .unwrap();
     assert_eq!(
         store
-            .claim_execution(&execution.id, &claim("one", 2_000))
+            .claim_execution(&execution.identity.id, &claim("one", 2_000))
             .await
             .unwrap(),
         ClaimAttempt::NotRunning
@@ -123,7 +130,7 @@ pub async fn a_commit_consumes_signals_and_sets_the_next_wake_up(store: &dyn Sto
         .push_signal(&signal(&execution, "{\"b\":2}"), 1_200)
         .await
         .unwrap();
-    let signals = store.pending_signals(&execution.id).await.unwrap();
+    let signals = store.pending_signals(&execution.identity.id).await.unwrap();
     assert_eq!(
         signals
             .iter()
@@ -131,11 +138,12 @@ pub async fn a_commit_consumes_signals_and_sets_the_next_wake_up(store: &dyn Sto
             .collect::<Vec<_>>(),
         ["{\"a\":1}", "{\"b\":2}"]
     );
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
-    let commit = ExecutionCommit {
-        consumed_signals: vec![signals[0].id],
-        due_at: Some(50_000),
-        ..commit_of(&held, "one", 2_000)
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 2_000);
+        commit.consumed_signals = vec![signals[0].id];
+        commit.writes.due_at = Some(50_000);
+        commit
     };
     // The unconsumed signal keeps it due at once.
     assert_eq!(
@@ -143,14 +151,15 @@ pub async fn a_commit_consumes_signals_and_sets_the_next_wake_up(store: &dyn Sto
         CommitOutcome::CommittedWithSignals
     );
     assert_eq!(
-        store.pending_signals(&execution.id).await.unwrap(),
+        store.pending_signals(&execution.identity.id).await.unwrap(),
         signals[1..]
     );
-    let held = claimed(store, &execution.id, &claim("one", 3_000)).await;
-    let commit = ExecutionCommit {
-        consumed_signals: vec![signals[1].id],
-        due_at: Some(50_000),
-        ..commit_of(&held, "one", 3_000)
+    let held = claimed(store, &execution.identity.id, &claim("one", 3_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 3_000);
+        commit.consumed_signals = vec![signals[1].id];
+        commit.writes.due_at = Some(50_000);
+        commit
     };
     assert_eq!(
         store.commit(&commit).await.unwrap(),
@@ -158,7 +167,7 @@ pub async fn a_commit_consumes_signals_and_sets_the_next_wake_up(store: &dyn Sto
     );
     assert!(
         store
-            .pending_signals(&execution.id)
+            .pending_signals(&execution.identity.id)
             .await
             .unwrap()
             .is_empty()
@@ -188,29 +197,31 @@ pub async fn a_commit_that_ends_drops_calls_and_signals(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
     let parent = started_run(store, &fl, "parent", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
-    let commit = ExecutionCommit {
-        calls_started: vec!["2.1".into()],
-        ..commit_of(&held, "one", 2_000)
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 2_000);
+        commit.writes.calls_started = vec!["2.1".into()];
+        commit
     };
     assert_eq!(
         store.commit(&commit).await.unwrap(),
         CommitOutcome::Committed
     );
-    let held = claimed(store, &execution.id, &claim("one", 3_000)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 3_000)).await;
     store
         .push_signal(&signal(&execution, "{}"), 3_100)
         .await
         .unwrap();
     let report = signal(&parent, "{\"report\":1}");
-    let end = ExecutionCommit {
-        end: Some(execution_end(ExecutionStatus::Succeeded, 4_000)),
-        signals_out: vec![report.clone()],
-        ..commit_of(&held, "one", 4_000)
+    let end = {
+        let mut commit = commit_of(&held, "one", 4_000);
+        commit.writes.end = Some(execution_end(ExecutionStatus::Succeeded, 4_000));
+        commit.writes.signals_out = vec![report.clone()];
+        commit
     };
     assert_eq!(store.commit(&end).await.unwrap(), CommitOutcome::Committed);
     let ended = store
-        .get_execution_by_id(&execution.id)
+        .get_execution_by_id(&execution.identity.id)
         .await
         .unwrap()
         .unwrap();
@@ -221,19 +232,19 @@ pub async fn a_commit_that_ends_drops_calls_and_signals(store: &dyn Store) {
     assert_eq!(ended.output, "{\"done\":true}");
     assert!(
         store
-            .pending_signals(&execution.id)
+            .pending_signals(&execution.identity.id)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(store.next_wakeups().await.unwrap().call_lease_expiry, None);
     assert_eq!(
-        store.pending_signals(&parent.id).await.unwrap()[0].payload,
+        store.pending_signals(&parent.identity.id).await.unwrap()[0].payload,
         report.payload
     );
     assert_eq!(
         store
-            .claim_execution(&execution.id, &claim("one", 5_000))
+            .claim_execution(&execution.identity.id, &claim("one", 5_000))
             .await
             .unwrap(),
         ClaimAttempt::NotRunning
@@ -243,10 +254,10 @@ pub async fn a_commit_that_ends_drops_calls_and_signals(store: &dyn Store) {
 pub async fn call_answers_are_fenced_and_lost_calls_reaped(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
     let mut commit = commit_of(&held, "one", 2_000);
-    commit.calls_started = vec!["2.1".into(), "2.2".into()];
-    commit.call_lease_until = 5_000;
+    commit.writes.calls_started = vec!["2.1".into(), "2.2".into()];
+    commit.writes.call_lease_until = 5_000;
     assert_eq!(
         store.commit(&commit).await.unwrap(),
         CommitOutcome::Committed
@@ -285,7 +296,7 @@ pub async fn call_answers_are_fenced_and_lost_calls_reaped(store: &dyn Store) {
             .await
             .unwrap()
     );
-    let signals = store.pending_signals(&execution.id).await.unwrap();
+    let signals = store.pending_signals(&execution.identity.id).await.unwrap();
     assert_eq!(signals.len(), 2);
     assert_eq!(signals[0].payload, "{\"x\":1}");
     assert!(signals[1].payload.contains("CallLost") && signals[1].payload.contains("2.2"));
@@ -303,7 +314,7 @@ pub async fn call_answers_are_fenced_and_lost_calls_reaped(store: &dyn Store) {
 pub async fn a_signal_during_an_advance_keeps_the_execution_due(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
     store
         .push_signal(&signal(&execution, "{}"), 2_500)
         .await
@@ -324,7 +335,7 @@ pub async fn a_signal_for_a_leased_execution_waits_for_the_lease(store: &dyn Sto
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
     let lease = claim("one", 2_000);
-    claimed(store, &execution.id, &lease).await;
+    claimed(store, &execution.identity.id, &lease).await;
     store
         .push_signal(&signal(&execution, "{}"), 2_500)
         .await
@@ -352,27 +363,33 @@ pub async fn a_signal_for_a_leased_execution_waits_for_the_lease(store: &dyn Sto
         .push_signal(&signal(&ended, "{}"), 2_500)
         .await
         .unwrap();
-    assert!(store.pending_signals(&ended.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .pending_signals(&ended.identity.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn releasing_gives_the_lease_back(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
     // A release under an older epoch changes nothing.
     store
-        .release(&execution.id, held.lease_epoch - 1, Some(3_000))
+        .release(&execution.identity.id, held.lease_epoch - 1, Some(3_000))
         .await
         .unwrap();
     assert_eq!(
         store
-            .claim_execution(&execution.id, &claim("two", 3_000))
+            .claim_execution(&execution.identity.id, &claim("two", 3_000))
             .await
             .unwrap(),
         ClaimAttempt::Busy
     );
     store
-        .release(&execution.id, held.lease_epoch, Some(3_000))
+        .release(&execution.identity.id, held.lease_epoch, Some(3_000))
         .await
         .unwrap();
     assert_eq!(store.due_count(3_000).await.unwrap(), 1);
@@ -380,7 +397,7 @@ pub async fn releasing_gives_the_lease_back(store: &dyn Store) {
     assert_eq!(again.len(), 1);
     // Without a due time, it stays due when it was (at the lease's end), yet is free now.
     store
-        .release(&execution.id, again[0].lease_epoch, None)
+        .release(&execution.identity.id, again[0].lease_epoch, None)
         .await
         .unwrap();
     assert_eq!(
@@ -388,9 +405,9 @@ pub async fn releasing_gives_the_lease_back(store: &dyn Store) {
         Some(13_000)
     );
     assert_eq!(store.due_count(4_000).await.unwrap(), 0);
-    claimed(store, &execution.id, &claim("three", 4_000)).await;
+    claimed(store, &execution.identity.id, &claim("three", 4_000)).await;
     assert_eq!(
-        status_of(store, &execution.id).await,
+        status_of(store, &execution.identity.id).await,
         ExecutionStatus::Running
     );
 }
@@ -398,14 +415,15 @@ pub async fn releasing_gives_the_lease_back(store: &dyn Store) {
 pub async fn heartbeats_extend_execution_and_call_leases(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
-    let held = claimed(store, &execution.id, &claim("one", 2_000)).await;
-    let commit = ExecutionCommit {
-        calls_started: vec!["2.1".into()],
-        call_lease_until: 5_000,
-        ..commit_of(&held, "one", 2_000)
+    let held = claimed(store, &execution.identity.id, &claim("one", 2_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, "one", 2_000);
+        commit.writes.calls_started = vec!["2.1".into()];
+        commit.writes.call_lease_until = 5_000;
+        commit
     };
     store.commit(&commit).await.unwrap();
-    claimed(store, &execution.id, &claim("one", 2_100)).await;
+    claimed(store, &execution.identity.id, &claim("one", 2_100)).await;
     store.heartbeat("two", 90_000).await.unwrap();
     assert_eq!(
         store.next_wakeups().await.unwrap(),
@@ -425,7 +443,7 @@ pub async fn heartbeats_extend_execution_and_call_leases(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .claim_execution(&execution.id, &claim("two", 20_000))
+            .claim_execution(&execution.identity.id, &claim("two", 20_000))
             .await
             .unwrap(),
         ClaimAttempt::Busy
@@ -443,11 +461,12 @@ async fn waiting_for_calls(
     calls: &[&str],
 ) -> Execution {
     let execution = started_run(store, fl, name, 1_000).await;
-    let held = claimed(store, &execution.id, &claim(owner, 2_000)).await;
-    let commit = ExecutionCommit {
-        calls_started: calls.iter().map(|c| c.to_string()).collect(),
-        call_lease_until: 50_000,
-        ..commit_of(&held, owner, 2_000)
+    let held = claimed(store, &execution.identity.id, &claim(owner, 2_000)).await;
+    let commit = {
+        let mut commit = commit_of(&held, owner, 2_000);
+        commit.writes.calls_started = calls.iter().map(|c| c.to_string()).collect();
+        commit.writes.call_lease_until = 50_000;
+        commit
     };
     assert_eq!(
         store.commit(&commit).await.unwrap(),
@@ -461,7 +480,7 @@ pub async fn released_calls_are_lost_at_once(store: &dyn Store) {
     let mine = waiting_for_calls(store, &fl, "mine", "one", &["a", "b"]).await;
     let theirs = waiting_for_calls(store, &fl, "theirs", "two", &["c"]).await;
     assert_eq!(store.release_calls("one", 3_000).await.unwrap(), 2);
-    let lost = store.pending_signals(&mine.id).await.unwrap();
+    let lost = store.pending_signals(&mine.identity.id).await.unwrap();
     assert_eq!(lost.len(), 2);
     assert!(lost.iter().all(|s| s.payload.contains("CallLost")));
     assert!(
@@ -470,7 +489,13 @@ pub async fn released_calls_are_lost_at_once(store: &dyn Store) {
             .await
             .unwrap()
     );
-    assert!(store.pending_signals(&theirs.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .pending_signals(&theirs.identity.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store.next_wakeups().await.unwrap().call_lease_expiry,
         Some(50_000)
@@ -483,12 +508,12 @@ pub async fn dropped_call_leases_are_reaped(store: &dyn Store) {
     let execution = waiting_for_calls(store, &fl, "run", "one", &["a", "b"]).await;
     // Only the owner's leases drop.
     store
-        .drop_call_leases("two", &execution.id, &["a".to_string()], 3_000)
+        .drop_call_leases("two", &execution.identity.id, &["a".to_string()], 3_000)
         .await
         .unwrap();
     assert_eq!(store.reap_lost_calls(3_000).await.unwrap(), 0);
     store
-        .drop_call_leases("one", &execution.id, &["a".to_string()], 3_000)
+        .drop_call_leases("one", &execution.identity.id, &["a".to_string()], 3_000)
         .await
         .unwrap();
     assert_eq!(
@@ -496,7 +521,7 @@ pub async fn dropped_call_leases_are_reaped(store: &dyn Store) {
         Some(2_999)
     );
     assert_eq!(store.reap_lost_calls(3_000).await.unwrap(), 1);
-    let lost = store.pending_signals(&execution.id).await.unwrap();
+    let lost = store.pending_signals(&execution.identity.id).await.unwrap();
     assert_eq!(lost.len(), 1);
     assert!(lost[0].payload.contains("CallLost") && lost[0].payload.contains("\"a\""));
     assert!(
@@ -531,7 +556,7 @@ pub async fn wake_ups_and_the_queue_depth(store: &dyn Store) {
     assert_eq!(store.due_count(3_000).await.unwrap(), 3);
     assert_eq!(
         store
-            .claim_execution(&leased.id, &claim("two", 4_000))
+            .claim_execution(&leased.identity.id, &claim("two", 4_000))
             .await
             .unwrap(),
         ClaimAttempt::Busy

@@ -340,7 +340,7 @@ async fn callbacks(
         account_id: account,
         flow_name: flow,
         execution_name: execution,
-        execution_id: &stored.id,
+        execution_id: &stored.identity.id,
     };
     Ok(waiting
         .into_iter()
