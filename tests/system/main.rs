@@ -1,5 +1,5 @@
 //! The server as a process (or several) over real stores: crashes, replicas, durability, a Postgres
-//! restart, idle cost, resource limits, schedules, the flows directory, the runner, the official
+//! restart, resource limits, schedules, the flows directory, the runner, the official
 //! SDKs and the schema-driven API checks.
 //!
 //! One test binary per concern, so the shared harness in `tests/common` is compiled once
@@ -13,7 +13,6 @@ mod crash_replicas;
 mod crash_sqlite;
 mod durability;
 mod flows_dir;
-mod idle_cost;
 mod postgres_restart;
 mod replicas;
 mod resource_limits;
