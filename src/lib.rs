@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod file_watch;
 pub mod flows_dir;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod graph;
 pub mod metrics;

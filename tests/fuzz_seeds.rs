@@ -10,8 +10,16 @@ use fnf_server::fuzzing;
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let seeds = root.join("seeds").join(target);
+    let has_seeds = fs::read_dir(&seeds).is_ok_and(|mut entries| entries.next().is_some());
+    assert!(
+        has_seeds,
+        "no seeds in {}: the replay would check nothing (fuzz/build_seeds.py writes them)",
+        seeds.display()
+    );
     let mut files = Vec::new();
     for dir in ["seeds", "regressions"] {
+        // Only the seeds must exist: there are regressions once a fuzzer has found something.
         let Ok(entries) = fs::read_dir(root.join(dir).join(target)) else {
             continue;
         };

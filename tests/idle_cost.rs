@@ -6,6 +6,8 @@
 //! own counters — SQLite's `PRAGMA data_version` seen from another connection, Postgres's
 //! rows written and transactions committed in the test database (`pg_stat_*`).
 
+// A binary of its own: its budgets are measured while no other test of the suite runs
+// alongside it in this process.
 mod common;
 
 use std::sync::Arc;

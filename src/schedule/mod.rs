@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use sha1::{Digest, Sha1};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -260,22 +259,11 @@ impl Scheduler {
 /// The execution name of one fire: a UUID v5 of the schedule id and the fire time, so every
 /// replica that starts this fire names the same execution.
 pub fn fire_execution_name(schedule_id: &str, fire_at: i64) -> String {
-    uuid_v5(
-        FIRE_NAMESPACE,
+    uuid::Uuid::new_v5(
+        &FIRE_NAMESPACE,
         format!("{schedule_id}@{fire_at}").as_bytes(),
     )
     .to_string()
-}
-
-/// RFC 4122 name-based UUID (SHA-1).
-fn uuid_v5(namespace: uuid::Uuid, name: &[u8]) -> uuid::Uuid {
-    let digest = Sha1::new()
-        .chain_update(namespace.as_bytes())
-        .chain_update(name)
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
 }
 
 #[cfg(test)]
@@ -283,11 +271,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuid_v5_matches_rfc_4122() {
-        // The well-known example: uuid5(NAMESPACE_DNS, "python.org").
+    fn fire_names_are_stable_across_releases() {
+        // Replicas of different versions must name a fire alike: pinned to the value the
+        // hand-written UUID v5 produced (also Python's uuid5 of the same namespace and name).
         assert_eq!(
-            uuid_v5(uuid::Uuid::NAMESPACE_DNS, b"python.org").to_string(),
-            "886313e1-3b8a-5372-9b90-0c9aee199e5d"
+            fire_execution_name("5f0c", 1_714_564_800_000),
+            "7f14ee86-8895-57da-926f-2acfae796056"
         );
     }
 

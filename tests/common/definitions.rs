@@ -1,6 +1,6 @@
 //! The worked examples of both definition languages (the FDL and state machine examples of
 //! the project's definition reference), shared by the tests that run them end to end
-//! (`tests/fdl_examples.rs`, `tests/cf_examples.rs`) and the flow graph's layout tests
+//! (`tests/engine/fdl_examples.rs`, `tests/engine/cf_examples.rs`) and the flow graph's layout tests
 //! (`src/graph/tests`), which include this file by path. It depends on `serde_json` alone.
 
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Mocked integrations through the new Python SDK: executions started with
-`FlowName=<flow>#<TestCase>` against a server whose mock file is tests/mocks.rs's MOCK_FILE.
+`FlowName=<flow>#<TestCase>` against a server whose mock file is tests/engine/mocks.rs's MOCK_FILE.
 
 Environment as for every script (sdkcheck.py). Prints `ok <n> <check>` per check and
 `OK <n> checks` at the end; exits 1 naming the first failed check.
