@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuilds fuzz/seeds/ from the worked examples of the definitions reference.
 
-Usage: python3 fuzz/build_seeds.py PATH/TO/definitions.md
+Usage: python3 fuzz/build_seeds.py PATH/TO/reference.md
 
 definition/: every YAML block under an `FDL-*` / `CF-*` heading, with the top-level
 `name:` / `Name:` set to `fuzz` (the flow name the harness parses under); a block that is

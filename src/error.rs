@@ -1,4 +1,4 @@
-//! The error catalogue of api.md §5 and the one place that renders API errors.
+//! The error catalogue of docs/COMPATIBILITY.md#error-catalogue and the one place that renders API errors.
 
 use std::fmt;
 
@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use crate::store::StoreError;
 
-/// Which requests can answer a code (api.md §5.2).
+/// Which requests can answer a code (docs/COMPATIBILITY.md#errors-per-action).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Any action: the parameter, signature, policy, throttling and store checks every
@@ -14,7 +14,7 @@ pub enum Scope {
     EveryAction,
     /// A request that reaches no action: a path other than `/` or an unknown method.
     BeforeAction,
-    /// Only the actions whose own checks raise it (api.md §5.2's per-action lists).
+    /// Only the actions whose own checks raise it (docs/COMPATIBILITY.md#errors-per-action's per-action lists).
     SomeActions,
 }
 
@@ -22,14 +22,14 @@ pub enum Scope {
 /// disagree with itself.
 macro_rules! error_catalogue {
     ($($variant:ident: $code:literal, $status:ident, $scope:ident, $meaning:literal;)*) => {
-        /// Every error code the API can return (api.md §5.1). Each knows its HTTP status.
+        /// Every error code the API can return (docs/COMPATIBILITY.md#error-catalogue). Each knows its HTTP status.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
             $($variant,)*
         }
 
         impl ErrorCode {
-            /// The whole catalogue, in the order of api.md §5.1 (the OpenAPI document and
+            /// The whole catalogue, in the order of docs/COMPATIBILITY.md#error-catalogue (the OpenAPI document and
             /// docs/COMPATIBILITY.md are checked against it).
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
@@ -40,7 +40,7 @@ macro_rules! error_catalogue {
                 }
             }
 
-            /// The HTTP status of the code (api.md §5.1); nothing else picks statuses.
+            /// The HTTP status of the code (docs/COMPATIBILITY.md#error-catalogue); nothing else picks statuses.
             pub fn status(self) -> StatusCode {
                 match self {
                     $(ErrorCode::$variant => StatusCode::$status,)*
@@ -189,9 +189,9 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The 32 KiB limit of api.md §3.2 for Input, Output and Payload.
+/// The 32 KiB limit of docs/COMPATIBILITY.md#limits for Input, Output and Payload.
 pub const EVENT_DATA_LIMIT: usize = 32 * 1024;
-/// The 1 MiB request limit of api.md §1.3.
+/// The 1 MiB request limit of docs/COMPATIBILITY.md#parameters.
 pub const REQUEST_SIZE_LIMIT: usize = 1024 * 1024;
 
 impl ApiError {
@@ -281,7 +281,7 @@ impl ApiError {
         )
     }
 
-    /// `InvalidArgument` always names the parameter and the reason (api.md §5.2).
+    /// `InvalidArgument` always names the parameter and the reason (docs/COMPATIBILITY.md#errors-per-action).
     pub fn invalid_argument(name: &str, reason: impl fmt::Display) -> Self {
         Self::new(
             ErrorCode::InvalidArgument,
@@ -348,7 +348,7 @@ impl ApiError {
         )
     }
 
-    /// api.md §2.5: the old Python SDK splits the message of a signature error on ':', so
+    /// docs/COMPATIBILITY.md#authentication: the old Python SDK splits the message of a signature error on ':', so
     /// any debugging text must follow a colon.
     pub fn signature_not_match(string_to_sign: Option<&str>) -> Self {
         let base = "The request signature we calculated does not match the signature you provided. Check your access key and signing method.";

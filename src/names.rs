@@ -1,4 +1,4 @@
-//! Name rules (api.md §3.1).
+//! Name rules (docs/COMPATIBILITY.md#names).
 
 /// Flow, execution, schedule and alias names chosen at creation:
 /// `^[A-Za-z_][A-Za-z0-9_-]{0,127}$`. The error says why, for `InvalidArgument`.
@@ -23,7 +23,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// Names used to look something up need only be non-empty and at most 256 characters:
-/// generated names do not follow the creation rule (api.md §3.1).
+/// generated names do not follow the creation rule (docs/COMPATIBILITY.md#names).
 pub fn check_lookup_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.chars().count() > 256 {
         Err("must be between 1 and 256 characters long".to_string())

@@ -1,5 +1,5 @@
-//! Request throttling (api.md §3.2): one token bucket per AccessKey, off unless configured.
-//! Over the limit → `429 ResourceThrottled`, without `x-acs-retry-after` (api.md §1.7).
+//! Request throttling (docs/COMPATIBILITY.md#limits): one token bucket per AccessKey, off unless configured.
+//! Over the limit → `429 ResourceThrottled`, without `x-acs-retry-after` (docs/COMPATIBILITY.md#error-responses).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,5 +1,5 @@
 //! Clock and time formats: epoch milliseconds inside, RFC 3339 with milliseconds and `Z` on
-//! the wire (api.md §1.6).
+//! the wire (docs/COMPATIBILITY.md#responses).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

@@ -1,4 +1,4 @@
--- Time-based schedules of flows (api.md §3.6), with the scheduler's next fire and its claim.
+-- Time-based schedules of flows (docs/COMPATIBILITY.md#schedules), with the scheduler's next fire and its claim.
 
 CREATE TABLE schedules (
     id TEXT PRIMARY KEY,

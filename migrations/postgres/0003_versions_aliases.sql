@@ -1,4 +1,4 @@
--- Published flow versions and aliases (api.md §3.5); flows count their versions so none is reused.
+-- Published flow versions and aliases (docs/COMPATIBILITY.md#versions-and-aliases); flows count their versions so none is reused.
 
 ALTER TABLE flows ADD COLUMN last_version BIGINT NOT NULL DEFAULT 0;
 
@@ -16,7 +16,7 @@ CREATE TABLE flow_versions (
     PRIMARY KEY (flow_id, version)
 );
 
--- routing: JSON array of {"version", "weight"}. Names sort by bytes, as in SQLite (api.md §3.7).
+-- routing: JSON array of {"version", "weight"}. Names sort by bytes, as in SQLite (docs/COMPATIBILITY.md#pagination).
 CREATE TABLE flow_aliases (
     flow_id TEXT NOT NULL,
     name TEXT COLLATE "C" NOT NULL,

@@ -1,4 +1,4 @@
-//! Flow alias actions (api.md §3.5, §4.16): CreateFlowAlias, UpdateFlowAlias,
+//! Flow alias actions (docs/COMPATIBILITY.md#versions-and-aliases, docs/COMPATIBILITY.md#versions-and-aliases): CreateFlowAlias, UpdateFlowAlias,
 //! DescribeFlowAlias, ListFlowAliases, DeleteFlowAlias.
 
 use serde::Serialize;
@@ -13,10 +13,10 @@ use crate::names::{check_name, shorten};
 use crate::store::{AliasOutcome, Flow, FlowAlias, Route};
 use crate::time::{format_ms, now_ms};
 
-/// Routing entries an alias may have (api.md §3.5).
+/// Routing entries an alias may have (docs/COMPATIBILITY.md#versions-and-aliases).
 const MAX_ROUTES: usize = 2;
 
-/// One routing entry on the wire: `Version` a string, `Weight` an integer (api.md §4.16).
+/// One routing entry on the wire: `Version` a string, `Weight` an integer (docs/COMPATIBILITY.md#versions-and-aliases).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RouteView {
@@ -30,7 +30,7 @@ struct RouteView {
 struct AliasView {
     name: String,
     description: String,
-    /// Sent as a JSON string, returned as an array (api.md §1.6).
+    /// Sent as a JSON string, returned as an array (docs/COMPATIBILITY.md#responses).
     routing_configurations: Vec<RouteView>,
     created_time: String,
 }
@@ -130,7 +130,7 @@ pub async fn describe_flow_alias(call: &Call<'_>) -> ApiResult {
     Ok(json!({ "Alias": to_body(&AliasView::from(&alias)) }))
 }
 
-/// ListFlowAliases: name ascending; `NextToken` is the next alias's name (api.md §3.7).
+/// ListFlowAliases: name ascending; `NextToken` is the next alias's name (docs/COMPATIBILITY.md#pagination).
 pub async fn list_flow_aliases(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let limit = call.params.int("Limit", 1, 100)?.unwrap_or(60);
@@ -186,7 +186,7 @@ fn written(outcome: AliasOutcome, flow: &Flow, alias: &FlowAlias) -> Result<(), 
 }
 
 /// `RoutingConfigurations`: a JSON array of 1–2 `{"Version": "1", "Weight": 80}`, each
-/// version once, weights integers 0–100 with at least one above 0 (api.md §3.5). Whether the
+/// version once, weights integers 0–100 with at least one above 0 (docs/COMPATIBILITY.md#versions-and-aliases). Whether the
 /// versions exist is checked when the alias is written.
 fn routing(text: &str) -> Result<Vec<Route>, ApiError> {
     const NAME: &str = "RoutingConfigurations";
@@ -262,7 +262,7 @@ fn route_version(value: Option<&Value>) -> Option<i64> {
 }
 
 /// An integer 0–100; a string holding one is accepted too (one SDK model types it as a
-/// string, api.md §4.16).
+/// string, docs/COMPATIBILITY.md#versions-and-aliases).
 fn route_weight(value: Option<&Value>) -> Option<i64> {
     let weight = match value? {
         Value::Number(number) => number.as_i64()?,

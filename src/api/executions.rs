@@ -1,4 +1,4 @@
-//! Execution actions (api.md §4.7–4.13).
+//! Execution actions (docs/COMPATIBILITY.md#executions–4.13).
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use crate::testing::split_test_case;
 use crate::time::parse_rfc3339_ms;
 use crate::worker::StartRequest;
 
-/// StartExecution (api.md §4.8).
+/// StartExecution (docs/COMPATIBILITY.md#executions).
 pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let (flow_name, test_case) = split_test_case(lookup_name(call, "FlowName")?);
@@ -33,7 +33,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         check_token_flow(call, token)?;
     }
     let qualifier = params.optional("Qualifier");
-    // api.md §3.1: a qualifier is looked up, so only the lookup rule applies.
+    // docs/COMPATIBILITY.md#names: a qualifier is looked up, so only the lookup rule applies.
     if let Some(qualifier) = qualifier {
         check_lookup_name(qualifier)
             .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
@@ -78,7 +78,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// StopExecution (api.md §4.10).
+/// StopExecution (docs/COMPATIBILITY.md#executions).
 pub async fn stop_execution(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let execution_name = lookup_name(call, "ExecutionName")?;
@@ -102,7 +102,7 @@ pub async fn stop_execution(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&ExecutionView::new(&stopped, fields)))
 }
 
-/// DescribeExecution (api.md §4.11), with long polling up to `WaitTimeSeconds`.
+/// DescribeExecution (docs/COMPATIBILITY.md#executions), with long polling up to `WaitTimeSeconds`.
 pub async fn describe_execution(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let execution_name = lookup_name(call, "ExecutionName")?;
@@ -129,7 +129,7 @@ pub async fn describe_execution(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&ExecutionView::new(&execution, fields)))
 }
 
-/// ListExecutions (api.md §4.12): start time descending, then name; `NextToken` is the next
+/// ListExecutions (docs/COMPATIBILITY.md#executions): start time descending, then name; `NextToken` is the next
 /// execution's name.
 pub async fn list_executions(call: &Call<'_>) -> ApiResult {
     let params = call.params;
@@ -193,7 +193,7 @@ pub async fn list_executions(call: &Call<'_>) -> ApiResult {
     Ok(body)
 }
 
-/// GetExecutionHistory (api.md §4.13): event id ascending; `NextToken` is the next id.
+/// GetExecutionHistory (docs/COMPATIBILITY.md#executions): event id ascending; `NextToken` is the next id.
 pub async fn get_execution_history(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let execution_name = lookup_name(call, "ExecutionName")?;

@@ -1,4 +1,4 @@
-//! Flow actions (api.md §4.1–4.6).
+//! Flow actions (docs/COMPATIBILITY.md#flows–4.6).
 
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use crate::names::{check_lookup_name, check_name};
 use crate::store::{CreateFlowOutcome, Flow, FlowQuery};
 use crate::time::now_ms;
 
-/// CreateFlow (api.md §4.2).
+/// CreateFlow (docs/COMPATIBILITY.md#flows).
 pub async fn create_flow(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let name = params.required("Name")?;
@@ -70,7 +70,7 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// UpdateFlow (api.md §4.3): only the parameters present change.
+/// UpdateFlow (docs/COMPATIBILITY.md#flows): only the parameters present change.
 pub async fn update_flow(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let name = params.required("Name")?;
@@ -117,7 +117,7 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&FlowView::from(&flow)))
 }
 
-/// DeleteFlow (api.md §4.4, semantics §3.3).
+/// DeleteFlow (docs/COMPATIBILITY.md#flows, semantics docs/COMPATIBILITY.md#flows).
 pub async fn delete_flow(call: &Call<'_>) -> ApiResult {
     let name = call.params.required("Name")?;
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
@@ -129,7 +129,7 @@ pub async fn delete_flow(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// DescribeFlow (api.md §4.5).
+/// DescribeFlow (docs/COMPATIBILITY.md#flows).
 pub async fn describe_flow(call: &Call<'_>) -> ApiResult {
     let name = call.params.required("Name")?;
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
@@ -194,7 +194,7 @@ fn check_mocks(call: &Call<'_>, name: &str, definition: &FlowDefinition) -> Resu
         .map_err(|error| ApiError::invalid_argument("Definition", error.to_string()))
 }
 
-/// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (api.md §3.3).
+/// `Type`: `FDL` (documented) or `DEFAULT` (Terraform), stored as given (docs/COMPATIBILITY.md#flows).
 fn flow_type(value: &str) -> Result<&str, ApiError> {
     match value {
         "FDL" | "DEFAULT" => Ok(value),

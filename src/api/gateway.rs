@@ -216,7 +216,7 @@ async fn process(
     log: &mut LogFields,
 ) -> Result<serde_json::Value, ApiError> {
     let (parts, body) = request.into_parts();
-    // api.md §1.2: GET and POST only, path `/` only.
+    // docs/COMPATIBILITY.md#paths-and-methods: GET and POST only, path `/` only.
     if parts.method != Method::GET && parts.method != Method::POST {
         return Err(ApiError::method_not_allowed(parts.method.as_str()));
     }
@@ -239,8 +239,8 @@ async fn process(
     }
     let query = parts.uri.query().unwrap_or_default().as_bytes();
     let params = Params::from_sources(query, form.then_some(&body[..]))?;
-    // api.md §1.5: a RequestId sent by the client is echoed, in the body and in the
-    // `x-acs-request-id` header (§1.6), so it must survive as a header value unchanged.
+    // docs/COMPATIBILITY.md#parameters: a RequestId sent by the client is echoed, in the body and in the
+    // `x-acs-request-id` header (docs/COMPATIBILITY.md#responses), so it must survive as a header value unchanged.
     if let Some(given) = params.optional("RequestId").filter(|id| echoable(id)) {
         *request_id = given.to_string();
     }
@@ -293,7 +293,7 @@ async fn authorized_dispatch(
     dispatch(caller.action, &call).await
 }
 
-/// Reads the whole body, refusing more than 1 MiB (api.md §1.3) and a body that takes longer
+/// Reads the whole body, refusing more than 1 MiB (docs/COMPATIBILITY.md#parameters) and a body that takes longer
 /// than the body timeout to arrive (the connection then closes: the rest is not read).
 async fn read_body(
     state: &AppState,

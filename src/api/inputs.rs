@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::Call;
 use crate::error::{ApiError, EVENT_DATA_LIMIT};
 
-/// Execution input: a JSON object of at most 32 KiB (api.md §3.2, §4.8).
+/// Execution input: a JSON object of at most 32 KiB (docs/COMPATIBILITY.md#limits, docs/COMPATIBILITY.md#executions).
 pub fn check_input(name: &str, input: &str) -> Result<(), ApiError> {
     if input.len() > EVENT_DATA_LIMIT {
         return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));

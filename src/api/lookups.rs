@@ -1,5 +1,5 @@
 //! Finding the caller's resources by the names a request gives, with the API's
-//! "not exists" errors (api.md §3.1). Shared by every handler that names a flow.
+//! "not exists" errors (docs/COMPATIBILITY.md#names). Shared by every handler that names a flow.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use crate::names::{check_lookup_name, shorten};
 use crate::store::{Execution, Flow, FlowVersion};
 use crate::testing::TestCase;
 
-/// A required name used for a lookup (api.md §3.1: non-empty, at most 256 characters).
+/// A required name used for a lookup (docs/COMPATIBILITY.md#names: non-empty, at most 256 characters).
 pub fn lookup_name<'a>(call: &Call<'a>, name: &str) -> Result<&'a str, ApiError> {
     let value = call.params.required(name)?;
     check_lookup_name(value).map_err(|reason| ApiError::invalid_argument(name, reason))?;

@@ -1,4 +1,4 @@
-//! DescribeMapRun and UpdateMapRun (api.md §4.17): the map runs of distributed Maps.
+//! DescribeMapRun and UpdateMapRun (docs/COMPATIBILITY.md#map-runs): the map runs of distributed Maps.
 
 use serde::Serialize;
 use serde_json::json;
@@ -15,7 +15,7 @@ use crate::time::format_ms;
 struct ItemCounts {
     pending: i64,
     running: i64,
-    /// Spelled `Succeed` on the wire (api.md §4.17).
+    /// Spelled `Succeed` on the wire (docs/COMPATIBILITY.md#map-runs).
     succeed: i64,
     failed: i64,
     aborted: i64,

@@ -1,8 +1,8 @@
-//! The RPC gateway (api.md §1–2): one path, `Action=…` selects the handler.
+//! The RPC gateway (docs/COMPATIBILITY.md#transport–2): one path, `Action=…` selects the handler.
 //!
 //! Every request goes through `gateway::handle`: method and path, body size and type,
 //! parameters, authentication (signature, clock skew, nonce, policy), throttling, then the
-//! action's handler. The order of those checks is the one api.md §2.4 prescribes.
+//! action's handler. The order of those checks is the one docs/COMPATIBILITY.md#order-of-checks prescribes.
 
 mod aliases;
 mod executions;
@@ -67,7 +67,7 @@ pub fn router(state: AppState) -> Router {
         ))
 }
 
-/// The actions of API version 2019-03-15 (api.md §4).
+/// The actions of API version 2019-03-15 (docs/COMPATIBILITY.md#resources).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     CreateFlow,
@@ -134,7 +134,7 @@ impl Action {
         Action::DescribeRegions,
     ];
 
-    /// Action names are case-sensitive (api.md §1.4).
+    /// Action names are case-sensitive (docs/COMPATIBILITY.md#action-and-version).
     pub fn parse(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|action| action.name() == name)
     }

@@ -1,4 +1,4 @@
-//! The flat request parameter map (api.md §1.3): URL query and form body, both form-decoded,
+//! The flat request parameter map (docs/COMPATIBILITY.md#parameters): URL query and form body, both form-decoded,
 //! merged with body-over-query precedence, plus typed getters that fail with the field's name.
 //!
 //! Everything here is framework-free: the caller hands in the raw query bytes and, when the
@@ -13,13 +13,13 @@ const MAX_QUOTED_CHARS: usize = 64;
 ///
 /// The error layer maps [`ParamError::Missing`] to `400 MissingRequiredParams` and every
 /// other variant to `400 InvalidArgument`; `Display` already renders the wire message of
-/// that code (api.md §5.1).
+/// that code (docs/COMPATIBILITY.md#error-catalogue).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
     /// A required parameter is absent or empty.
     #[error("The HTTP query '{0}' must be specified.")]
     Missing(String),
-    /// The same name appears twice within one source (api.md §1.3, our choice).
+    /// The same name appears twice within one source (docs/COMPATIBILITY.md#parameters, our choice).
     #[error("Parameter error: {0} must not be given more than once")]
     Duplicate(String),
     /// A named parameter has an unusable value.
@@ -40,7 +40,7 @@ impl ParamError {
 }
 
 /// True when a body with this `Content-Type` is a form whose fields are parameters
-/// (api.md §1.3): `application/x-www-form-urlencoded`, any case, with optional
+/// (docs/COMPATIBILITY.md#parameters): `application/x-www-form-urlencoded`, any case, with optional
 /// parameters such as `; charset=utf-8`, which are ignored.
 pub fn content_type_is_form(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
@@ -137,12 +137,12 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
-/// The merged parameters of one request (api.md §1.3).
+/// The merged parameters of one request (docs/COMPATIBILITY.md#parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     /// Query ∪ body, body wins; sorted by name as bytes, names unique (the V1 signing order).
     merged: Vec<(String, String)>,
-    /// The query alone, sorted by name, names unique (V3 signs only these, api.md §2.6).
+    /// The query alone, sorted by name, names unique (V3 signs only these, docs/COMPATIBILITY.md#v3-signatures).
     query: Vec<(String, String)>,
 }
 
@@ -191,7 +191,7 @@ impl Params {
         &self.query
     }
 
-    /// A parameter that must be present and non-empty (api.md §5.1 `MissingRequiredParams`).
+    /// A parameter that must be present and non-empty (docs/COMPATIBILITY.md#error-catalogue `MissingRequiredParams`).
     pub fn required(&self, name: &str) -> Result<&str, ParamError> {
         self.optional(name)
             .ok_or_else(|| ParamError::Missing(name.to_string()))
@@ -219,7 +219,7 @@ impl Params {
         }
     }
 
-    /// `true`/`false` in any case (the Python SDKs send `True`/`False`, api.md §1.3);
+    /// `true`/`false` in any case (the Python SDKs send `True`/`False`, docs/COMPATIBILITY.md#parameters);
     /// absent or empty → `Ok(None)`.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
         let Some(raw) = self.optional(name) else {
@@ -273,7 +273,7 @@ fn sorted_unique(mut pairs: Vec<(String, String)>) -> Result<Vec<(String, String
     Ok(pairs)
 }
 
-/// Merges two sorted, unique lists; on equal names the body value wins (api.md §1.3).
+/// Merges two sorted, unique lists; on equal names the body value wins (docs/COMPATIBILITY.md#parameters).
 fn merge_body_over_query(
     query: &[(String, String)],
     body: Vec<(String, String)>,

@@ -1,4 +1,4 @@
-//! `Qualifier` (api.md §3.5): which configuration of a flow an execution runs. Shared by
+//! `Qualifier` (docs/COMPATIBILITY.md#versions-and-aliases): which configuration of a flow an execution runs. Shared by
 //! StartExecution and StartSyncExecution.
 
 use rand::RngExt as _;

@@ -1,4 +1,4 @@
-//! DescribeRegions (api.md §4.18): the one region this server serves.
+//! DescribeRegions (docs/COMPATIBILITY.md#regions): the one region this server serves.
 
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! Rendering answers (api.md §1.6–1.7): JSON objects with `RequestId` and the
+//! Rendering answers (docs/COMPATIBILITY.md#responses–1.7): JSON objects with `RequestId` and the
 //! `x-acs-request-id` header; errors in the envelope with the status of their code.
 
 use axum::http::header::CONTENT_TYPE;
@@ -57,7 +57,7 @@ pub fn raw_error_response(error: &ApiError, host: &str) -> Vec<u8> {
     bytes
 }
 
-/// Upper-case UUID v4, like the cloud's request ids (api.md §1.6).
+/// Upper-case UUID v4, like the cloud's request ids (docs/COMPATIBILITY.md#responses).
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
 }

@@ -1,4 +1,4 @@
-//! Schedule actions (api.md §4.15; rules §3.6).
+//! Schedule actions (docs/COMPATIBILITY.md#schedules; rules docs/COMPATIBILITY.md#schedules).
 
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use crate::schedule::cron::CronSchedule;
 use crate::store::{CreateScheduleOutcome, Flow, Schedule};
 use crate::time::now_ms;
 
-/// CreateSchedule (api.md §4.15). `SignatureVersion` is accepted and ignored: it collides with
+/// CreateSchedule (docs/COMPATIBILITY.md#schedules). `SignatureVersion` is accepted and ignored: it collides with
 /// the common parameter, which the SDKs overwrite with `1.0`.
 pub async fn create_schedule(call: &Call<'_>) -> ApiResult {
     let params = call.params;
@@ -24,7 +24,7 @@ pub async fn create_schedule(call: &Call<'_>) -> ApiResult {
     let cron = parse_cron(cron_expression)?;
     let payload = params.optional("Payload").unwrap_or_default();
     check_input("Payload", payload)?;
-    // api.md §3.6: disabled unless asked for [our choice].
+    // docs/COMPATIBILITY.md#schedules: disabled unless asked for [our choice].
     let enable = params.bool("Enable")?.unwrap_or(false);
     let description = params.optional("Description").unwrap_or_default();
     let flow = find_flow(call, flow_name).await?;
@@ -56,7 +56,7 @@ pub async fn create_schedule(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// UpdateSchedule (api.md §4.15): only the parameters present change.
+/// UpdateSchedule (docs/COMPATIBILITY.md#schedules): only the parameters present change.
 pub async fn update_schedule(call: &Call<'_>) -> ApiResult {
     let params = call.params;
     let flow_name = lookup_name(call, "FlowName")?;
@@ -112,7 +112,7 @@ pub async fn update_schedule(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&ScheduleView::from(&schedule)))
 }
 
-/// DeleteSchedule (api.md §4.15).
+/// DeleteSchedule (docs/COMPATIBILITY.md#schedules).
 pub async fn delete_schedule(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let name = lookup_name(call, "ScheduleName")?;
@@ -124,7 +124,7 @@ pub async fn delete_schedule(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// DescribeSchedule (api.md §4.15).
+/// DescribeSchedule (docs/COMPATIBILITY.md#schedules).
 pub async fn describe_schedule(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let name = lookup_name(call, "ScheduleName")?;
@@ -133,7 +133,7 @@ pub async fn describe_schedule(call: &Call<'_>) -> ApiResult {
     Ok(to_body(&ScheduleView::from(&schedule)))
 }
 
-/// ListSchedules (api.md §4.15, §3.7): name ascending; `NextToken` is the next schedule's name.
+/// ListSchedules (docs/COMPATIBILITY.md#schedules, docs/COMPATIBILITY.md#pagination): name ascending; `NextToken` is the next schedule's name.
 pub async fn list_schedules(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let limit = call.params.int("Limit", 1, 1000)?.unwrap_or(60);

@@ -1,4 +1,4 @@
-//! StartSyncExecution (api.md §4.9): an Express flow runs within the request and the answer
+//! StartSyncExecution (docs/COMPATIBILITY.md#synchronous-executions): an Express flow runs within the request and the answer
 //! carries its result. A failed run is still HTTP 200.
 
 use std::time::Duration;
@@ -47,7 +47,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
     let input = params.optional("Input").unwrap_or_default();
     check_input("Input", input)?;
     let qualifier = params.optional("Qualifier");
-    // api.md §3.1: a qualifier is looked up, so only the lookup rule applies.
+    // docs/COMPATIBILITY.md#names: a qualifier is looked up, so only the lookup rule applies.
     if let Some(qualifier) = qualifier {
         check_lookup_name(qualifier)
             .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
@@ -60,14 +60,14 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
         ));
     }
     let test_case = find_test_case(call, &flow, test_case)?;
-    // A version runs its own snapshot (api.md §3.5).
+    // A version runs its own snapshot (docs/COMPATIBILITY.md#versions-and-aliases).
     if let Some(version) = resolve_qualifier(call, &flow, qualifier).await?.version {
         flow.definition = version.definition;
         flow.role_arn = version.role_arn;
         flow.environment = version.environment;
     }
     check_stored_definition(call, &flow, &flow.definition).await?;
-    // Names need not be unique: `<ExecutionName>:<uuid>` (api.md §3.1, §4.9).
+    // Names need not be unique: `<ExecutionName>:<uuid>` (docs/COMPATIBILITY.md#names, docs/COMPATIBILITY.md#synchronous-executions).
     let generated = uuid::Uuid::new_v4().to_string();
     let name = match execution_name {
         Some(name) => format!("{name}:{generated}"),

@@ -1,4 +1,4 @@
-//! ReportTaskSucceeded / ReportTaskFailed (api.md §4.14).
+//! ReportTaskSucceeded / ReportTaskFailed (docs/COMPATIBILITY.md#task-reports).
 
 use serde_json::{Value, json};
 
@@ -16,7 +16,7 @@ pub async fn report_task_succeeded(call: &Call<'_>) -> ApiResult {
     if output.len() > EVENT_DATA_LIMIT {
         return Err(ApiError::entity_too_large(EVENT_DATA_LIMIT));
     }
-    // Any JSON value; whether it must be an object is decided at run time (§I.4.2).
+    // Any JSON value; whether it must be an object is decided at run time (docs/COMPATIBILITY.md#fdl-tasks).
     let output: Value = crate::engine::json::parse_data(output)
         .map_err(|e| ApiError::invalid_argument("Output", format!("must be JSON text: {e}")))?;
     report(call, token, TaskOutcome::Success(output)).await
@@ -30,7 +30,7 @@ pub async fn report_task_failed(call: &Call<'_>) -> ApiResult {
     report(call, token, TaskOutcome::Failure { error, cause }).await
 }
 
-/// Errors in the order of api.md §4.14: bad token, ended execution, token no longer valid.
+/// Errors in the order of docs/COMPATIBILITY.md#task-reports: bad token, ended execution, token no longer valid.
 async fn report(call: &Call<'_>, token: &str, outcome: TaskOutcome) -> ApiResult {
     check_token_flow(call, token)?;
     match call

@@ -1,4 +1,4 @@
-//! Flow version actions (api.md §3.5, §4.16): PublishFlowVersion, ListFlowVersions,
+//! Flow version actions (docs/COMPATIBILITY.md#versions-and-aliases, docs/COMPATIBILITY.md#versions-and-aliases): PublishFlowVersion, ListFlowVersions,
 //! DeleteFlowVersion.
 
 use serde::Serialize;
@@ -13,7 +13,7 @@ use crate::store::{DeleteVersionOutcome, FlowVersion, PublishOutcome};
 use crate::time::{format_ms, now_ms};
 
 /// A version as PublishFlowVersion and ListFlowVersions show it; `Version` is a string
-/// (api.md §1.6).
+/// (docs/COMPATIBILITY.md#responses).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct VersionView {
@@ -36,7 +36,7 @@ impl VersionView {
 }
 
 /// PublishFlowVersion: snapshots the flow as its next version, even when nothing changed
-/// since the last one (api.md §3.5). Without `Description` the version keeps the flow's.
+/// since the last one (docs/COMPATIBILITY.md#versions-and-aliases). Without `Description` the version keeps the flow's.
 pub async fn publish_flow_version(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let description = call.params.get("Description");
@@ -54,7 +54,7 @@ pub async fn publish_flow_version(call: &Call<'_>) -> ApiResult {
     }
 }
 
-/// ListFlowVersions: version ascending; `NextToken` is the next version (api.md §3.7).
+/// ListFlowVersions: version ascending; `NextToken` is the next version (docs/COMPATIBILITY.md#pagination).
 /// `Limit` is string-typed in the SDK but holds an integer.
 pub async fn list_flow_versions(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
@@ -86,7 +86,7 @@ pub async fn list_flow_versions(call: &Call<'_>) -> ApiResult {
     Ok(body)
 }
 
-/// DeleteFlowVersion: refused while an alias routes to the version (api.md §3.5).
+/// DeleteFlowVersion: refused while an alias routes to the version (docs/COMPATIBILITY.md#versions-and-aliases).
 pub async fn delete_flow_version(call: &Call<'_>) -> ApiResult {
     let flow_name = lookup_name(call, "FlowName")?;
     let version = lookup_name(call, "FlowVersion")?;

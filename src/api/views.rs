@@ -1,5 +1,5 @@
-//! The objects responses carry (api.md §4.1, §4.7, §4.13, §4.15), with their wire names. A field
-//! with no value is omitted, never `null` (api.md §1.6).
+//! The objects responses carry (docs/COMPATIBILITY.md#flows, docs/COMPATIBILITY.md#executions, docs/COMPATIBILITY.md#schedules), with their wire names. A field
+//! with no value is omitted, never `null` (docs/COMPATIBILITY.md#responses).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::store::{Execution, Flow, FlowVersion, HistoryEvent, Schedule};
 use crate::time::format_ms;
 
-/// `StoppedTime` of an execution that has not stopped (api.md §3.4, as observed).
+/// `StoppedTime` of an execution that has not stopped (docs/COMPATIBILITY.md#executions, as observed).
 const NOT_STOPPED: &str = "1970-01-01T00:00:00Z";
 
 #[derive(Debug, Serialize)]
@@ -26,7 +26,7 @@ pub struct FlowView {
     pub external_storage_location: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_group_id: Option<String>,
-    /// Sent as a JSON string, returned as an object (api.md §1.6).
+    /// Sent as a JSON string, returned as an object (docs/COMPATIBILITY.md#responses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Value>,
     pub created_time: String,
@@ -53,7 +53,7 @@ impl From<&Flow> for FlowView {
 }
 
 impl FlowView {
-    /// A published version as DescribeFlow shows it (api.md §3.5): the version's snapshot,
+    /// A published version as DescribeFlow shows it (docs/COMPATIBILITY.md#versions-and-aliases): the version's snapshot,
     /// with the flow's identity, and the version's creation as `LastModifiedTime`.
     pub fn of_version(flow: &Flow, version: &FlowVersion) -> Self {
         FlowView {
@@ -69,7 +69,7 @@ impl FlowView {
     }
 }
 
-/// Which optional execution fields a response carries (api.md §4.7).
+/// Which optional execution fields a response carries (docs/COMPATIBILITY.md#executions).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExecutionFields {
     /// Omit `FlowDefinition`, `Input`, `Output` (ListExecutions `MetadataOnly`).
@@ -161,7 +161,7 @@ pub struct ScheduleView {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub payload: String,
     pub cron_expression: String,
-    /// A JSON boolean (api.md §1.6).
+    /// A JSON boolean (docs/COMPATIBILITY.md#responses).
     pub enable: bool,
     pub created_time: String,
     pub last_modified_time: String,

@@ -1,4 +1,4 @@
-//! The access-key table (api.md §2.1): AccessKeyId → account, secret and what the key may do.
+//! The access-key table (docs/COMPATIBILITY.md#authentication): AccessKeyId → account, secret and what the key may do.
 //!
 //! Keys come from three places:
 //!

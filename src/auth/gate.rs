@@ -39,7 +39,7 @@ pub struct Caller<'a, A> {
     pub key: &'a KeyEntry,
 }
 
-/// The common parameters every V1 request must carry (api.md §1.5), in checking order.
+/// The common parameters every V1 request must carry (docs/COMPATIBILITY.md#parameters), in checking order.
 const V1_REQUIRED: [&str; 6] = [
     "AccessKeyId",
     "Signature",
@@ -49,7 +49,7 @@ const V1_REQUIRED: [&str; 6] = [
     "Timestamp",
 ];
 
-/// The headers every V3 request must carry (api.md §2.6 step 8).
+/// The headers every V3 request must carry (docs/COMPATIBILITY.md#v3-signatures step 8).
 const V3_REQUIRED: [&str; 4] = [
     "x-acs-action",
     "x-acs-version",

@@ -1,4 +1,4 @@
-//! Authentication (api.md §2): pure signing for V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256),
+//! Authentication (docs/COMPATIBILITY.md#authentication): pure signing for V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256),
 //! the access-key table and its policies, replay protection (clock skew, nonces), and the
 //! gate that applies them to a request.
 //!

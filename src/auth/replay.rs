@@ -1,4 +1,4 @@
-//! Replay protection (api.md §2.4): the request timestamp must be close to the server clock,
+//! Replay protection (docs/COMPATIBILITY.md#order-of-checks): the request timestamp must be close to the server clock,
 //! and an (AccessKeyId, SignatureNonce) pair may be used once.
 //!
 //! The clock is always passed in (`now`), so everything here is testable without sleeping.
@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::error::ApiError;
 
-/// The usual allowed clock difference for this API family (api.md §2.4).
+/// The usual allowed clock difference for this API family (docs/COMPATIBILITY.md#order-of-checks).
 pub const DEFAULT_MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
 
 /// Longest excerpt of a rejected timestamp quoted back in the error.
@@ -34,7 +34,7 @@ pub struct Skewed {
     pub difference: TimeDelta,
 }
 
-/// Parses a request timestamp (api.md §2.4): `YYYY-MM-DDThh:mm:ssZ`, with an optional
+/// Parses a request timestamp (docs/COMPATIBILITY.md#order-of-checks): `YYYY-MM-DDThh:mm:ssZ`, with an optional
 /// fractional second (1–9 digits), and `+00:00` accepted in place of `Z`. Other offsets are
 /// rejected: the contract says UTC, and every SDK sends `Z`.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, BadTimestamp> {
@@ -122,7 +122,7 @@ pub trait NonceLedger: Send + Sync {
     async fn flush(&self) {}
 }
 
-/// Remembers accepted (AccessKeyId, nonce) pairs in this process (api.md §2.4).
+/// Remembers accepted (AccessKeyId, nonce) pairs in this process (docs/COMPATIBILITY.md#order-of-checks).
 ///
 /// Each pair is kept for `retention` after it was recorded. A request passes the skew check
 /// until `timestamp + max_skew`, and its timestamp may be up to `max_skew` ahead of the

@@ -1,6 +1,6 @@
-//! V1 "RPC" signature: HMAC-SHA1 over the canonicalized parameters (api.md §2.2).
+//! V1 "RPC" signature: HMAC-SHA1 over the canonicalized parameters (docs/COMPATIBILITY.md#v1-signatures).
 //!
-//! Pure functions: the caller passes the decoded, merged parameters of api.md §1.3.
+//! Pure functions: the caller passes the decoded, merged parameters of docs/COMPATIBILITY.md#parameters.
 
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use hmac::{Hmac, KeyInit, Mac};
@@ -11,7 +11,7 @@ type HmacSha1 = Hmac<Sha1>;
 /// The parameter that carries the signature and is therefore not signed itself.
 pub const SIGNATURE_PARAM: &str = "Signature";
 
-/// Percent-encodes UTF-8 bytes, keeping only `A–Z a–z 0–9 - _ . ~` (api.md §2.2 step 3):
+/// Percent-encodes UTF-8 bytes, keeping only `A–Z a–z 0–9 - _ . ~` (docs/COMPATIBILITY.md#v1-signatures step 3):
 /// space → `%20`, `*` → `%2A`, `~` stays, hex digits upper case.
 pub fn percent_encode(input: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -28,7 +28,7 @@ pub fn percent_encode(input: &str) -> String {
     encoded
 }
 
-/// The canonicalized query string (api.md §2.2 steps 1–4): pairs sorted by name as bytes,
+/// The canonicalized query string (docs/COMPATIBILITY.md#v1-signatures steps 1–4): pairs sorted by name as bytes,
 /// `Signature` left out, empty values kept, names and values percent-encoded.
 pub fn canonical_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut signed: Vec<(&str, &str)> = params
@@ -45,7 +45,7 @@ pub fn canonical_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>)
         .join("&")
 }
 
-/// `METHOD&%2F&percentEncode(CQS)` (api.md §2.2 step 5); `method` is upper-cased.
+/// `METHOD&%2F&percentEncode(CQS)` (docs/COMPATIBILITY.md#v1-signatures step 5); `method` is upper-cased.
 pub fn string_to_sign<'a>(
     method: &str,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -58,13 +58,13 @@ pub fn string_to_sign<'a>(
     )
 }
 
-/// `base64(HMAC-SHA1(secret + "&", string_to_sign))` (api.md §2.2 steps 6–7).
+/// `base64(HMAC-SHA1(secret + "&", string_to_sign))` (docs/COMPATIBILITY.md#v1-signatures steps 6–7).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
     BASE64_STANDARD.encode(mac(secret, string_to_sign).finalize().into_bytes())
 }
 
 /// Compares `signature` (form-decoded, base64) with the expected one in constant time
-/// (api.md §2.2 step 8). A signature that is not base64 does not match.
+/// (docs/COMPATIBILITY.md#v1-signatures step 8). A signature that is not base64 does not match.
 pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
     let Ok(given) = BASE64_STANDARD.decode(signature) else {
         return false;

@@ -1,4 +1,4 @@
-//! V3 signature `ACS3-HMAC-SHA256` (api.md §2.6): an `Authorization` header over a canonical
+//! V3 signature `ACS3-HMAC-SHA256` (docs/COMPATIBILITY.md#v3-signatures): an `Authorization` header over a canonical
 //! request made of the method, the query, the signed headers and the body's SHA-256.
 //!
 //! Pure functions: the caller passes the decoded query pairs, the request headers and the
@@ -20,7 +20,7 @@ pub const EMPTY_PAYLOAD_HASH: &str =
 
 /// Why a V3 request cannot be verified. `Display` is the wire message; the error layer maps
 /// `MissingHeader` to `400 MissingRequiredHeader`, `PayloadHashMismatch` to
-/// `403 SignatureNotMatch` (api.md §2.6 step 2) and the two `Authorization` problems to
+/// `403 SignatureNotMatch` (docs/COMPATIBILITY.md#v3-signatures step 2) and the two `Authorization` problems to
 /// `400 InvalidArgument` naming `Authorization` (our choice: the spec is silent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum V3Error {
@@ -44,7 +44,7 @@ pub struct V3Authorization {
     pub signature: String,
 }
 
-/// Parses the `Authorization` header (api.md §2.6 step 1).
+/// Parses the `Authorization` header (docs/COMPATIBILITY.md#v3-signatures step 1).
 ///
 /// Fields may come in any order, with optional spaces after the commas; each of
 /// `Credential`, `SignedHeaders` and `Signature` must appear exactly once and be non-empty.
@@ -101,7 +101,7 @@ pub fn parse_authorization(header: &str) -> Result<V3Authorization, V3Error> {
     })
 }
 
-/// The canonical request (api.md §2.6 steps 3–5).
+/// The canonical request (docs/COMPATIBILITY.md#v3-signatures steps 3–5).
 ///
 /// * `query`: the decoded query pairs only (body parameters are not signed); sorted here.
 /// * `headers`: every request header as (name, value); names match case-insensitively and a
@@ -154,7 +154,7 @@ where
     ))
 }
 
-/// Query pairs sorted by name (then value), percent-encoded with the V1 rule (api.md §2.6 step 3).
+/// Query pairs sorted by name (then value), percent-encoded with the V1 rule (docs/COMPATIBILITY.md#v3-signatures step 3).
 fn canonical_query<N: AsRef<str>, V: AsRef<str>>(query: &[(N, V)]) -> String {
     let mut pairs: Vec<(&str, &str)> = query
         .iter()
@@ -168,7 +168,7 @@ fn canonical_query<N: AsRef<str>, V: AsRef<str>>(query: &[(N, V)]) -> String {
         .join("&")
 }
 
-/// `ACS3-HMAC-SHA256\n` + hex SHA-256 of the canonical request (api.md §2.6 step 6).
+/// `ACS3-HMAC-SHA256\n` + hex SHA-256 of the canonical request (docs/COMPATIBILITY.md#v3-signatures step 6).
 pub fn string_to_sign(canonical_request: &str) -> String {
     format!(
         "{ALGORITHM}\n{}",
@@ -176,7 +176,7 @@ pub fn string_to_sign(canonical_request: &str) -> String {
     )
 }
 
-/// Lower-case hex HMAC-SHA256 keyed with the bare secret (api.md §2.6 step 7).
+/// Lower-case hex HMAC-SHA256 keyed with the bare secret (docs/COMPATIBILITY.md#v3-signatures step 7).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
     hex_lower(&mac(secret, string_to_sign).finalize().into_bytes())
 }
@@ -190,13 +190,13 @@ pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
     mac(secret, string_to_sign).verify_slice(&given).is_ok()
 }
 
-/// Lower-case hex SHA-256 of the raw body (api.md §2.6 step 2).
+/// Lower-case hex SHA-256 of the raw body (docs/COMPATIBILITY.md#v3-signatures step 2).
 pub fn hashed_payload(body: &[u8]) -> String {
     hex_lower(&Sha256::digest(body))
 }
 
 /// The body hash to sign with, after checking it against `x-acs-content-sha256` when the
-/// client sent one (api.md §2.6 step 2). The computed value is what gets signed.
+/// client sent one (docs/COMPATIBILITY.md#v3-signatures step 2). The computed value is what gets signed.
 pub fn checked_payload_hash(declared: Option<&str>, body: &[u8]) -> Result<String, V3Error> {
     let computed = hashed_payload(body);
     match declared {
@@ -246,7 +246,7 @@ mod tests {
 
     const SECRET: &str = "testsecret";
 
-    // api.md §2.6 vector C: V3 GET DescribeExecution.
+    // docs/COMPATIBILITY.md#v3-signatures vector C: V3 GET DescribeExecution.
     const VECTOR_C_AUTHORIZATION: &str = "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=e484f67a9422c908eeb5293146d59abee88c92ef2dfcc40dfc01c1de6e426616";
     const VECTOR_C_CANONICAL_REQUEST: &str = "GET\n/\nExecutionName=exec1&FlowName=my_flow\n\
         host:fnf.example.test\n\

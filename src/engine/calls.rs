@@ -19,7 +19,7 @@ pub struct CallRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallKind {
-    /// Invoke a function over the protocol of definitions.md Appendix C.
+    /// Invoke a function over the protocol of docs/COMPATIBILITY.md#function-compute.
     Function {
         function: FunctionRef,
         /// The event: strings are sent as they are, anything else as JSON.
@@ -28,7 +28,7 @@ pub enum CallKind {
         asynchronous: bool,
         shape: FunctionShape,
     },
-    /// `HTTP:Request` (§II.5.3).
+    /// `HTTP:Request` (docs/COMPATIBILITY.md#http-tasks).
     Http {
         url: String,
         method: String,
@@ -54,7 +54,7 @@ pub enum CallKind {
 pub enum FunctionShape {
     /// FDL: the parsed body is the local; empty → `{}`; not an object → `FnF.InvalidLocal`.
     FdlLocal,
-    /// State machine: `{"Code": 200, "Header": {}, "Body": <JSON or text>}` (§II.5.1).
+    /// State machine: `{"Code": 200, "Header": {}, "Body": <JSON or text>}` (docs/COMPATIBILITY.md#function-compute).
     Wrapped,
     /// State machine asynchronous invocation: `{"Code": 202, "Header": {}, "Body": ""}`.
     Accepted,
@@ -65,9 +65,9 @@ pub enum FunctionShape {
 /// How a child start becomes the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildShape {
-    /// FDL `requestResponse` (Q17): `{"FlowName", "ExecutionName"}`.
+    /// FDL `requestResponse` (docs/COMPATIBILITY.md#q17): `{"FlowName", "ExecutionName"}`.
     Fdl,
-    /// State machine `RequestComplete` (§II.5.2): `{"FlowName", "ExecutionName", "RequestID"}`.
+    /// State machine `RequestComplete` (docs/COMPATIBILITY.md#state-machine-tasks): `{"FlowName", "ExecutionName", "RequestID"}`.
     StateMachine,
     /// The child's end is awaited: the outcome is its execution name.
     Submission,

@@ -1,5 +1,5 @@
-//! Data shaping shared by all states: FDL mappings and merges (definitions.md §I.3), state
-//! machine constructors and variables (§II.3), and the scopes expressions evaluate in.
+//! Data shaping shared by all states: FDL mappings and merges (docs/COMPATIBILITY.md#fdl-data-flow), state
+//! machine constructors and variables (docs/COMPATIBILITY.md#state-machine-data-flow), and the scopes expressions evaluate in.
 
 use std::cell::OnceCell;
 
@@ -12,7 +12,7 @@ use super::ir::{Mappings, Source, Template, limits};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShapeError(pub String);
 
-/// What FDL `$context` (§I.3.4) describes.
+/// What FDL `$context` (docs/COMPATIBILITY.md#fdl-data-flow) describes.
 #[derive(Debug, Clone, Copy)]
 pub struct FdlContext<'a> {
     pub execution_name: &'a str,
@@ -74,7 +74,7 @@ impl Scope for DollarScope<'_> {
     }
 }
 
-/// What the state machine's `$Context` (§II.3.1) describes.
+/// What the state machine's `$Context` (docs/COMPATIBILITY.md#state-machine-data-flow) describes.
 #[derive(Debug, Clone, Copy)]
 pub struct SmContext<'a> {
     pub execution_name: &'a str,
@@ -165,7 +165,7 @@ pub fn eval_condition(expr: &Expr, scope: &dyn Scope) -> Result<bool, ShapeError
         .map_err(|e| ShapeError(format!("evaluating condition '{}': {e}", expr.source())))
 }
 
-/// Builds the object an FDL mapping list describes (§I.3.2): targets in order, later wins.
+/// Builds the object an FDL mapping list describes (docs/COMPATIBILITY.md#fdl-data-flow): targets in order, later wins.
 pub fn apply_mappings(mappings: &Mappings, scope: &dyn Scope) -> Result<Value, ShapeError> {
     let mut built = Map::new();
     for mapping in &mappings.0 {
@@ -178,7 +178,7 @@ pub fn apply_mappings(mappings: &Mappings, scope: &dyn Scope) -> Result<Value, S
     Ok(Value::Object(built))
 }
 
-/// Evaluates a constructor (§II.3.3).
+/// Evaluates a constructor (docs/COMPATIBILITY.md#state-machine-data-flow).
 pub fn build_template(template: &Template, scope: &dyn Scope) -> Result<Value, ShapeError> {
     Ok(match template {
         Template::Literal(value) => value.clone(),
@@ -199,7 +199,7 @@ pub fn build_template(template: &Template, scope: &dyn Scope) -> Result<Value, S
     })
 }
 
-/// Shallow merge (§I.3.1): top-level keys of `over` replace those of `base`. Non-objects
+/// Shallow merge (docs/COMPATIBILITY.md#fdl-data-flow): top-level keys of `over` replace those of `base`. Non-objects
 /// count as empty.
 pub fn merge(base: &Value, over: &Value) -> Value {
     let mut merged = match base {

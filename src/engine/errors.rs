@@ -1,4 +1,4 @@
-//! The error names the engine and its drivers raise (definitions.md §I.6.1), in one place so
+//! The error names the engine and its drivers raise (docs/COMPATIBILITY.md#retry-and-catch), in one place so
 //! a retry, a catch or a test names exactly what is raised.
 
 /// The wildcard that matches every error in a retry or catch.

@@ -1,4 +1,4 @@
-//! History event types (api.md §6, definitions.md §I.8) and their `EventDetail` payloads.
+//! History event types (docs/COMPATIBILITY.md#history-events, docs/COMPATIBILITY.md#history-events) and their `EventDetail` payloads.
 
 use serde::Deserialize;
 use serde::de::IntoDeserializer;

@@ -3,7 +3,7 @@
 //!
 //! Differences between the languages that change run-time behaviour are kept explicit
 //! (`Language`, `DataFlow`) rather than hidden in the parsers, so the interpreter can apply
-//! each language's data-flow rules (definitions.md §I.3 and §II.3) in one place.
+//! each language's data-flow rules (docs/COMPATIBILITY.md#fdl-data-flow and docs/COMPATIBILITY.md#state-machine-data-flow) in one place.
 
 use serde_json::Value;
 
@@ -13,9 +13,9 @@ use super::expr::Expr;
 /// Which definition language a flow is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {
-    /// Legacy FDL: `type: flow`, `steps:` (definitions.md Part I).
+    /// Legacy FDL: `type: flow`, `steps:` (docs/COMPATIBILITY.md#legacy-fdl).
     Fdl,
-    /// CloudFlow state machine: `Type: StateMachine`, `States:` (Part II).
+    /// CloudFlow state machine: `Type: StateMachine`, `States:` (docs/COMPATIBILITY.md#state-machine).
     StateMachine,
 }
 
@@ -70,13 +70,13 @@ pub enum Next {
 /// How a state's input and output are shaped.
 #[derive(Debug, Clone)]
 pub enum DataFlow {
-    /// FDL (§I.3): input = mappings over (parent input, parent local) or their shallow merge;
+    /// FDL (docs/COMPATIBILITY.md#fdl-data-flow): input = mappings over (parent input, parent local) or their shallow merge;
     /// output = mappings over (own input, own local) or the local; merged into the parent local.
     Fdl {
         input_mappings: Option<Mappings>,
         output_mappings: Option<Mappings>,
     },
-    /// State machine (§II.3): the constructors replace the value; no merging.
+    /// State machine (docs/COMPATIBILITY.md#state-machine-data-flow): the constructors replace the value; no merging.
     StateMachine {
         input_constructor: Option<Template>,
         output_constructor: Option<Template>,
@@ -101,7 +101,7 @@ pub enum StateKind {
 // Data shaping components
 // ---------------------------------------------------------------------------------------
 
-/// FDL mapping list (§I.3.2): `target` keys built in order, later ones overwrite.
+/// FDL mapping list (docs/COMPATIBILITY.md#fdl-data-flow): `target` keys built in order, later ones overwrite.
 #[derive(Debug, Clone, Default)]
 pub struct Mappings(pub Vec<Mapping>);
 
@@ -118,7 +118,7 @@ pub enum Source {
     Expr(Expr),
 }
 
-/// A state-machine constructor (§II.3.3): a JSON tree whose `.$` keys are expressions.
+/// A state-machine constructor (docs/COMPATIBILITY.md#state-machine-data-flow): a JSON tree whose `.$` keys are expressions.
 #[derive(Debug, Clone)]
 pub enum Template {
     Literal(Value),
@@ -129,7 +129,7 @@ pub enum Template {
 }
 
 // ---------------------------------------------------------------------------------------
-// Errors: retry and catch (§I.6, §II.6)
+// Errors: retry and catch (docs/COMPATIBILITY.md#retry-and-catch)
 // ---------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +147,7 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// FDL defaults (§I.6.2): interval 1 s, max interval 86400 s, 3 attempts, multiplier 2.
+    /// FDL defaults (docs/COMPATIBILITY.md#retry-and-catch): interval 1 s, max interval 86400 s, 3 attempts, multiplier 2.
     pub fn fdl_default(errors: Vec<String>) -> Self {
         RetryPolicy {
             errors,
@@ -163,7 +163,7 @@ impl RetryPolicy {
     }
 
     /// Delay before the retry numbered `k` (0-based) of this policy:
-    /// `min(interval × rate^k, max_interval)` seconds (§I.6.2 step 2, §II.6).
+    /// `min(interval × rate^k, max_interval)` seconds (docs/COMPATIBILITY.md#retry-and-catch step 2, docs/COMPATIBILITY.md#retry-and-catch).
     pub fn delay_seconds(&self, k: u32) -> f64 {
         let delay = self.interval_seconds * self.backoff_rate.powi(k.min(1024) as i32);
         if delay.is_finite() {
@@ -264,7 +264,7 @@ pub enum TaskTarget {
     /// State machine `HTTP:Request` / `HTTP:Invoke` with its `Parameters`
     /// (`url`, `method`, `headers`, `body`).
     Http(Template),
-    /// Any other integration: fails at run time with `FnF.ActionNotSupported` (§II.5.4, Q16).
+    /// Any other integration: fails at run time with `FnF.ActionNotSupported` (docs/COMPATIBILITY.md#state-machine-tasks, docs/COMPATIBILITY.md#q16).
     Unsupported { action: String },
 }
 
@@ -378,7 +378,7 @@ pub enum ValueSpec {
 
 #[derive(Debug, Clone)]
 pub struct FailSpec {
-    /// FDL `error` / state machine `Code`; `FnF.Fail` when absent (Q9).
+    /// FDL `error` / state machine `Code`; `FnF.Fail` when absent (docs/COMPATIBILITY.md#q9).
     pub error: Option<String>,
     /// FDL `cause` / state machine `Detail`.
     pub cause: Option<String>,
@@ -402,11 +402,11 @@ pub struct MapSpec {
     /// Iterations running at once (FDL: 100; state machine: `MaxConcurrency`, 0 → 40, capped at
     /// 40 inline and at 1000 distributed).
     pub max_concurrency: usize,
-    /// Distributed mode (§II.4.9): every item (or batch) runs as a child execution.
+    /// Distributed mode (docs/COMPATIBILITY.md#distributed-map): every item (or batch) runs as a child execution.
     pub distributed: Option<Box<DistributedSpec>>,
 }
 
-/// A distributed Map (§II.4.9). Items come from the state's input (`ItemsPath`); reading
+/// A distributed Map (docs/COMPATIBILITY.md#distributed-map). Items come from the state's input (`ItemsPath`); reading
 /// them from or writing results to object storage is not supported.
 #[derive(Debug, Clone)]
 pub struct DistributedSpec {
@@ -427,41 +427,41 @@ pub struct DistributedSpec {
 
 /// Limits the parsers and the interpreter share.
 pub mod limits {
-    /// FDL wait (§I.4.4): 2 days.
+    /// FDL wait (docs/COMPATIBILITY.md#fdl-steps): 2 days.
     pub const FDL_MAX_WAIT_SECONDS: u64 = 172_800;
     /// An execution's longest run, as the service documents it: one year.
     pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
-    /// State machine Wait in standard mode (§II.4.4).
+    /// State machine Wait in standard mode (docs/COMPATIBILITY.md#state-machine-states).
     pub const SM_MAX_WAIT_SECONDS: u64 = 300;
-    /// State machine Wait in express mode (§II.4.4).
+    /// State machine Wait in express mode (docs/COMPATIBILITY.md#state-machine-states).
     pub const SM_MAX_WAIT_SECONDS_EXPRESS: u64 = 20;
-    /// State machine Task `Timeout` (§II.4.2).
+    /// State machine Task `Timeout` (docs/COMPATIBILITY.md#state-machine-states).
     pub const SM_MAX_TASK_TIMEOUT_SECONDS: u64 = 604_800;
-    /// Retry interval and max interval (§I.6.2, §II.6).
+    /// Retry interval and max interval (docs/COMPATIBILITY.md#retry-and-catch).
     pub const MAX_RETRY_INTERVAL_SECONDS: u64 = 86_400;
-    /// FDL parallel branches (§I.7).
+    /// FDL parallel branches (docs/COMPATIBILITY.md#limits).
     pub const FDL_MAX_BRANCHES: usize = 100;
-    /// State machine Parallel branches (§II.7).
+    /// State machine Parallel branches (docs/COMPATIBILITY.md#limits).
     pub const SM_MAX_BRANCHES: usize = 50;
-    /// FDL foreach concurrency (§I.4.8).
+    /// FDL foreach concurrency (docs/COMPATIBILITY.md#fdl-steps).
     pub const FDL_FOREACH_CONCURRENCY: usize = 100;
-    /// State machine Map concurrency (§II.4.8).
+    /// State machine Map concurrency (docs/COMPATIBILITY.md#state-machine-states).
     pub const SM_MAP_CONCURRENCY: usize = 40;
-    /// Distributed Map: children running at once, at most (§II.4.9).
+    /// Distributed Map: children running at once, at most (docs/COMPATIBILITY.md#distributed-map).
     pub const DISTRIBUTED_MAP_CONCURRENCY: usize = 1000;
-    /// Distributed Map: items per map run (§II.4.9).
+    /// Distributed Map: items per map run (docs/COMPATIBILITY.md#distributed-map).
     pub const DISTRIBUTED_MAP_ITEMS: usize = 10_000;
-    /// Nesting depth of parallel/foreach/choice bodies (§I.7, §II.7).
+    /// Nesting depth of parallel/foreach/choice bodies (docs/COMPATIBILITY.md#limits).
     pub const MAX_NESTING: usize = 32;
-    /// FDL: step input + output + local (§I.3.5).
+    /// FDL: step input + output + local (docs/COMPATIBILITY.md#fdl-data-flow).
     pub const FDL_STEP_DATA_BYTES: usize = 32 * 1024;
-    /// State machine: a state's input and output, each (§II.3.4).
+    /// State machine: a state's input and output, each (docs/COMPATIBILITY.md#state-machine-data-flow).
     pub const SM_STATE_DATA_BYTES: usize = 64 * 1024;
     /// Nesting of the data a state receives or produces (and of `$Global` values). JSON
     /// inputs nest at most 128 levels, but a loop can wrap a value once more on each round;
     /// unbounded, walking it would overflow the stack.
     pub const MAX_DATA_DEPTH: usize = 256;
-    /// History events per execution (§I.8).
+    /// History events per execution (docs/COMPATIBILITY.md#history-events).
     pub const MAX_EVENTS: i64 = 5000;
 }
 

@@ -95,7 +95,7 @@ pub struct StateRun {
     /// The number of the last attempt started (tasks), or of runs (retried Parallel/Map).
     #[serde(default)]
     pub attempt: u32,
-    /// Retries made so far, per retry policy (§I.6.2 step 2: each policy counts its own).
+    /// Retries made so far, per retry policy (docs/COMPATIBILITY.md#retry-and-catch step 2: each policy counts its own).
     #[serde(default)]
     pub retry_counts: Vec<u32>,
     pub work: Work,
@@ -125,7 +125,7 @@ pub enum Work {
         branches: Vec<BranchRun>,
     },
     Map(Box<MapRun>),
-    /// A distributed Map waiting for its child executions (§II.4.9).
+    /// A distributed Map waiting for its child executions (docs/COMPATIBILITY.md#distributed-map).
     DistributedMap(Box<DistributedRun>),
     /// An FDL choice running the selected option's `steps`.
     ChoiceBody {
@@ -264,7 +264,7 @@ pub enum SignalPayload {
         index: usize,
         outcome: TaskOutcome,
     },
-    /// UpdateMapRun changed a running map run (api.md §4.17).
+    /// UpdateMapRun changed a running map run (docs/COMPATIBILITY.md#map-runs).
     MapRunUpdated {
         map_run: String,
         concurrency: Option<usize>,

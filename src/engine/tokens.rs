@@ -1,4 +1,4 @@
-//! Task tokens (definitions.md §I.4.2 rule 7): base64 of
+//! Task tokens (docs/COMPATIBILITY.md#fdl-steps rule 7): base64 of
 //! `v1#<flow>#<execution>#<eventId>#<attempt>.<signature>`, where the signature is an HMAC
 //! over the ids the token designates, so tokens cannot be forged or moved between executions.
 

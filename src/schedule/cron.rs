@@ -1,4 +1,4 @@
-//! `CronExpression` (api.md §3.6): `@every <N>m`, or six fields `Seconds Minutes Hours
+//! `CronExpression` (docs/COMPATIBILITY.md#schedules): `@every <N>m`, or six fields `Seconds Minutes Hours
 //! Day-of-month Month Day-of-week` in UTC, optionally prefixed by `CRON_TZ=<IANA zone> `.
 //!
 //! croner accepts more than the spec allows (`L`, `W`, `#`, seven fields, steps in Seconds),
@@ -102,7 +102,7 @@ fn parse_every(rest: &str) -> Result<CronSchedule, String> {
     }
 }
 
-/// What one field accepts (api.md §3.6).
+/// What one field accepts (docs/COMPATIBILITY.md#schedules).
 struct Field {
     name: &'static str,
     min: u32,

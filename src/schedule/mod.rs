@@ -1,4 +1,4 @@
-//! Schedules (api.md §3.6): cron expressions, and the scheduler that fires enabled schedules.
+//! Schedules (docs/COMPATIBILITY.md#schedules): cron expressions, and the scheduler that fires enabled schedules.
 //!
 //! Every fire starts exactly once across replicas:
 //! 1. a replica claims due schedules with a lease (Postgres: `FOR UPDATE SKIP LOCKED`; SQLite
@@ -207,7 +207,7 @@ impl Scheduler {
         }
     }
 
-    /// Starts the execution of one fire; a fire that cannot start is skipped (api.md §3.6).
+    /// Starts the execution of one fire; a fire that cannot start is skipped (docs/COMPATIBILITY.md#schedules).
     async fn start(&self, schedule: &Schedule, fire_at: i64, catch_up: bool) {
         let skip = |reason: &str| {
             tracing::warn!(schedule_id = %schedule.id, schedule = %schedule.name, fire_time = %format_ms(fire_at), reason, "a schedule's fire is skipped");

@@ -127,7 +127,7 @@ pub trait FlowStore: Send + Sync {
     async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>>;
     /// Writes `flow` if its stored revision is still `expected_revision`.
     async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool>;
-    /// Deletes the flow and stops its running executions (api.md §3.3). False if absent.
+    /// Deletes the flow and stops its running executions (docs/COMPATIBILITY.md#flows). False if absent.
     async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool>;
     async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>>;
     async fn count_flows(&self, account_id: &str) -> StoreResult<i64>;
@@ -204,7 +204,7 @@ pub trait WorkStore: Send + Sync {
     async fn due_count(&self, now: i64) -> StoreResult<i64>;
 }
 
-/// Map runs of distributed Maps (api.md §4.17).
+/// Map runs of distributed Maps (docs/COMPATIBILITY.md#map-runs).
 #[async_trait]
 pub trait MapRunStore: Send + Sync {
     /// The map run of this execution, with the counts of its children.
@@ -235,7 +235,7 @@ pub trait BatchStore: Send + Sync {
     async fn write_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<WriteResult>>;
 }
 
-/// Schedules of flows (api.md §3.6) and the scheduler's claims on their fires.
+/// Schedules of flows (docs/COMPATIBILITY.md#schedules) and the scheduler's claims on their fires.
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
     async fn create_schedule(&self, schedule: &Schedule) -> StoreResult<CreateScheduleOutcome>;

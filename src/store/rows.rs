@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A flow as stored (api.md §3.3).
+/// A flow as stored (docs/COMPATIBILITY.md#flows).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Flow {
     pub id: String,
@@ -51,7 +51,7 @@ pub struct StoredNonce {
     pub expires_at: i64,
 }
 
-/// Execution statuses (api.md §3.4).
+/// Execution statuses (docs/COMPATIBILITY.md#executions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExecutionStatus {
     Starting,
@@ -114,7 +114,7 @@ pub struct ExecutionIdentity {
     pub name: String,
 }
 
-/// An execution as the API sees it (api.md §3.4, §4.7).
+/// An execution as the API sees it (docs/COMPATIBILITY.md#executions, docs/COMPATIBILITY.md#executions).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Execution {
     pub identity: ExecutionIdentity,
@@ -194,7 +194,7 @@ pub enum MapRunWrite {
     },
 }
 
-/// A map run as DescribeMapRun shows it (api.md §4.17); the counts come from its children.
+/// A map run as DescribeMapRun shows it (docs/COMPATIBILITY.md#map-runs); the counts come from its children.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapRunRecord {
     pub name: String,
@@ -215,7 +215,7 @@ pub struct MapRunRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartOutcome {
     Started(Execution),
-    /// An execution of that name is still running: it is returned instead (api.md §4.8).
+    /// An execution of that name is still running: it is returned instead (docs/COMPATIBILITY.md#executions).
     Running(Execution),
     /// An execution of that name has ended.
     AlreadyEnded(Execution),
@@ -223,7 +223,7 @@ pub enum StartOutcome {
     Throttled,
 }
 
-/// ListExecutions filters (api.md §4.12); order: start time descending, then name.
+/// ListExecutions filters (docs/COMPATIBILITY.md#executions); order: start time descending, then name.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionQuery {
     pub flow_id: String,
@@ -239,7 +239,7 @@ pub struct ExecutionQuery {
     pub limit: i64,
 }
 
-/// One history event (api.md §4.13).
+/// One history event (docs/COMPATIBILITY.md#executions).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct HistoryEvent {
     pub event_id: i64,
@@ -416,7 +416,7 @@ pub enum WriteResult {
     Nonce(bool),
 }
 
-/// A time-based schedule of a flow (api.md §3.6).
+/// A time-based schedule of a flow (docs/COMPATIBILITY.md#schedules).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Schedule {
     pub id: String,

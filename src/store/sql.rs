@@ -232,7 +232,7 @@ where
         let Some(flow_id) = flow_id else {
             return Ok(false);
         };
-        // api.md §3.3: running executions stop; nothing of the old flow stays reachable.
+        // docs/COMPATIBILITY.md#flows: running executions stop; nothing of the old flow stays reachable.
         sqlx::query(
             "DELETE FROM task_calls WHERE execution_id IN \
              (SELECT id FROM executions WHERE flow_id = $1 AND status = 'Running')",

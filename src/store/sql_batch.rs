@@ -413,7 +413,7 @@ fn op_time(op: &WriteOp) -> i64 {
 }
 
 /// The execution as it was when it started: StartExecution answers with that
-/// (api.md §4.8: `Running`), even when its first advance already ended it.
+/// (docs/COMPATIBILITY.md#executions: `Running`), even when its first advance already ended it.
 fn started_execution(new: &NewExecution) -> Execution {
     Execution {
         identity: new.identity.clone(),

@@ -1,4 +1,4 @@
-//! Map runs of distributed Maps (api.md §4.17): their records and the counts of their
+//! Map runs of distributed Maps (docs/COMPATIBILITY.md#map-runs): their records and the counts of their
 //! children, on any `SqlBackend`.
 
 use async_trait::async_trait;

@@ -1,4 +1,4 @@
-//! Published flow versions and aliases (api.md §3.5): the trait and the values it reads and
+//! Published flow versions and aliases (docs/COMPATIBILITY.md#versions-and-aliases): the trait and the values it reads and
 //! writes. The SQL both backends share is in `sql_versions.rs`.
 
 use async_trait::async_trait;

@@ -1,5 +1,5 @@
-//! Performing task calls: Function Compute invocations over the protocol of definitions.md
-//! Appendix C, and `HTTP:Request` (§II.5.3). Child executions are started by the runtime,
+//! Performing task calls: Function Compute invocations over the protocol described in
+//! docs/COMPATIBILITY.md#function-compute, and `HTTP:Request` (docs/COMPATIBILITY.md#http-tasks). Child executions are started by the runtime,
 //! which owns the store.
 
 use std::collections::HashMap;
@@ -168,7 +168,7 @@ impl CallExecutor {
             return TaskOutcome::Failure { error, cause };
         }
         if error_type.is_some() {
-            // A function error: its type and message name the error (§I.6.1).
+            // A function error: its type and message name the error (docs/COMPATIBILITY.md#retry-and-catch).
             let parsed: Option<Value> = parse_data(&body).ok();
             let field = |name: &str| {
                 parsed
@@ -195,7 +195,7 @@ impl CallExecutor {
                 "Body": parse_or_text(&body),
             })),
             FunctionShape::FdlLocal => {
-                // §I.4.2 (Q4): empty → {}, an object is the local, anything else is invalid.
+                // docs/COMPATIBILITY.md#fdl-tasks (docs/COMPATIBILITY.md#q4): empty → {}, an object is the local, anything else is invalid.
                 if body.trim().is_empty() {
                     return TaskOutcome::Success(Value::Object(Map::new()));
                 }
@@ -214,7 +214,7 @@ impl CallExecutor {
     }
 
     /// `HTTP:Request`: `{"Header", "Code", "Body"}`; non-2xx statuses are results, not errors
-    /// (Q14). With a callback the request carries the token header.
+    /// (docs/COMPATIBILITY.md#q14). With a callback the request carries the token header.
     pub async fn http_request(
         &self,
         url: &str,

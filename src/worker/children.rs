@@ -16,7 +16,7 @@ use crate::store::{MapChild, OutgoingSignal, StartOutcome, StoreResult};
 use crate::time::now_ms;
 
 impl Runtime {
-    /// UpdateMapRun: tells the running Map about new values (api.md §4.17).
+    /// UpdateMapRun: tells the running Map about new values (docs/COMPATIBILITY.md#map-runs).
     pub async fn map_run_updated(
         &self,
         execution_id: &str,
@@ -63,7 +63,7 @@ impl Runtime {
     }
 
     /// The signal that reports an ended child (`reporter`, its name) to its parent's task
-    /// token (api.md §3.4); `None` (logged) when the token designates nothing.
+    /// token (docs/COMPATIBILITY.md#executions); `None` (logged) when the token designates nothing.
     pub(super) async fn parent_signal(
         &self,
         account_id: &str,
@@ -134,7 +134,7 @@ impl Runtime {
         }))
     }
 
-    /// Starts a child execution for a task (nested flows, §I.4.2, §II.5.2).
+    /// Starts a child execution for a task (nested flows, docs/COMPATIBILITY.md#fdl-tasks, docs/COMPATIBILITY.md#state-machine-tasks).
     pub(super) async fn start_child(
         self: &Arc<Self>,
         account_id: &str,
@@ -214,7 +214,7 @@ impl Runtime {
     }
 }
 
-/// Reports a distributed Map child's end to its parent (§II.4.9).
+/// Reports a distributed Map child's end to its parent (docs/COMPATIBILITY.md#distributed-map).
 pub(super) fn map_item_signal(child: &MapChild, outcome: TaskOutcome) -> OutgoingSignal {
     let payload = SignalPayload::MapItemEnded {
         map_run: child.map_run.clone(),

@@ -1,5 +1,5 @@
 //! What an advance writes besides its events and state: its end, its next wake-up, the
-//! reports to a parent when it ends (api.md §3.4), the distributed Map children it starts and
+//! reports to a parent when it ends (docs/COMPATIBILITY.md#executions), the distributed Map children it starts and
 //! its map runs' records.
 
 use super::Runtime;
@@ -15,7 +15,7 @@ use crate::store::{
 
 impl Runtime {
     /// What an advance writes besides its events: its end, its next wake-up, and the report
-    /// to the task token it was started with when it ends (api.md §3.4).
+    /// to the task token it was started with when it ends (docs/COMPATIBILITY.md#executions).
     pub(super) async fn written_advance(
         &self,
         execution: Identity<'_>,

@@ -1,4 +1,4 @@
-//! Synchronous (Express) executions (api.md §4.9): the same interpreter, driven in memory
+//! Synchronous (Express) executions (docs/COMPATIBILITY.md#synchronous-executions): the same interpreter, driven in memory
 //! inside the request. Nothing is stored per step; calls run concurrently; callbacks reach
 //! the run through an in-process registry (so a report must come to the replica running it).
 

@@ -25,7 +25,7 @@ pub enum ReportOutcome {
 }
 
 impl Runtime {
-    /// ReportTaskSucceeded / ReportTaskFailed (api.md §4.14), applied at once so the answer
+    /// ReportTaskSucceeded / ReportTaskFailed (docs/COMPATIBILITY.md#task-reports), applied at once so the answer
     /// carries the id of the event it produced.
     pub async fn report_task(
         self: &Arc<Self>,

@@ -35,7 +35,7 @@ impl Runtime {
         } else {
             crate::engine::json::parse_data(&request.input).ok()
         };
-        // api.md §3.4: the execution keeps the definition, role and environment it runs.
+        // docs/COMPATIBILITY.md#executions: the execution keeps the definition, role and environment it runs.
         let (definition, role_arn, environment) = match &request.flow_version {
             Some(version) => (&version.definition, &version.role_arn, &version.environment),
             None => (
@@ -208,7 +208,7 @@ pub struct StartRequest {
     /// JSON object text, or "".
     pub input: String,
     pub callback_token: Option<String>,
-    /// The `Qualifier` given, recorded as is (api.md §3.5).
+    /// The `Qualifier` given, recorded as is (docs/COMPATIBILITY.md#versions-and-aliases).
     pub qualifier: Option<String>,
     /// The published version the execution runs; `None` runs the flow's latest configuration.
     pub flow_version: Option<FlowVersion>,
@@ -219,7 +219,7 @@ pub struct StartRequest {
     pub test_case: Option<Arc<TestCase>>,
 }
 
-/// Executions record the flow's variables with `Name` and `Value` only (api.md §3.3).
+/// Executions record the flow's variables with `Name` and `Value` only (docs/COMPATIBILITY.md#flows).
 pub fn execution_environment(flow_environment: Option<&str>) -> Option<String> {
     let environment: Value = serde_json::from_str(flow_environment?).ok()?;
     let variables: Vec<Value> = environment

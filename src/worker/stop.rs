@@ -20,7 +20,7 @@ impl Runtime {
         cause: Option<String>,
     ) -> StoreResult<Option<Execution>> {
         let now = now_ms();
-        // `{"error", "cause"}` with the values given; absent ones are omitted (definitions.md §I.8).
+        // `{"error", "cause"}` with the values given; absent ones are omitted (docs/COMPATIBILITY.md#history-events).
         let mut detail = serde_json::Map::new();
         if let Some(error) = &error {
             detail.insert("error".into(), Value::from(error.as_str()));
@@ -29,7 +29,7 @@ impl Runtime {
             detail.insert("cause".into(), Value::from(cause.as_str()));
         }
         let mut signals = Vec::new();
-        // api.md §3.4: a stopped child reports a failure, default error `Stopped`.
+        // docs/COMPATIBILITY.md#executions: a stopped child reports a failure, default error `Stopped`.
         let outcome = TaskOutcome::failure(
             error.clone().unwrap_or_else(|| "Stopped".into()),
             cause.clone().unwrap_or_default(),
@@ -82,8 +82,8 @@ impl Runtime {
         Ok(stopped)
     }
 
-    /// DeleteFlow (api.md §3.3): deletes the flow and stops its running executions. Those
-    /// started with a `CallbackFnFTaskToken` report the stop to it (§3.4), so a parent
+    /// DeleteFlow (docs/COMPATIBILITY.md#flows): deletes the flow and stops its running executions. Those
+    /// started with a `CallbackFnFTaskToken` report the stop to it (docs/COMPATIBILITY.md#executions), so a parent
     /// waiting for one of them does not wait forever. False if the flow does not exist.
     pub async fn delete_flow(&self, flow: &Flow) -> StoreResult<bool> {
         let running = self

@@ -1,4 +1,4 @@
-//! Execution actions (api.md §4.7–4.13): StartExecution, DescribeExecution (long polling),
+//! Execution actions (docs/COMPATIBILITY.md#executions–4.13): StartExecution, DescribeExecution (long polling),
 //! ListExecutions, GetExecutionHistory and StopExecution, over both backends.
 
 use crate::common;
@@ -365,7 +365,7 @@ backend_tests! {
         let mut keys = EXECUTION_KEYS.to_vec();
         keys.push("Environment");
         assert_keys(&described, &keys);
-        // Executions record the variables with Name and Value only (api.md §3.3).
+        // Executions record the variables with Name and Value only (docs/COMPATIBILITY.md#flows).
         assert_eq!(
             described["Environment"],
             json!({"Variables": [{"Name": "K", "Value": "V"}]})

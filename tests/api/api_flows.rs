@@ -1,4 +1,4 @@
-//! Flow actions (api.md §4.1–4.6) and DescribeRegions (§4.18), over both backends: the
+//! Flow actions (docs/COMPATIBILITY.md#flows–4.6) and DescribeRegions (docs/COMPATIBILITY.md#regions), over both backends: the
 //! exact response shapes, every parameter rule and every error code they can return.
 
 use crate::common;
@@ -163,7 +163,7 @@ backend_tests! {
         assert_eq!(body["ExecutionMode"], "Express");
         assert_eq!(body["ExternalStorageLocation"], "oss://bucket/prefix");
         assert_eq!(body["ResourceGroupId"], "rg-acfm");
-        // Sent as a JSON string, returned as an object (api.md §1.6).
+        // Sent as a JSON string, returned as an object (docs/COMPATIBILITY.md#responses).
         assert_eq!(
             body["Environment"],
             json!({"Variables": [
@@ -713,7 +713,7 @@ backend_tests! {
             .wait_event("slow_child", "kid", "StepStarted", Duration::from_secs(10))
             .await;
         client.call("DeleteFlow", &[("Name", "slow_child")]).await.ok();
-        // The child is stopped (api.md §3.3), so its parent learns of it (§3.4).
+        // The child is stopped (docs/COMPATIBILITY.md#flows), so its parent learns of it (docs/COMPATIBILITY.md#executions).
         let ended = client
             .wait_end("waiting_parent", "p", Duration::from_secs(10))
             .await;
@@ -1047,7 +1047,7 @@ backend_tests! {
         let server = TestServer::start(backend).await;
         let client = server.client();
         let express = [("ExecutionMode", "Express")];
-        // A state machine Wait is limited to 1–20 s in express mode (definitions.md §II.4.4).
+        // A state machine Wait is limited to 1–20 s in express mode (docs/COMPATIBILITY.md#state-machine-states).
         let answer = create(
             &client,
             &[

@@ -1,4 +1,4 @@
-//! Schedule actions over both backends (api.md §4.15, §3.6, §3.7): the happy path of all five
+//! Schedule actions over both backends (docs/COMPATIBILITY.md#schedules, docs/COMPATIBILITY.md#schedules, docs/COMPATIBILITY.md#pagination): the happy path of all five
 //! and every error code they answer.
 
 use crate::common;
@@ -151,7 +151,7 @@ backend_tests! {
             .get("ListSchedules", &[("FlowName", "first")])
             .await
             .err(404, "FlowNotExists");
-        // A re-created flow shares nothing with the old one (api.md §3.3).
+        // A re-created flow shares nothing with the old one (docs/COMPATIBILITY.md#flows).
         client.create_flow("first", FLOW).await;
         let listed = client.get("ListSchedules", &[("FlowName", "first")]).await.ok().clone();
         assert_eq!(names(&listed), Vec::<&str>::new());

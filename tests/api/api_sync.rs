@@ -1,4 +1,4 @@
-//! StartSyncExecution and Express flows (api.md §4.9).
+//! StartSyncExecution and Express flows (docs/COMPATIBILITY.md#synchronous-executions).
 
 use crate::common;
 

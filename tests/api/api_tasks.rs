@@ -1,5 +1,5 @@
-//! ReportTaskSucceeded / ReportTaskFailed (api.md §4.14) and `CallbackFnFTaskToken`
-//! (§3.4), over both backends. Waiting tasks need no outside service: a state-machine Task
+//! ReportTaskSucceeded / ReportTaskFailed (docs/COMPATIBILITY.md#task-reports) and `CallbackFnFTaskToken`
+//! (docs/COMPATIBILITY.md#executions), over both backends. Waiting tasks need no outside service: a state-machine Task
 //! `FNF:StartExecution` in `WaitForCustomCallback` mode hands its token to a child
 //! execution's input, where the test reads it. One test uses the stub Function Compute for
 //! the FDL `waitForCallback` pattern.
@@ -133,7 +133,7 @@ backend_tests! {
         let client = server.client();
         callback_flows(&client, "approver", false).await;
         let token = start_waiting(&client, "approver", "a1").await;
-        // definitions.md §I.4.2 rule 7: base64 of v1#<flow>#<execution>#<eventId>#…
+        // docs/COMPATIBILITY.md#fdl-steps rule 7: base64 of v1#<flow>#<execution>#<eventId>#…
         assert!(decoded(&token).starts_with("v1#approver#a1#2#"), "{}", decoded(&token));
         assert_eq!(client.describe("approver", "a1").await["Status"], "Running");
 
@@ -400,7 +400,7 @@ backend_tests! {
                     .unwrap_or_else(|| panic!("echo was not called for {order}"));
                 assert_keys(&invocation.event, &["taskToken", "orderId"]);
                 let token = invocation.event["taskToken"].as_str().unwrap().to_string();
-                // The token names the task's StepEntered (definitions.md §I.8).
+                // The token names the task's StepEntered (docs/COMPATIBILITY.md#history-events).
                 let entered = event(&events, "StepEntered")["EventId"].as_i64().unwrap();
                 assert!(
                     decoded(&token).starts_with(&format!("v1#fdl_callback#{execution}#{entered}#")),
@@ -542,7 +542,7 @@ backend_tests! {
         let server = TestServer::start(backend).await;
         let client = server.client();
         callback_flows(&client, "shaped", false).await;
-        // Any JSON is accepted by the API; the task then fails (definitions.md §I.4.2).
+        // Any JSON is accepted by the API; the task then fails (docs/COMPATIBILITY.md#fdl-steps).
         for (execution, output) in [("s1", "[1]"), ("s2", "5"), ("s3", r#""text""#), ("s4", "null")] {
             let token = start_waiting(&client, "shaped", execution).await;
             let body = report(&client, "ReportTaskSucceeded", &token, &[("Output", output)])

@@ -1,5 +1,5 @@
-//! Flow versions, aliases and `Qualifier` (api.md §3.5, §4.5, §4.8, §4.12, §4.16) over both
-//! backends: every action's happy path and every error code §5.2 gives them.
+//! Flow versions, aliases and `Qualifier` (docs/COMPATIBILITY.md#versions-and-aliases, docs/COMPATIBILITY.md#flows, docs/COMPATIBILITY.md#executions, docs/COMPATIBILITY.md#versions-and-aliases) over both
+//! backends: every action's happy path and every error code docs/COMPATIBILITY.md#errors-per-action gives them.
 
 use crate::common;
 

@@ -13,7 +13,7 @@ use fnf_server::api::Action;
 use fnf_server::error::{ErrorCode, Scope};
 use serde_json::Value;
 
-/// The codes every action can answer (api.md §5.2).
+/// The codes every action can answer (docs/COMPATIBILITY.md#errors-per-action).
 fn common_codes() -> impl Iterator<Item = &'static str> {
     ErrorCode::ALL
         .iter()
@@ -382,7 +382,7 @@ async fn documented_examples_get_documented_answers() {
     }
 }
 
-/// api.md §1.6: every answer carries `x-acs-request-id`, equal to the body's `RequestId`,
+/// docs/COMPATIBILITY.md#responses: every answer carries `x-acs-request-id`, equal to the body's `RequestId`,
 /// also when the client sends a `RequestId` that cannot be a header value.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_id_header_always_matches_the_body() {

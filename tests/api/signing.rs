@@ -1,4 +1,4 @@
-//! Signing (api.md §2): the spec's vectors A, B and C through the public signing functions
+//! Signing (docs/COMPATIBILITY.md#authentication): the spec's vectors A, B and C through the public signing functions
 //! and, byte for byte, through a live server; V1 requests built by hand the way each SDK
 //! lays them out; V3 requests signed with `fnf_server::auth::v3`; and every way a
 //! signature can fail.
@@ -17,7 +17,7 @@ use fnf_server::auth::{v1, v3};
 
 const FLOW: &str = "version: v1\ntype: flow\nsteps:\n  - type: pass\n    name: p\n";
 
-// api.md §2.3 vector A: GET DescribeExecution as the new Python SDK sends it.
+// docs/COMPATIBILITY.md#v1-signatures vector A: GET DescribeExecution as the new Python SDK sends it.
 const VECTOR_A_QUERY: &str = "AccessKeyId=testid&Action=DescribeExecution&ExecutionName=exec1\
     &FlowName=my_flow&Format=json&SignatureMethod=HMAC-SHA1\
     &SignatureNonce=3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b&SignatureVersion=1.0\
@@ -26,7 +26,7 @@ const VECTOR_A_CQS: &str = "AccessKeyId=testid&Action=DescribeExecution&Executio
 const VECTOR_A_STS: &str = "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeExecution%26ExecutionName%3Dexec1%26FlowName%3Dmy_flow%26Format%3Djson%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D2019-03-15";
 const VECTOR_A_SIGNATURE: &str = "uOXlWXG5LtpREThTqTTssgtZ1tc=";
 
-// api.md §2.3 vector B: POST StartExecution as the old Python SDK sends it.
+// docs/COMPATIBILITY.md#v1-signatures vector B: POST StartExecution as the old Python SDK sends it.
 const VECTOR_B_QUERY: &str = "AccessKeyId=testid&Action=StartExecution&Format=JSON\
     &RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1\
     &SignatureNonce=c0ffee00c0ffee00c0ffee00c0ffee00&SignatureType=&SignatureVersion=1.0\
@@ -37,7 +37,7 @@ const VECTOR_B_CQS: &str = "AccessKeyId=testid&Action=StartExecution&ExecutionNa
 const VECTOR_B_STS: &str = "POST&%2F&AccessKeyId%3Dtestid%26Action%3DStartExecution%26ExecutionName%3Drun-1_a%26FlowName%3Dmy_flow%26Format%3DJSON%26Input%3D%257B%2522msg%2522%253A%2520%2522h%25C3%25A9llo%2520w%25C3%25B6rld%2520%252A%2520~%2520%252F%252B%2522%257D%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3Dc0ffee00c0ffee00c0ffee00c0ffee00%26SignatureType%3D%26SignatureVersion%3D1.0%26Timestamp%3D2024-05-01T12%253A00%253A00Z%26Version%3D2019-03-15";
 const VECTOR_B_SIGNATURE: &str = "hfEumGf/QpTzKpYXsd5zT4K1QLE=";
 
-// api.md §2.6 vector C: V3 GET DescribeExecution.
+// docs/COMPATIBILITY.md#v3-signatures vector C: V3 GET DescribeExecution.
 const VECTOR_C_HOST: &str = "fnf.example.test";
 const VECTOR_C_NONCE: &str = "3f0c2a8e5b7d4c1e9a6b8d0f2e4c6a8b";
 const VECTOR_C_SIGNED_HEADERS: &str =
@@ -259,7 +259,7 @@ async fn server_with_flow() -> (TestServer, Client) {
     (server, client)
 }
 
-/// The common parameters of a V1 request (api.md §1.5) as the test client sends them.
+/// The common parameters of a V1 request (docs/COMPATIBILITY.md#parameters) as the test client sends them.
 const COMMON_PARAMS: [&str; 9] = [
     "Action",
     "Version",
@@ -502,7 +502,7 @@ async fn wrong_secret_is_signature_not_match_with_the_string_to_sign_after_a_col
         "SignatureNotMatch",
         &format!("{SIGNATURE_NOT_MATCH} server string to sign is:{sts}"),
     );
-    // The old Python SDK reads element 1 of `Message.split(':')` (api.md §1.7).
+    // The old Python SDK reads element 1 of `Message.split(':')` (docs/COMPATIBILITY.md#error-responses).
     assert_eq!(answer.message().split(':').nth(1), Some(sts.as_str()));
     server.stop().await;
 }

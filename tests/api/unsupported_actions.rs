@@ -1,5 +1,5 @@
 //! Integrations fnf-server does not implement fail the step at run time with
-//! `FnF.ActionNotSupported`, which a Catch can handle (definitions.md §II.5.4, Q16).
+//! `FnF.ActionNotSupported`, which a Catch can handle (docs/COMPATIBILITY.md#state-machine-data-flow, docs/COMPATIBILITY.md#q16).
 
 use crate::common;
 

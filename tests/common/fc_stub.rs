@@ -1,4 +1,4 @@
-//! A stub Function Compute for tests: the invoke protocol of definitions.md Appendix C and
+//! A stub Function Compute for tests: the invoke protocol of docs/COMPATIBILITY.md#function-compute and
 //! the fixture functions of Appendix A (`echo`, `fail`, `sleep`, `increment`, `flaky`),
 //! matched by function name under any service, region or account. It records every
 //! invocation so tests can check what was sent and how often.

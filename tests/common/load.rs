@@ -116,7 +116,7 @@ pub async fn call_under_way(
 }
 
 /// Starts `n` on the first of `clients` (in turn from `first_server`) that answers: a start repeated
-/// under the same name after a lost answer returns the running execution (api.md §4.6).
+/// under the same name after a lost answer returns the running execution (docs/COMPATIBILITY.md#flows).
 pub async fn start_somewhere(clients: &[Client], n: usize, within: Duration) -> Start {
     let deadline = Instant::now() + within;
     for turn in first_server(n, clients.len()).. {

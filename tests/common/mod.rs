@@ -723,7 +723,7 @@ pub fn event_time_gap_ms(from: &Value, to: &Value) -> i64 {
     };
     time(to) - time(from)
 }
-/// Asserts a response time: RFC 3339 in UTC with milliseconds and `Z` (api.md §1.6), e.g.
+/// Asserts a response time: RFC 3339 in UTC with milliseconds and `Z` (docs/COMPATIBILITY.md#responses), e.g.
 /// `2024-05-01T12:00:00.123Z`; returns it as epoch milliseconds.
 #[track_caller]
 pub fn assert_time_ms(value: &Value) -> i64 {
@@ -740,7 +740,7 @@ pub fn assert_time_ms(value: &Value) -> i64 {
         .timestamp_millis()
 }
 
-/// Asserts the server's `RequestId` form: an upper-case UUID v4 (api.md §1.6), echoed in
+/// Asserts the server's `RequestId` form: an upper-case UUID v4 (docs/COMPATIBILITY.md#responses), echoed in
 /// the `x-acs-request-id` header.
 #[track_caller]
 pub fn assert_request_id(answer: &Answer) {
@@ -813,12 +813,12 @@ impl Storage {
 }
 // ---------------------------------------------------------------------------------------
 // Helpers for the gateway and signing tests: hand-built V1 requests, V3 signing, raw HTTP
-// and the response envelope of api.md §1.6–1.7.
+// and the response envelope of docs/COMPATIBILITY.md#responses–1.7.
 
-/// The `Message` of `SignatureNotMatch` before any debugging suffix (api.md §2.5).
+/// The `Message` of `SignatureNotMatch` before any debugging suffix (docs/COMPATIBILITY.md#authentication).
 pub const SIGNATURE_NOT_MATCH: &str = "The request signature we calculated does not match the signature you provided. Check your access key and signing method.";
 
-/// The `x-acs-content-sha256` of an empty body (api.md §2.6).
+/// The `x-acs-content-sha256` of an empty body (docs/COMPATIBILITY.md#v3-signatures).
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 impl Answer {
@@ -841,7 +841,7 @@ impl Answer {
     }
 }
 
-/// Asserts the envelope every answer must have (api.md §1.6–1.7): JSON object, the JSON
+/// Asserts the envelope every answer must have (docs/COMPATIBILITY.md#responses–1.7): JSON object, the JSON
 /// content type, `x-acs-request-id` equal to the body's `RequestId`; success bodies without
 /// `Code`; error bodies with string members and `HostId` equal to the `Host` used.
 #[track_caller]
@@ -957,7 +957,7 @@ impl Client {
         self.raw(request).await
     }
 
-    /// A V3 request (api.md §2.6) signed with this client's key, like the generic Tea client.
+    /// A V3 request (docs/COMPATIBILITY.md#v3-signatures) signed with this client's key, like the generic Tea client.
     pub fn v3(&self, method: &str, action: &str) -> V3Request {
         V3Request {
             endpoint: self.endpoint.clone(),

@@ -13,7 +13,7 @@ use super::{Answer, Client};
 
 pub const DOCUMENT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/fnf-2019-03-15.yaml");
 
-/// The error statuses every operation documents (api.md §1.7), besides 200.
+/// The error statuses every operation documents (docs/COMPATIBILITY.md#error-responses), besides 200.
 pub const ERROR_STATUSES: [u16; 10] = [400, 403, 404, 405, 409, 412, 415, 429, 500, 503];
 
 pub struct Document {

@@ -1,4 +1,4 @@
-//! The worked examples of definitions.md §II.9 (CF-1 … CF-16), each run end to end over the
+//! The worked examples of docs/COMPATIBILITY.md#state-machine (CF-1 … CF-16), each run end to end over the
 //! HTTP API on both backends, with the stub Function Compute of Appendix A.
 
 use crate::common;
@@ -181,14 +181,14 @@ backend_tests! {
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].event, json!({"who": "tom", "lang": "en"}));
         assert_eq!(calls[0].invocation_type, "Sync");
-        // §I.8: `resource` is the Action, `pattern` the TaskMode.
+        // docs/COMPATIBILITY.md#history-events: `resource` is the Action, `pattern` the TaskMode.
         let scheduled = event_detail(first_event(&ended.events, "TaskScheduled"));
         assert_eq!(
             (&scheduled["resource"], &scheduled["pattern"], &scheduled["attempt"]),
             (&json!("FC:InvokeFunction"), &json!("RequestComplete"), &json!(1)),
             "{scheduled}"
         );
-        // The raw result wraps the function's return value (§II.5.1).
+        // The raw result wraps the function's return value (docs/COMPATIBILITY.md#function-compute).
         let succeeded = first_event(&ended.events, "TaskSucceeded");
         assert_eq!(
             event_detail(succeeded)["output"]["Body"],

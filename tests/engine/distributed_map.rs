@@ -1,4 +1,4 @@
-//! Distributed Map (definitions.md §II.4.9, api.md §4.17): every item runs as a child
+//! Distributed Map (docs/COMPATIBILITY.md#state-machine-states, docs/COMPATIBILITY.md#map-runs): every item runs as a child
 //! execution in a map run; DescribeMapRun / UpdateMapRun report and change it.
 
 use crate::common;

@@ -1,4 +1,4 @@
-//! The worked examples of definitions.md §I.10 (FDL-1 … FDL-19), each run end to end over
+//! The worked examples of docs/COMPATIBILITY.md#legacy-fdl (FDL-1 … FDL-19), each run end to end over
 //! the HTTP API on both backends, with the stub Function Compute of Appendix A.
 
 use crate::common;

@@ -1,4 +1,4 @@
-//! The execution history of definitions.md §I.8: which events appear, in which order, their
+//! The execution history of docs/COMPATIBILITY.md#history-events: which events appear, in which order, their
 //! `ScheduleEventId` links and their `EventDetail`, over the HTTP API on both backends.
 
 use crate::common;
@@ -470,7 +470,7 @@ backend_tests! {
     }
 
     async fn retried_callback_task(backend) {
-        // §I.4.2 rule 6 and §I.6.2 step 2: each attempt gets its own token, older tokens are
+        // docs/COMPATIBILITY.md#fdl-tasks rule 6 and docs/COMPATIBILITY.md#retry-and-catch step 2: each attempt gets its own token, older tokens are
         // refused; StepEntered keeps the first attempt's input, TaskScheduled each attempt's.
         let (server, stub) = start_with_stub(backend).await;
         let client = server.client();
@@ -566,7 +566,7 @@ backend_tests! {
     }
 
     async fn parallel_branch_failure(backend) {
-        // §I.4.7 (Q25): a failing branch fails the parallel at once; the other is cancelled.
+        // docs/COMPATIBILITY.md#fdl-steps (docs/COMPATIBILITY.md#q25): a failing branch fails the parallel at once; the other is cancelled.
         let (server, client) = server_with_flow(backend, "hpfail", FAILING_PARALLEL_FLOW).await;
         let ended = run_execution(&client, "hpfail", "e1", "{}", WITHIN).await;
         assert_eq!(ended.status, "Failed");

@@ -1,4 +1,4 @@
-//! `HTTP:Request` tasks (definitions.md §II.5.3) against a local HTTP endpoint: the result
+//! `HTTP:Request` tasks (docs/COMPATIBILITY.md#state-machine-data-flow) against a local HTTP endpoint: the result
 //! object, statuses as data, JSON bodies, and the callback header of WaitForCustomCallback.
 
 use crate::common;
@@ -76,7 +76,7 @@ backend_tests! {
         assert_eq!(ended["Status"], "Succeeded", "{ended}");
         let output = json_field(&ended, "Output");
         assert_eq!(output["Code"], 200);
-        // A JSON answer is parsed (Q14).
+        // A JSON answer is parsed (docs/COMPATIBILITY.md#q14).
         assert_eq!(output["Body"], json!({"got": "{\"who\":\"ann\"}"}));
         assert_eq!(output["Header"]["content-type"], "application/json");
         let request = seen.lock().unwrap()[0].clone();
@@ -87,7 +87,7 @@ backend_tests! {
         assert!(request.headers.get("x-fnf-http-callback-task-token").is_none());
         assert_eq!(serde_json::from_str::<Value>(&request.body).unwrap(), json!({"who": "ann"}));
 
-        // A non-2xx status is a result, not an error (Q14).
+        // A non-2xx status is a result, not an error (docs/COMPATIBILITY.md#q14).
         client.create_flow("missing", &http_flow("missing", "RequestComplete", &format!("{base}/missing"), "GET", "")).await;
         client.start("missing", "run", "{}").await;
         let ended = client.wait_end("missing", "run", Duration::from_secs(10)).await;

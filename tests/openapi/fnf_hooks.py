@@ -1,6 +1,6 @@
 """Schemathesis hooks for fnf-server (loaded with SCHEMATHESIS_HOOKS=fnf_hooks).
 
-* An auth hook signs every generated request with the V1 signature of api.md §2.2, so the
+* An auth hook signs every generated request with the V1 signature of docs/COMPATIBILITY.md#v1-signatures, so the
   server's handlers answer instead of its authentication layer. It signs the request exactly
   as it leaves (a `requests` auth object sees the prepared request): it form-decodes the
   query and the form body the way the server does, drops any signing parameter the
@@ -32,7 +32,7 @@ import requests
 import schemathesis
 from hypothesis import strategies as st
 
-# The common parameters of a V1 signature (api.md §1.5); the hook owns all of them.
+# The common parameters of a V1 signature (docs/COMPATIBILITY.md#parameters); the hook owns all of them.
 SIGNING_PARAMETERS = frozenset(
     {
         "AccessKeyId",
@@ -50,7 +50,7 @@ class UndecodableForm(ValueError):
 
 
 def form_decode(raw: bytes) -> list[tuple[str, str]]:
-    """Form decoding as the server does it (api.md §1.3): `+` is a space, `%XX` a byte."""
+    """Form decoding as the server does it (docs/COMPATIBILITY.md#parameters): `+` is a space, `%XX` a byte."""
     pairs = []
     for segment in raw.split(b"&"):
         if not segment:
@@ -87,7 +87,7 @@ def decode_component(raw: bytes) -> str:
 
 
 def percent_encode(text: str) -> str:
-    """api.md §2.2 step 3: UTF-8, `A-Z a-z 0-9 - _ . ~` kept, all else `%XX` upper-case."""
+    """docs/COMPATIBILITY.md#v1-signatures step 3: UTF-8, `A-Z a-z 0-9 - _ . ~` kept, all else `%XX` upper-case."""
     return quote(text.encode("utf-8"), safe="-_.~")
 
 
@@ -96,7 +96,7 @@ def encode_pairs(pairs: list[tuple[str, str]]) -> str:
 
 
 def string_to_sign(method: str, params: dict[str, str]) -> str:
-    """api.md §2.2 steps 1–5 (`params` already without `Signature`)."""
+    """docs/COMPATIBILITY.md#v1-signatures steps 1–5 (`params` already without `Signature`)."""
     canonical = "&".join(
         f"{percent_encode(name)}={percent_encode(params[name])}"
         # Names are sorted as byte strings (UTF-8 order equals code point order).
@@ -106,7 +106,7 @@ def string_to_sign(method: str, params: dict[str, str]) -> str:
 
 
 def sign(secret: str, text: str) -> str:
-    """api.md §2.2 steps 6–7: key = secret + "&", base64 HMAC-SHA1."""
+    """docs/COMPATIBILITY.md#v1-signatures steps 6–7: key = secret + "&", base64 HMAC-SHA1."""
     digest = hmac.new((secret + "&").encode("utf-8"), text.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
@@ -159,7 +159,7 @@ class FnfV1Signer(requests.auth.AuthBase):
         else:
             query.extend(fresh)
         merged = dict(query)
-        merged.update(body_pairs or [])  # api.md §1.3: the body wins
+        merged.update(body_pairs or [])  # docs/COMPATIBILITY.md#parameters: the body wins
         merged.pop("Signature", None)
         signature = ("Signature", sign(self.access_key_secret, string_to_sign(request.method, merged)))
         if in_body:

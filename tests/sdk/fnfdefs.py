@@ -1,5 +1,5 @@
-"""Flow definitions shared by the Python SDK conformance scripts (see shared spec
-definitions.md: CF-1, FDL-1, CF-12 adapted to a nested flow, Wait, Fail)."""
+"""Flow definitions shared by the Python SDK conformance scripts (worked examples
+also in tests/common/definitions.rs: CF-1, FDL-1, CF-12 adapted to a nested flow, Wait, Fail)."""
 
 ACCOUNT_ID = "1234567890123456"  # the account part of an fnf ARN is not checked by the server
 

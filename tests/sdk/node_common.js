@@ -235,7 +235,7 @@ function run(script, main) {
     });
 }
 
-// Flow definitions (shared spec definitions.md): CF-1 pass, FDL-1, Wait, CF-12 on a nested flow.
+// Flow definitions (worked examples also in tests/common/definitions.rs): CF-1 pass, FDL-1, Wait, CF-12 on a nested flow.
 function passSm(name, states = 1) {
   const lines = ['Type: StateMachine', `Name: ${name}`, 'SpecVersion: v1', 'StartAt: Greet', 'States:'];
   for (let i = 0; i < states; i++) {

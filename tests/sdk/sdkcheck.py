@@ -63,7 +63,7 @@ class Env:
         self.region = os.environ.get("FNF_REGION") or "cn-hangzhou"
 
     def name(self, tag):
-        """A flow/execution name unique to this script and run (valid per api.md §3.1)."""
+        """A flow/execution name unique to this script and run (valid per docs/COMPATIBILITY.md#names)."""
         return f"{self.script}_{self.run_id}_{tag}"[:128]
 
 

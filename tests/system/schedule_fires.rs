@@ -1,4 +1,4 @@
-//! The scheduler (api.md §3.6): schedules fire on time, once per fire even with two replicas
+//! The scheduler (docs/COMPATIBILITY.md#schedules): schedules fire on time, once per fire even with two replicas
 //! on one database, and fires missed while no replica ran come back as one catch-up run.
 //!
 //! Fires are made due within seconds without any test-only knob: a six-field expression whose
@@ -334,7 +334,7 @@ backend_tests! {
         assert_eq!(name, fire_execution_name(schedule["ScheduleId"].as_str().unwrap(), fire_at));
         let started = time_of(&found[0], "StartedTime");
         assert!((fire_at..fire_at + 1_500).contains(&started), "started {started}, due {fire_at}");
-        // Started without a payload: the input is empty (api.md §3.4).
+        // Started without a payload: the input is empty (docs/COMPATIBILITY.md#executions).
         assert_eq!(found[0]["Input"], "");
         assert_eq!(
             started_detail(&client, "minute", name).await["schedule"],

@@ -5,7 +5,7 @@
 //! schemathesis is installed from `tests/openapi/requirements.txt` into its own virtualenv,
 //! `target/openapi-venv`, the first time (and again when the requirements change); without
 //! Python 3, `venv` or PyPI the test fails saying so. The hooks in
-//! `tests/openapi/fnf_hooks.py` sign every generated request (V1, HMAC-SHA1, api.md §2.2)
+//! `tests/openapi/fnf_hooks.py` sign every generated request (V1, HMAC-SHA1, docs/COMPATIBILITY.md#v1-signatures)
 //! so the handlers answer rather than the authentication layer, and record each answer;
 //! the test then checks that no answer came from a signature failure and that every action
 //! was reached.

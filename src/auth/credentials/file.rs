@@ -58,8 +58,8 @@ use super::{ActionPattern, CredentialsError, KeyEntry, KeyPolicy, KeySource, Sec
 /// Rules:
 /// * `actions`: each entry is `*` (everything) or `<service>:<action>`; the service part is
 ///   matched case-insensitively against `fnf`, the action part case-sensitively (action names
-///   are, api.md §1.4). Both parts are globs: `*` matches any run of characters, `?` one.
-/// * `flows`: globs over flow names, case-sensitive (flow names are, api.md §3.1).
+///   are, docs/COMPATIBILITY.md#action-and-version). Both parts are globs: `*` matches any run of characters, `?` one.
+/// * `flows`: globs over flow names, case-sensitive (flow names are, docs/COMPATIBILITY.md#names).
 /// * An absent list allows everything; an empty list (`actions = []`) allows nothing.
 /// * Key ids are unique across the file and the environment key; account ids are unique.
 /// * The file must declare at least one key.

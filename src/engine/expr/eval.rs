@@ -1,4 +1,4 @@
-//! Tree-walking evaluator (definitions.md §III.3).
+//! Tree-walking evaluator (docs/COMPATIBILITY.md#expressions).
 //!
 //! Values are passed as `Cow`s so that paths borrow from the scope's documents and only
 //! the final result (or an intermediate that must be built) is cloned.
@@ -16,7 +16,7 @@ use super::{EvalError, Scope, functions, ops};
 pub(super) enum Mode {
     /// A path that resolves to nothing is an error.
     Value,
-    /// A path that resolves to nothing is `null` (§III.3, Q3).
+    /// A path that resolves to nothing is `null` (docs/COMPATIBILITY.md#expressions, docs/COMPATIBILITY.md#q3).
     Condition,
 }
 

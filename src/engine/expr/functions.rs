@@ -1,4 +1,4 @@
-//! Built-in functions of the state-machine language (definitions.md Part IV).
+//! Built-in functions of the state-machine language (docs/COMPATIBILITY.md#built-in-functions).
 //!
 //! Arity is checked at parse time; argument types at run time (`EvalError`).
 
@@ -342,7 +342,7 @@ fn lookup<'v>(container: &'v Value, key: &Value) -> Result<Option<&'v Value>, St
 }
 
 /// `get(container, key_or_index)`: an absent element follows the missing-path rule of
-/// the evaluation mode (§III.3).
+/// the evaluation mode (docs/COMPATIBILITY.md#expressions).
 fn get<'a>(args: Vec<Cow<'a, Value>>, mode: Mode) -> Result<Cow<'a, Value>, EvalError> {
     let mut it = args.into_iter();
     let container = it.next().unwrap_or(Cow::Borrowed(&NULL));

@@ -1,4 +1,4 @@
-//! Tokenizer for the expression grammar (definitions.md §III.2).
+//! Tokenizer for the expression grammar (docs/COMPATIBILITY.md#expressions).
 //!
 //! Positions in error messages are 0-based character offsets into the source.
 
@@ -198,7 +198,7 @@ impl Lexer<'_> {
     }
 
     /// Integers become `Int` (or `Float` when they overflow i64); a fraction or exponent
-    /// makes a `Float` (§III.2, §0 numbers).
+    /// makes a `Float` (docs/COMPATIBILITY.md#expressions, docs/COMPATIBILITY.md#documents numbers).
     fn number(&mut self, start: usize) -> Result<Tok, ExprError> {
         let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
         self.take_while(|c| c.is_ascii_digit());

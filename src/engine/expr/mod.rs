@@ -1,5 +1,5 @@
-//! The expression language shared by both definition languages (definitions.md Part III)
-//! and the built-in functions of the state machine (Part IV).
+//! The expression language shared by both definition languages (docs/COMPATIBILITY.md#expressions)
+//! and the built-in functions of the state machine (docs/COMPATIBILITY.md#built-in-functions).
 //!
 //! API CONTRACT (implemented in this module's submodules):
 //! * `Expr::parse(src)` parses one expression; unknown roots, unknown functions, function

@@ -1,4 +1,4 @@
-//! Value semantics of the operators (definitions.md §III.3): equality, ordering,
+//! Value semantics of the operators (docs/COMPATIBILITY.md#expressions): equality, ordering,
 //! membership and arithmetic.
 
 use std::cmp::Ordering;
@@ -83,7 +83,7 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Comparison operators never fail (§III.3).
+/// Comparison operators never fail (docs/COMPATIBILITY.md#expressions).
 pub(super) fn compare(op: CmpOp, a: &Value, b: &Value) -> bool {
     match op {
         CmpOp::Eq => values_equal(a, b),
@@ -168,7 +168,7 @@ fn float_value(f: f64) -> Result<Value, String> {
         .ok_or_else(|| "arithmetic result is not a finite number".to_string())
 }
 
-/// Integer arithmetic stays integral when exact; overflow falls back to floats (§III.3).
+/// Integer arithmetic stays integral when exact; overflow falls back to floats (docs/COMPATIBILITY.md#expressions).
 fn int_op(op: ArithOp, x: i64, y: i64) -> Result<Value, String> {
     let exact = match op {
         ArithOp::Add => x.checked_add(y),
@@ -226,7 +226,7 @@ pub(super) fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, String> 
     }
 }
 
-/// Unary minus: numbers only (§III.3).
+/// Unary minus: numbers only (docs/COMPATIBILITY.md#expressions).
 pub(super) fn negate(v: &Value) -> Result<Value, String> {
     match to_num(v) {
         Some(Num::I(i)) => match i.checked_neg() {
@@ -238,7 +238,7 @@ pub(super) fn negate(v: &Value) -> Result<Value, String> {
     }
 }
 
-/// `&&`, `||`, conditions: only the boolean `true` counts as true (§III.3).
+/// `&&`, `||`, conditions: only the boolean `true` counts as true (docs/COMPATIBILITY.md#expressions).
 pub(super) fn is_true(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }

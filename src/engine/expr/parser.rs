@@ -1,4 +1,4 @@
-//! Recursive-descent parser for the grammar of definitions.md §III.2.
+//! Recursive-descent parser for the grammar of docs/COMPATIBILITY.md#expressions.
 
 use regex_automata::meta::Regex;
 use serde_json::{Map, Number, Value};
@@ -12,7 +12,7 @@ use super::ops;
 /// Parentheses, array/object literals, call arguments and unary operators may nest this
 /// deep; it bounds the recursion of the parser and the evaluator.
 const MAX_NESTING: usize = 64;
-/// Built-in functions may nest at most 10 deep (§II.3.3, Part IV).
+/// Built-in functions may nest at most 10 deep (docs/COMPATIBILITY.md#state-machine-data-flow, Part IV).
 const MAX_CALL_DEPTH: usize = 10;
 /// Longest token text quoted in an error message, in characters.
 const MAX_QUOTED: usize = 32;
@@ -177,7 +177,7 @@ impl Parser<'_> {
         })
     }
 
-    /// At most one comparison operator: `a == b == c` is rejected (§III.2).
+    /// At most one comparison operator: `a == b == c` is rejected (docs/COMPATIBILITY.md#expressions).
     fn parse_cmp(&mut self) -> Result<Node, ExprError> {
         let left = self.parse_add()?;
         let Some(op) = self.cmp_op() else {
@@ -264,7 +264,7 @@ impl Parser<'_> {
         }
         let text = self.slice(start, self.prev_end()).to_string();
         match &mut node {
-            // A root's own accessors form the path (§I.3.3); after anything else
+            // A root's own accessors form the path (docs/COMPATIBILITY.md#fdl-data-flow); after anything else
             // (including a parenthesized path) they apply to the computed value.
             Node::Path {
                 accessors, text: t, ..

@@ -1,4 +1,4 @@
-//! Accessor evaluation (definitions.md §I.3.3): `.key`, `["key"]`, `[n]`, `[*]`.
+//! Accessor evaluation (docs/COMPATIBILITY.md#fdl-data-flow): `.key`, `["key"]`, `[n]`, `[*]`.
 //!
 //! Resolution borrows from the document; only the caller decides what to clone.
 
@@ -109,7 +109,7 @@ fn push_children<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
 
 /// Applies `accs` to `base`. Before the first `[*]` every step must succeed; after it,
 /// steps apply to each projected value, values lacking the key are skipped and a further
-/// `[*]` flattens (§I.3.3).
+/// `[*]` flattens (docs/COMPATIBILITY.md#fdl-data-flow).
 pub(super) fn resolve<'v>(base: &'v Value, accs: &[Accessor]) -> Result<Found<'v>, Miss> {
     let mut cur = Found::One(base);
     for acc in accs {

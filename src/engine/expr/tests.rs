@@ -173,7 +173,7 @@ fn literals() {
         ),
         Ok(json!({"n": 2, "k": [1, null], "x y": {}}))
     );
-    // Integers stay integers, decimals stay floats (§0 numbers).
+    // Integers stay integers, decimals stay floats (docs/COMPATIBILITY.md#documents numbers).
     assert!(eval("10").unwrap().is_i64());
     assert!(eval("10.0").unwrap().is_f64());
 }

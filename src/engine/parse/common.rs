@@ -244,13 +244,13 @@ impl<'a> Siblings<'a> {
 // Expressions
 // -----------------------------------------------------------------------------------------
 
-/// FDL mapping sources (§I.3.3).
+/// FDL mapping sources (docs/COMPATIBILITY.md#fdl-data-flow).
 pub(super) const FDL_MAPPING_ROOTS: &[Root] = &[Root::FdlInput, Root::FdlLocal, Root::FdlContext];
-/// FDL conditions, collection, wait and serviceParams (§III.1).
+/// FDL conditions, collection, wait and serviceParams (docs/COMPATIBILITY.md#expressions).
 pub(super) const FDL_DOLLAR_ROOTS: &[Root] = &[Root::Dollar];
-/// State machine everywhere except output/global constructors (§II.3.1).
+/// State machine everywhere except output/global constructors (docs/COMPATIBILITY.md#state-machine-data-flow).
 pub(super) const SM_INPUT_ROOTS: &[Root] = &[Root::Input, Root::Context, Root::Global];
-/// A distributed Map's `ItemConstructor` (§II.4.9): `$Item` is the original item.
+/// A distributed Map's `ItemConstructor` (docs/COMPATIBILITY.md#distributed-map): `$Item` is the original item.
 pub(super) const SM_ITEM_ROOTS: &[Root] = &[Root::Input, Root::Context, Root::Global, Root::Item];
 /// State machine output and global constructors, Catch `OutputConstructor`.
 pub(super) const SM_OUTPUT_ROOTS: &[Root] =
@@ -290,7 +290,7 @@ pub(super) fn path_expression(src: &str, path: &str, roots: &[Root]) -> Result<E
 }
 
 // -----------------------------------------------------------------------------------------
-// FDL mappings (§I.3.2)
+// FDL mappings (docs/COMPATIBILITY.md#fdl-data-flow)
 // -----------------------------------------------------------------------------------------
 
 /// Whether an FDL mapping `source` string is a path rather than a constant.
@@ -309,7 +309,7 @@ pub(super) fn mappings(obj: &Obj, key: &str) -> Result<Option<Mappings>> {
     for (i, entry) in list.iter().enumerate() {
         let entry = Obj::new(entry, item(&path, i))?;
         let target = entry.name("target")?;
-        // `source: null` is present: the constant null (§I.9).
+        // `source: null` is present: the constant null (docs/COMPATIBILITY.md#validation).
         let Some(source) = entry.map.get("source") else {
             return Err(err(entry.at("source"), "is required"));
         };
@@ -317,7 +317,7 @@ pub(super) fn mappings(obj: &Obj, key: &str) -> Result<Option<Mappings>> {
             Value::String(s) if is_mapping_path(s) => {
                 Source::Expr(path_expression(s, &entry.at("source"), FDL_MAPPING_ROOTS)?)
             }
-            // Constants are copied as written, never searched for paths (§I.3.2).
+            // Constants are copied as written, never searched for paths (docs/COMPATIBILITY.md#fdl-data-flow).
             other => Source::Const(other.clone()),
         };
         out.push(Mapping {
@@ -329,7 +329,7 @@ pub(super) fn mappings(obj: &Obj, key: &str) -> Result<Option<Mappings>> {
 }
 
 // -----------------------------------------------------------------------------------------
-// State-machine constructors (§II.3.3)
+// State-machine constructors (docs/COMPATIBILITY.md#state-machine-data-flow)
 // -----------------------------------------------------------------------------------------
 
 /// An optional constructor field; it must be a mapping when present.

@@ -1,4 +1,4 @@
-//! Legacy FDL (definitions.md Part I): `type: flow`, `steps:`.
+//! Legacy FDL (docs/COMPATIBILITY.md#legacy-fdl): `type: flow`, `steps:`.
 
 use chrono::DateTime;
 use serde_json::{Map, Value};
@@ -35,7 +35,7 @@ pub(super) fn parse(
         map: doc,
         path: String::new(),
     };
-    // §I.1 (Q1): the FDL page names v1; ROS examples and real flows use v1beta1.
+    // docs/COMPATIBILITY.md#documents (docs/COMPATIBILITY.md#q1): the FDL page names v1; ROS examples and real flows use v1beta1.
     match top.required("version")? {
         Value::String(v) if v == "v1" || v == "v1beta1" => {}
         other => {
@@ -48,7 +48,7 @@ pub(super) fn parse(
     if let Some(name) = top.string("name")?
         && name != options.flow_name
     {
-        // Q29.
+        // docs/COMPATIBILITY.md#q29.
         return Err(err(
             "name",
             format!(
@@ -74,7 +74,7 @@ pub(super) fn parse(
 fn scope(ctx: &Ctx, owner: &Obj, key: &str, depth: usize) -> Result<Scope> {
     let path = owner.at(key);
     if depth > limits::MAX_NESTING {
-        // §I.7.
+        // docs/COMPATIBILITY.md#limits.
         return Err(err(
             path,
             format!("nesting is deeper than {} levels", limits::MAX_NESTING),
@@ -85,7 +85,7 @@ fn scope(ctx: &Ctx, owner: &Obj, key: &str, depth: usize) -> Result<Scope> {
     let mut states = Vec::with_capacity(list.len());
     for (i, value) in list.iter().enumerate() {
         let step = Obj::new(value, item(&path, i))?;
-        // §I.2: normal completion runs the following sibling; the last one ends the list.
+        // docs/COMPATIBILITY.md#legacy-fdl: normal completion runs the following sibling; the last one ends the list.
         let next = if i + 1 < list.len() {
             Next::State(i + 1)
         } else {
@@ -137,12 +137,12 @@ fn parse_step(
         catch: Vec::new(),
     };
     if ty == "succeed" || ty == "fail" {
-        // They finish the list themselves; `end` is not one of their fields (§I.4.5, §I.4.6).
+        // They finish the list themselves; `end` is not one of their fields (docs/COMPATIBILITY.md#fdl-steps).
         state.next = Next::End;
     } else if step.boolean("end")? == Some(true) {
         state.next = Next::End;
     }
-    // retry/catch/errorMappings on other step types are ignored (Q6).
+    // retry/catch/errorMappings on other step types are ignored (docs/COMPATIBILITY.md#q6).
     state.kind = match ty {
         "pass" => StateKind::Pass,
         "task" => {
@@ -164,7 +164,7 @@ fn parse_step(
     Ok(state)
 }
 
-/// §I.4.3.
+/// docs/COMPATIBILITY.md#fdl-steps.
 fn choice(ctx: &Ctx, step: &Obj, siblings: &Siblings, depth: usize) -> Result<ChoiceSpec> {
     let path = step.at("choices");
     let list = step.non_empty_list("choices")?;
@@ -176,7 +176,7 @@ fn choice(ctx: &Ctx, step: &Obj, siblings: &Siblings, depth: usize) -> Result<Ch
         let target = choice_target(ctx, &option, siblings, depth)?;
         options.push(ChoiceOption { condition, target });
     }
-    // Optional although the field table calls it required (Q20).
+    // Optional although the field table calls it required (docs/COMPATIBILITY.md#q20).
     let default = match step.object("default")? {
         Some(default) => Some(choice_target(ctx, &default, siblings, depth)?),
         None => None,
@@ -202,7 +202,7 @@ fn choice_target(
     Ok(ChoiceTarget { steps, goto })
 }
 
-/// §I.4.4.
+/// docs/COMPATIBILITY.md#fdl-steps.
 fn wait(ctx: &Ctx, step: &Obj) -> Result<WaitSpec> {
     match (step.get("duration"), step.get("timestamp")) {
         (Some(_), Some(_)) => Err(err(
@@ -280,7 +280,7 @@ pub(super) fn timeout_seconds(ctx: &Ctx, obj: &Obj) -> Result<Option<u64>> {
     obj.integer("timeoutSeconds", 1, max)
 }
 
-/// §I.4.7.
+/// docs/COMPATIBILITY.md#fdl-steps.
 fn parallel(ctx: &Ctx, step: &Obj, depth: usize) -> Result<ParallelSpec> {
     let path = step.at("branches");
     let list = step
@@ -301,7 +301,7 @@ fn parallel(ctx: &Ctx, step: &Obj, depth: usize) -> Result<ParallelSpec> {
     Ok(ParallelSpec { branches })
 }
 
-/// §I.4.8.
+/// docs/COMPATIBILITY.md#fdl-steps.
 fn foreach(ctx: &Ctx, step: &Obj, depth: usize) -> Result<MapSpec> {
     let mapping = step.required_object("iterationMapping")?;
     let collection = mapping.required_string("collection")?;

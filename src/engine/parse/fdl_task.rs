@@ -1,4 +1,4 @@
-//! The FDL `task` step (§I.4.2) with its retry and catch policies (§I.6).
+//! The FDL `task` step (docs/COMPATIBILITY.md#fdl-tasks) with its retry and catch policies (docs/COMPATIBILITY.md#retry-and-catch).
 
 use serde_json::Value;
 
@@ -49,7 +49,7 @@ pub(super) fn task(
     };
     let timeout = timeout_seconds(ctx, step)?.map(TimeoutSpec::Seconds);
     let retry = retry_policies(step)?;
-    // §I.6.3: errorMappings shape the output of every catch policy of the task.
+    // docs/COMPATIBILITY.md#retry-and-catch: errorMappings shape the output of every catch policy of the task.
     let error_mappings = mappings(step, "errorMappings")?;
     let catch = catch_policies(step, siblings, &error_mappings)?;
     let spec = TaskSpec {
@@ -80,8 +80,8 @@ fn service_params(step: &Obj) -> Result<Vec<(String, Source)>> {
     Ok(out)
 }
 
-/// The `resourceArn` forms of §I.4.2. Other services (MNS, …) are accepted and fail at run
-/// time (Q16).
+/// The `resourceArn` forms of docs/COMPATIBILITY.md#fdl-tasks. Other services (MNS, …) are accepted and fail at run
+/// time (docs/COMPATIBILITY.md#q16).
 fn arn_target(arn: &str, path: &str, params: Vec<(String, Source)>) -> Result<TaskTarget> {
     if let Some(rest) = arn.strip_prefix("acs:fc:") {
         return function_ref(rest)
@@ -153,7 +153,7 @@ fn function_ref(rest: &str) -> Option<FunctionRef> {
     }
 }
 
-/// `action: product:ApiName`; only `fnf:StartExecution` runs (service case-insensitive, Q16).
+/// `action: product:ApiName`; only `fnf:StartExecution` runs (service case-insensitive, docs/COMPATIBILITY.md#q16).
 fn action_target(action: &str, step: &Obj, params: Vec<(String, Source)>) -> Result<TaskTarget> {
     let Some((service, api)) = action
         .split_once(':')
@@ -186,7 +186,7 @@ fn action_target(action: &str, step: &Obj, params: Vec<(String, Source)>) -> Res
     }
 }
 
-/// §I.6.2.
+/// docs/COMPATIBILITY.md#retry-and-catch.
 fn retry_policies(step: &Obj) -> Result<Vec<RetryPolicy>> {
     let Some(list) = step.list("retry")? else {
         return Ok(Vec::new());
@@ -215,7 +215,7 @@ fn retry_policies(step: &Obj) -> Result<Vec<RetryPolicy>> {
     Ok(out)
 }
 
-/// §I.6.3.
+/// docs/COMPATIBILITY.md#retry-and-catch.
 fn catch_policies(
     step: &Obj,
     siblings: &Siblings,

@@ -1,9 +1,9 @@
-//! Parsing and validating flow definitions (definitions.md §0, §I.9, §II.8) into the IR.
+//! Parsing and validating flow definitions (docs/COMPATIBILITY.md#definitions, docs/COMPATIBILITY.md#validation) into the IR.
 //!
 //! API CONTRACT:
-//! * `parse_definition(text, options)` detects the language (§0: `Type: StateMachine` → state
+//! * `parse_definition(text, options)` detects the language (docs/COMPATIBILITY.md#documents: `Type: StateMachine` → state
 //!   machine, `type: flow` → FDL, anything else rejected), parses YAML (JSON is YAML), validates
-//!   every rule of §I.9 / §II.8 and returns the IR, or the first problem as a `DefinitionError`
+//!   every rule of docs/COMPATIBILITY.md#validation / docs/COMPATIBILITY.md#validation and returns the IR, or the first problem as a `DefinitionError`
 //!   whose `path` names the place in the document (e.g. `steps[2].choices[0].goto`,
 //!   `States[1].Branches[0].Next`) and whose `reason` says what is wrong.
 
@@ -24,7 +24,7 @@ use common::{err, show};
 /// What the parser needs to know about the flow being created or updated.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions<'a> {
-    /// The API's flow `Name`; a `name` / `Name` inside the definition must equal it (Q29).
+    /// The API's flow `Name`; a `name` / `Name` inside the definition must equal it (docs/COMPATIBILITY.md#q29).
     pub flow_name: &'a str,
     /// The flow's `ExecutionMode` is `Express` (state machine Wait is then limited to 1–20 s).
     pub express: bool,
@@ -80,7 +80,7 @@ fn parse_document(
         return Err(err("", "the definition must be a mapping"));
     };
     reject_nul(&doc, "")?;
-    // §0 (Q1): the language is named by the top-level mapping.
+    // docs/COMPATIBILITY.md#documents (docs/COMPATIBILITY.md#q1): the language is named by the top-level mapping.
     let is = |key: &str, expected: &str| map.get(key).and_then(Value::as_str) == Some(expected);
     if is("Type", "StateMachine") {
         state_machine::parse(map, options)

@@ -1,4 +1,4 @@
-//! The state-machine Task state (§II.4.2, §II.5) and the Retry / Catch rules (§II.6).
+//! The state-machine Task state (docs/COMPATIBILITY.md#state-machine-states, docs/COMPATIBILITY.md#state-machine-tasks) and the Retry / Catch rules (docs/COMPATIBILITY.md#retry-and-catch).
 
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ pub(super) fn task(state: &Obj) -> Result<TaskSpec> {
     let parameters = constructor(state, "Parameters", SM_INPUT_ROOTS)?;
     let params = state.object("Parameters")?;
     let params = params.as_ref();
-    // Q16: the service part is matched case-insensitively, the API part exactly.
+    // docs/COMPATIBILITY.md#q16: the service part is matched case-insensitively, the API part exactly.
     let service = service.to_ascii_uppercase();
     let kind = match (service.as_str(), api) {
         ("FC", "InvokeFunction") => {
@@ -63,7 +63,7 @@ pub(super) fn task(state: &Obj) -> Result<TaskSpec> {
             required_string_param(state, params, "resourceArn")?;
             Kind::StartExecution
         }
-        // `HTTP:Invoke` is an alias (Q14).
+        // `HTTP:Invoke` is an alias (docs/COMPATIBILITY.md#q14).
         ("HTTP", "Request" | "Invoke") => {
             required_string_param(state, params, "url")?;
             if let Some(method) = required_string_param(state, params, "method")?
@@ -84,7 +84,7 @@ pub(super) fn task(state: &Obj) -> Result<TaskSpec> {
         Kind::Fc => TaskTarget::FcInvoke(parameters),
         Kind::StartExecution => TaskTarget::StartExecution(parameters),
         Kind::Http => TaskTarget::Http(parameters),
-        // Accepted, fails at run time with FnF.ActionNotSupported (§II.5.4).
+        // Accepted, fails at run time with FnF.ActionNotSupported (docs/COMPATIBILITY.md#state-machine-tasks).
         Kind::Unsupported => TaskTarget::Unsupported {
             action: action.to_string(),
         },
@@ -167,7 +167,7 @@ fn timeout(state: &Obj) -> Result<Option<TimeoutSpec>> {
     }
 }
 
-/// §II.6 Retry rules.
+/// docs/COMPATIBILITY.md#retry-and-catch Retry rules.
 pub(super) fn retry_rules(state: &Obj) -> Result<Vec<RetryPolicy>> {
     let Some(list) = state.list("Retry")? else {
         return Ok(Vec::new());
@@ -180,7 +180,7 @@ pub(super) fn retry_rules(state: &Obj) -> Result<Vec<RetryPolicy>> {
         let errors = error_names(&rule, "Errors")?;
         let max_attempts = rule.required_integer("MaxAttempts", 0, None)?;
         let interval = rule.required_integer("IntervalSeconds", 1, max_interval)?;
-        // Q15: constant delay unless BackoffRate says otherwise.
+        // docs/COMPATIBILITY.md#q15: constant delay unless BackoffRate says otherwise.
         let backoff_rate = rule.number("BackoffRate", 1.0)?.unwrap_or(1.0);
         let max_backoff = rule
             .integer("MaxBackoffSeconds", 1, max_interval)?
@@ -197,7 +197,7 @@ pub(super) fn retry_rules(state: &Obj) -> Result<Vec<RetryPolicy>> {
     Ok(out)
 }
 
-/// §II.6 Catch rules.
+/// docs/COMPATIBILITY.md#retry-and-catch Catch rules.
 pub(super) fn catch_rules(state: &Obj, siblings: &Siblings) -> Result<Vec<CatchPolicy>> {
     let Some(list) = state.list("Catch")? else {
         return Ok(Vec::new());

@@ -1,4 +1,4 @@
-//! The CloudFlow state machine (definitions.md Part II): `Type: StateMachine`, `States:`.
+//! The CloudFlow state machine (docs/COMPATIBILITY.md#state-machine): `Type: StateMachine`, `States:`.
 
 use serde_json::{Map, Value};
 
@@ -17,11 +17,11 @@ const STATE_TYPES: &[&str] = &[
     "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
 ];
 
-/// §II.4.9: fields of a distributed Map that this server does not support (items come from
+/// docs/COMPATIBILITY.md#distributed-map: fields of a distributed Map that this server does not support (items come from
 /// the state's input; results stay in the execution).
 const UNSUPPORTED_DISTRIBUTED_FIELDS: &[&str] = &["ItemReader", "ResultWriter"];
 
-/// §II.4.9: fields that only exist in distributed mode.
+/// docs/COMPATIBILITY.md#distributed-map: fields that only exist in distributed mode.
 const DISTRIBUTED_FIELDS: &[&str] = &[
     "ItemBatcher",
     "ItemConstructor",
@@ -46,7 +46,7 @@ pub(super) fn parse(
     };
     let name = top.required_string("Name")?;
     if name != options.flow_name {
-        // Q29.
+        // docs/COMPATIBILITY.md#q29.
         return Err(err(
             "Name",
             format!(
@@ -81,7 +81,7 @@ pub(super) fn parse(
 /// A `{StartAt, States}` mapping: the document, a Parallel branch or a Map Processor.
 fn scope(ctx: &Ctx, owner: &Obj, depth: usize) -> Result<Scope> {
     if depth > limits::MAX_NESTING {
-        // §II.7.
+        // docs/COMPATIBILITY.md#limits.
         return Err(err(
             owner.path.clone(),
             format!("nesting is deeper than {} levels", limits::MAX_NESTING),
@@ -143,7 +143,7 @@ fn parse_state(
         _ => StateKind::Map(map(ctx, state, depth)?),
     };
     let output_constructor = if ty == "Choice" {
-        // §II.4.3: a Choice's output is its input.
+        // docs/COMPATIBILITY.md#state-machine-states: a Choice's output is its input.
         if state.has("OutputConstructor") {
             return Err(err(
                 state.at("OutputConstructor"),
@@ -155,7 +155,7 @@ fn parse_state(
         constructor(state, "OutputConstructor", SM_OUTPUT_ROOTS)?
     };
     let global_constructor = constructor(state, "GlobalConstructor", SM_OUTPUT_ROOTS)?;
-    // §II.6: Retry and Catch belong to Task, Parallel and Map only.
+    // docs/COMPATIBILITY.md#retry-and-catch: Retry and Catch belong to Task, Parallel and Map only.
     let (retry, catch) = if matches!(ty, "Task" | "Parallel" | "Map") {
         (retry_rules(state)?, catch_rules(state, siblings)?)
     } else {
@@ -181,7 +181,7 @@ fn parse_state(
     })
 }
 
-/// §II.4: exactly one of `Next` / `End: true` where a transition is needed.
+/// docs/COMPATIBILITY.md#state-machine-states: exactly one of `Next` / `End: true` where a transition is needed.
 fn transition(state: &Obj, ty: &str, siblings: &Siblings) -> Result<Next> {
     let next = state.string("Next")?;
     // `End: false` counts as absent.
@@ -212,7 +212,7 @@ fn transition(state: &Obj, ty: &str, siblings: &Siblings) -> Result<Next> {
     }
 }
 
-/// §II.4.3.
+/// docs/COMPATIBILITY.md#state-machine-states.
 fn choice(state: &Obj, siblings: &Siblings) -> Result<ChoiceSpec> {
     let path = state.at("Branches");
     let list = state.non_empty_list("Branches")?;
@@ -242,7 +242,7 @@ fn choice(state: &Obj, siblings: &Siblings) -> Result<ChoiceSpec> {
     })
 }
 
-/// §II.4.4: 1–300 s, or 1–20 s for express flows.
+/// docs/COMPATIBILITY.md#state-machine-states: 1–300 s, or 1–20 s for express flows.
 fn wait(ctx: &Ctx, state: &Obj) -> Result<WaitSpec> {
     let max = if ctx.express {
         limits::SM_MAX_WAIT_SECONDS_EXPRESS
@@ -273,7 +273,7 @@ fn wait(ctx: &Ctx, state: &Obj) -> Result<WaitSpec> {
     }
 }
 
-/// §II.4.7.
+/// docs/COMPATIBILITY.md#state-machine-states.
 fn parallel(ctx: &Ctx, state: &Obj, depth: usize) -> Result<ParallelSpec> {
     let path = state.at("Branches");
     let list = state
@@ -294,7 +294,7 @@ fn parallel(ctx: &Ctx, state: &Obj, depth: usize) -> Result<ParallelSpec> {
     Ok(ParallelSpec { branches })
 }
 
-/// §II.4.8 inline and §II.4.9 distributed.
+/// docs/COMPATIBILITY.md#state-machine-states inline and docs/COMPATIBILITY.md#distributed-map distributed.
 fn map(ctx: &Ctx, state: &Obj, depth: usize) -> Result<MapSpec> {
     let mut distributed = false;
     if let Some(config) = state.object("ProcessorConfig")? {
@@ -335,7 +335,7 @@ fn map(ctx: &Ctx, state: &Obj, depth: usize) -> Result<MapSpec> {
     let items = expression(items_path, &state.at("ItemsPath"), SM_INPUT_ROOTS)?;
     let processor_obj = state.required_object("Processor")?;
     let processor = scope(ctx, &processor_obj, depth + 1)?;
-    // The documentation spells it `MaxConcuccency`; both are accepted (Q13).
+    // The documentation spells it `MaxConcuccency`; both are accepted (docs/COMPATIBILITY.md#q13).
     let mut concurrency = None;
     for key in ["MaxConcurrency", "MaxConcuccency"] {
         let value = state.integer(key, 0, None)?;
@@ -365,7 +365,7 @@ fn map(ctx: &Ctx, state: &Obj, depth: usize) -> Result<MapSpec> {
     })
 }
 
-/// The distributed fields (§II.4.9) and the document each child runs.
+/// The distributed fields (docs/COMPATIBILITY.md#distributed-map) and the document each child runs.
 fn distributed_spec(ctx: &Ctx, state: &Obj, processor: &Obj) -> Result<DistributedSpec> {
     let item_constructor = match state.get("ItemConstructor") {
         None | Some(Value::Null) => None,

@@ -1,4 +1,4 @@
-//! Parallel (definitions.md §I.4.7, §II.4.7) and foreach / inline Map (§I.4.8, §II.4.8).
+//! Parallel (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-states) and foreach / inline Map (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-states).
 
 use serde_json::{Map, Value, json};
 
@@ -61,7 +61,7 @@ impl<'a> Advance<'a> {
                     branch.exited = true;
                 }
                 Cursor::Failed { error, cause } => {
-                    // A failing branch fails the Parallel and cancels the others (Q25).
+                    // A failing branch fails the Parallel and cancels the others (docs/COMPATIBILITY.md#q25).
                     let (error, cause) = (error.clone(), cause.clone());
                     for branch in branches.iter() {
                         self.abandon_scope(&branch.scope);
@@ -134,7 +134,7 @@ impl<'a> Advance<'a> {
             return Drive::Blocked;
         };
         loop {
-            // A sliding window: start iterations while there is room (§I.4.8).
+            // A sliding window: start iterations while there is room (docs/COMPATIBILITY.md#fdl-steps).
             while map.running.len() < map.concurrency && map.next_item < map.items.len() {
                 let index = map.next_item;
                 map.next_item += 1;

@@ -1,4 +1,4 @@
-//! The distributed Map (definitions.md §II.4.9): each item (or batch) runs as a child
+//! The distributed Map (docs/COMPATIBILITY.md#state-machine-states): each item (or batch) runs as a child
 //! execution of its own, grouped in a map run; the Map waits for their ends, starts more as
 //! they finish (up to its concurrency), and fails when more fail than it tolerates.
 

@@ -49,7 +49,7 @@ impl Advance<'_> {
         answer: MockAnswer,
     ) -> TaskOutcome {
         let outcome = match answer {
-            // §I.4.2 rule 3: an FDL task's result must be an object, whoever produced it.
+            // docs/COMPATIBILITY.md#fdl-tasks rule 3: an FDL task's result must be an object, whoever produced it.
             MockAnswer::Return(value)
                 if self.ctx.language() == Language::Fdl && !value.is_object() =>
             {

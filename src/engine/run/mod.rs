@@ -93,7 +93,7 @@ pub struct Outcome {
     pub wake_at: Option<i64>,
 }
 
-/// A child execution of a distributed Map (§II.4.9).
+/// A child execution of a distributed Map (docs/COMPATIBILITY.md#distributed-map).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildStart {
     pub map_run: String,
@@ -163,7 +163,7 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
     // A new execution's clock starts at the wall clock.
     let advance = Advance::new(ctx, &mut state, ctx.now);
     if let (Language::Fdl, Some(mappings)) = (ctx.language(), &ctx.definition.input_mappings) {
-        // §I.3.1 rule 1: the flow input is what the flow's inputMappings build.
+        // docs/COMPATIBILITY.md#fdl-data-flow rule 1: the flow input is what the flow's inputMappings build.
         let empty = data::empty_object();
         let scope = FdlMappingScope::new(&input, &empty, advance.fdl_context(0, None));
         match data::apply_mappings(mappings, &scope) {
@@ -409,7 +409,7 @@ impl<'a> Advance<'a> {
             }
         };
         if let Some(end) = &end {
-            // The end event is allowed past the event limit (§I.8). The ids reserved past the
+            // The end event is allowed past the event limit (docs/COMPATIBILITY.md#history-events). The ids reserved past the
             // limit were never written: the end event takes the first of them, unchecked.
             if self.limit_hit {
                 self.next_event_id = self.next_event_id.min(limits::MAX_EVENTS + 1);
@@ -459,7 +459,7 @@ impl<'a> Advance<'a> {
         }
     }
 
-    /// The execution output once the top-level scope is done (§I.3.1 rule 6, §II.2).
+    /// The execution output once the top-level scope is done (docs/COMPATIBILITY.md#fdl-data-flow rule 6, docs/COMPATIBILITY.md#state-machine).
     fn execution_output(&self, state: &ExecutionState, root_output: Value) -> EndState {
         let output = match (self.ctx.language(), &self.ctx.definition.output_mappings) {
             (Language::Fdl, Some(mappings)) => {

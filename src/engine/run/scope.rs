@@ -144,7 +144,7 @@ impl<'a> Advance<'a> {
                 }))
             }
             Err(error) => {
-                // §I.8: a state failing before it does its work: StepEntered → StepFailed.
+                // docs/COMPATIBILITY.md#history-events: a state failing before it does its work: StepEntered → StepFailed.
                 let shown = match self.ctx.language() {
                     Language::Fdl => data::merge(&run.input, &run.local),
                     Language::StateMachine => raw,
@@ -255,7 +255,7 @@ impl<'a> Advance<'a> {
         };
         match self.ctx.language() {
             Language::Fdl => {
-                // §I.3.1 rule 5: the parent's local accumulates the outputs.
+                // docs/COMPATIBILITY.md#fdl-data-flow rule 5: the parent's local accumulates the outputs.
                 data::merge_into(&mut run.local, output);
                 match next {
                     Next::State(index) => Cursor::Enter {
@@ -283,8 +283,8 @@ impl<'a> Advance<'a> {
         );
     }
 
-    /// Output rules: FDL §I.3.1 rule 4 and the size limit §I.3.5; state machine §II.3.2
-    /// steps 4–5 and §II.3.4.
+    /// Output rules: FDL docs/COMPATIBILITY.md#fdl-data-flow rule 4 and the size limit docs/COMPATIBILITY.md#fdl-data-flow; state machine docs/COMPATIBILITY.md#state-machine-data-flow
+    /// steps 4–5 and docs/COMPATIBILITY.md#state-machine-data-flow.
     fn shape_output(
         &mut self,
         state: &'a State,
@@ -331,7 +331,7 @@ impl<'a> Advance<'a> {
             } => {
                 let raw = value;
                 let output = match output_constructor {
-                    // A Choice's output is its input (§II.4.3); the parser refuses a constructor.
+                    // A Choice's output is its input (docs/COMPATIBILITY.md#state-machine-states); the parser refuses a constructor.
                     Some(template) => {
                         let scope = SmScope::new(
                             &state_run.input,
@@ -368,7 +368,7 @@ impl<'a> Advance<'a> {
         }
     }
 
-    /// Retry, then catch, then the failure propagates (§I.6, §II.6).
+    /// Retry, then catch, then the failure propagates (docs/COMPATIBILITY.md#retry-and-catch).
     fn fail_state(
         &mut self,
         scope: &'a Scope,
@@ -393,7 +393,7 @@ impl<'a> Advance<'a> {
         if let Some(catch) = state.catch.iter().find(|catch| catch.matches(&error)) {
             let output = match &catch.output {
                 CatchOutput::Fdl(mappings) => {
-                    // §I.6.3: the local becomes the error; errorMappings build the output.
+                    // docs/COMPATIBILITY.md#retry-and-catch: the local becomes the error; errorMappings build the output.
                     let local = json!({"error": error, "cause": cause, "code": error});
                     match mappings {
                         Some(mappings) => {
@@ -480,7 +480,7 @@ impl<'a> Advance<'a> {
     }
 }
 
-/// §II.3.5: keys ≤ 128 bytes, values ≤ 256 KiB.
+/// docs/COMPATIBILITY.md#state-machine-data-flow: keys ≤ 128 bytes, values ≤ 256 KiB.
 fn check_global(written: &Value) -> Result<(), ShapeError> {
     let Value::Object(members) = written else {
         return Err(ShapeError("GlobalConstructor must build an object".into()));

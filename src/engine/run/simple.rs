@@ -1,4 +1,4 @@
-//! Wait (definitions.md §I.4.4, §II.4.4) and Choice (§I.4.3, §II.4.3).
+//! Wait (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-states) and Choice (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-states).
 
 use serde_json::Value;
 
@@ -47,7 +47,7 @@ impl<'a> Advance<'a> {
         }
     }
 
-    /// When the wait ends. Dynamic values that are out of range fail the state (Q21).
+    /// When the wait ends. Dynamic values that are out of range fail the state (docs/COMPATIBILITY.md#q21).
     fn wait_until(
         &self,
         state: &'a State,
@@ -150,7 +150,7 @@ impl<'a> Advance<'a> {
                 }
             };
             let Some((option, target)) = selected else {
-                // §I.4.3: no condition holds and no default: the choice just completes.
+                // docs/COMPATIBILITY.md#fdl-steps: no condition holds and no default: the choice just completes.
                 return Drive::Complete(Completion {
                     value: self.passthrough_value(run),
                     then: Then::Next,
@@ -162,7 +162,7 @@ impl<'a> Advance<'a> {
                     then: target.goto.map_or(Then::Next, Then::Goto),
                 });
             };
-            // The option's steps run as a child list whose parent is the choice (§I.2).
+            // The option's steps run as a child list whose parent is the choice (docs/COMPATIBILITY.md#legacy-fdl).
             run.work = Work::ChoiceBody {
                 option,
                 body: ScopeRun {

@@ -1,4 +1,4 @@
-//! Task attempts (definitions.md §I.4.2, §II.4.2, §II.5): starting an attempt, its timeout,
+//! Task attempts (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-states, docs/COMPATIBILITY.md#state-machine-tasks): starting an attempt, its timeout,
 //! and applying answers, callbacks and lost calls. What an attempt calls is in `task_call`.
 
 use serde_json::{Value, json};
@@ -67,7 +67,7 @@ impl<'a> Advance<'a> {
                         cause: cause.clone(),
                     };
                 }
-                // The replica making the call died: the attempt is made again (§I.8 records
+                // The replica making the call died: the attempt is made again (docs/COMPATIBILITY.md#history-events records
                 // the lost attempt as failed) without using up a retry.
                 TaskPhase::Lost => run.work = Work::Ready,
             }
@@ -89,7 +89,7 @@ impl<'a> Advance<'a> {
             error: errors::RUNTIME.into(),
             cause: error.0,
         };
-        // §I.6.2 step 2: mappings are evaluated again for every attempt, so that
+        // docs/COMPATIBILITY.md#retry-and-catch step 2: mappings are evaluated again for every attempt, so that
         // `$context.task.token` is that attempt's token.
         let input = match (&state.data, attempt) {
             (
@@ -154,7 +154,7 @@ impl<'a> Advance<'a> {
                 }
             }
             (None, None) => {
-                // §II.5.4 (Q16): an integration we do not implement fails at run time.
+                // docs/COMPATIBILITY.md#state-machine-tasks (docs/COMPATIBILITY.md#q16): an integration we do not implement fails at run time.
                 let outcome = TaskOutcome::failure(
                     errors::ACTION_NOT_SUPPORTED,
                     format!("the action '{}' is not supported", spec.resource),
@@ -328,7 +328,7 @@ pub(super) fn apply_signal(
                 }
                 _ => return SignalResult::Stale,
             }
-            // §I.4.2 rule 3: a result that is not an object fails the attempt at run time.
+            // docs/COMPATIBILITY.md#fdl-tasks rule 3: a result that is not an object fails the attempt at run time.
             let outcome = match outcome {
                 TaskOutcome::Success(value) if !value.is_object() => TaskOutcome::failure(
                     errors::INVALID_LOCAL,

@@ -1,4 +1,4 @@
-//! The call of a task attempt (definitions.md §I.4.2, §II.5): what each kind of target
+//! The call of a task attempt (docs/COMPATIBILITY.md#fdl-steps, docs/COMPATIBILITY.md#state-machine-tasks): what each kind of target
 //! invokes, what the call's answer means and what the history shows as sent.
 
 use serde_json::{Map, Value};
@@ -51,7 +51,7 @@ impl<'a> Advance<'a> {
                 }
             }
             TaskTarget::FdlFlow { flow_name, params } => {
-                // §I.4.2 subflows: serviceParams values are constants or `$` paths.
+                // docs/COMPATIBILITY.md#fdl-tasks subflows: serviceParams values are constants or `$` paths.
                 let scope = DollarScope(input);
                 let mut values = Map::new();
                 for (name, source) in params {
@@ -205,7 +205,7 @@ impl<'a> Advance<'a> {
         }
         let (callback_token, shape, mode) = match pattern {
             TaskPattern::RequestResponse => (None, request_shape, CallMode::Result),
-            // The child reports its end to this attempt's token (api.md §3.4).
+            // The child reports its end to this attempt's token (docs/COMPATIBILITY.md#executions).
             TaskPattern::Sync => (
                 Some(token.to_string()),
                 ChildShape::Submission,
@@ -228,7 +228,7 @@ impl<'a> Advance<'a> {
         })
     }
 
-    /// Evaluates a state machine task's `Parameters` (§II.4.2) for this attempt.
+    /// Evaluates a state machine task's `Parameters` (docs/COMPATIBILITY.md#state-machine-states) for this attempt.
     fn sm_parameters(
         &self,
         state: &'a State,

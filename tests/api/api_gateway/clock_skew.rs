@@ -1,4 +1,4 @@
-//! Clock skew (api.md §2.4).
+//! Clock skew (docs/COMPATIBILITY.md#order-of-checks).
 
 use super::*;
 
@@ -19,7 +19,7 @@ async fn timestamps_more_than_15_minutes_off_are_too_skewed() {
         });
         send(&client, "GET", &params).await.ok();
     }
-    // The variants api.md §2.4 accepts: a fractional part, `+00:00` for `Z`.
+    // The variants docs/COMPATIBILITY.md#order-of-checks accepts: a fractional part, `+00:00` for `Z`.
     let now = Utc::now();
     for text in [
         now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
@@ -94,7 +94,7 @@ async fn v3_dates_follow_the_same_rules() {
 
 #[tokio::test]
 async fn checks_run_in_the_documented_order() {
-    // api.md §2.4: required common parameters → action/version → AccessKeyId → skew →
+    // docs/COMPATIBILITY.md#order-of-checks: required common parameters → action/version → AccessKeyId → skew →
     // signature → nonce.
     let (server, client) = server_with_flow(Backend::Sqlite).await;
     let skewed = timestamp(TimeDelta::minutes(-30));

@@ -1,4 +1,4 @@
-//! Common parameters, action and version (api.md §1.4–1.5).
+//! Common parameters, action and version (docs/COMPATIBILITY.md#action-and-version–1.5).
 
 use super::*;
 

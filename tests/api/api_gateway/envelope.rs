@@ -1,4 +1,4 @@
-//! The response envelope and request ids (api.md §1.5–1.7).
+//! The response envelope and request ids (docs/COMPATIBILITY.md#parameters–1.7).
 
 use super::*;
 

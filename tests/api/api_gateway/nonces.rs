@@ -1,4 +1,4 @@
-//! Nonces (api.md §2.4).
+//! Nonces (docs/COMPATIBILITY.md#order-of-checks).
 
 use super::*;
 
@@ -75,7 +75,7 @@ backend_tests! {
     }
 }
 
-/// Two replicas on one Postgres database share their nonces (api.md §2.4).
+/// Two replicas on one Postgres database share their nonces (docs/COMPATIBILITY.md#order-of-checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_postgres_share_nonces() {
     let storage = Storage::new(Backend::Postgres).await;

@@ -1,4 +1,4 @@
-//! Parameter parsing (api.md §1.3).
+//! Parameter parsing (docs/COMPATIBILITY.md#parameters).
 
 use super::*;
 

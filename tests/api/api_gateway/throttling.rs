@@ -1,4 +1,4 @@
-//! Throttling (api.md §3.2).
+//! Throttling (docs/COMPATIBILITY.md#limits).
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Typed parameters of the served actions (api.md §1.3, §3.7, §4).
+//! Typed parameters of the served actions (docs/COMPATIBILITY.md#parameters, docs/COMPATIBILITY.md#pagination, docs/COMPATIBILITY.md#resources).
 
 use super::*;
 

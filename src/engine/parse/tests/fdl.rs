@@ -1,4 +1,4 @@
-//! The FDL worked examples (definitions.md §I.10) parse into the expected IR.
+//! The FDL worked examples (docs/COMPATIBILITY.md#legacy-fdl) parse into the expected IR.
 
 use serde_json::json;
 
@@ -117,7 +117,7 @@ fn fdl_02_constants_and_paths() {
     assert_eq!(constant(source(out, "names")), &json!(["A", "B", "C"]));
     assert_eq!(constant(source(out, "greeting")), &json!("hello"));
     assert_eq!(expr_src(source(out, "who")), "$input.user");
-    // Map constants are not searched for paths (§I.3.2).
+    // Map constants are not searched for paths (docs/COMPATIBILITY.md#fdl-data-flow).
     assert_eq!(
         constant(source(out, "limits")),
         &json!({"max": 5, "tags": ["$input.user"]})
@@ -129,7 +129,7 @@ fn fdl_03_flow_mappings() {
     let def = fixture(include_str!("../fixtures/fdl-03.yaml"));
     let input = def.input_mappings.as_ref().expect("flow inputMappings");
     assert_eq!(expr_src(source(input, "x")), "$input.a");
-    // Integers stay integers (Q27).
+    // Integers stay integers (docs/COMPATIBILITY.md#q27).
     let fixed = constant(source(input, "fixed"));
     assert!(fixed.is_u64(), "{fixed}");
     assert_eq!(fixed, &json!(10));

@@ -1,4 +1,4 @@
-//! FDL validation (§I.9) of the document, steps, tasks, retry and catch: one test per
+//! FDL validation (docs/COMPATIBILITY.md#validation) of the document, steps, tasks, retry and catch: one test per
 //! rule, asserting the path and the reason; plus the task target mapping rules.
 
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! FDL validation (§I.9) of choice, wait, parallel, foreach, mappings and nesting.
+//! FDL validation (docs/COMPATIBILITY.md#validation) of choice, wait, parallel, foreach, mappings and nesting.
 
 use serde_json::json;
 

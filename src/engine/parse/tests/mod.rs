@@ -1,5 +1,5 @@
-//! Tests of the definition parser: the worked examples of definitions.md as positive
-//! fixtures, one negative test per validation rule (§I.9, §II.8), and robustness.
+//! Tests of the definition parser: the worked examples (tests/common/definitions.rs) as positive
+//! fixtures, one negative test per validation rule (docs/COMPATIBILITY.md#validation), and robustness.
 
 mod fdl;
 mod fdl_rules;
@@ -145,7 +145,7 @@ pub(super) const FC_PARAMS: &str =
     "Parameters: {resourceArn: 'acs:fc:::functions/f', invocationType: Sync}";
 
 // -----------------------------------------------------------------------------------------
-// Document level (§0)
+// Document level (docs/COMPATIBILITY.md#documents)
 // -----------------------------------------------------------------------------------------
 
 #[test]

@@ -1,4 +1,4 @@
-//! The state-machine worked examples (definitions.md §II.9) parse into the expected IR.
+//! The state-machine worked examples (docs/COMPATIBILITY.md#state-machine) parse into the expected IR.
 
 use serde_json::json;
 
@@ -277,7 +277,7 @@ fn cf_11_retry_and_catch() {
         }
         other => panic!("{other:?}"),
     }
-    // CF-11b: without BackoffRate the delay is constant (Q15).
+    // CF-11b: without BackoffRate the delay is constant (docs/COMPATIBILITY.md#q15).
     let text = include_str!("../fixtures/cf-11.yaml").replace("        BackoffRate: 2\n", "");
     let def = fixture(&text, "cf-retry-catch");
     assert_eq!(def.root.states[0].retry[0].backoff_rate, 1.0);

@@ -1,4 +1,4 @@
-//! State-machine validation (§II.8) of the document, states, Choice and Task: one test
+//! State-machine validation (docs/COMPATIBILITY.md#validation) of the document, states, Choice and Task: one test
 //! per rule, asserting the path and the reason.
 
 use serde_json::json;
@@ -420,7 +420,7 @@ fn start_execution_needs_resource_arn() {
         "States[0].Parameters.resourceArn",
         "is required",
     );
-    // The service part is case-insensitive (Q16).
+    // The service part is case-insensitive (docs/COMPATIBILITY.md#q16).
     let spec = task_of(ok(
         &task("Action: 'fnf:StartExecution', Parameters: {resourceArn: 'acs:fnf:::flow/c'}"),
         "f",

@@ -1,4 +1,4 @@
-//! State-machine validation (§II.8) of Wait, Parallel, Map, constructors, Retry, Catch
+//! State-machine validation (docs/COMPATIBILITY.md#validation) of Wait, Parallel, Map, constructors, Retry, Catch
 //! and nesting.
 
 use serde_json::json;
@@ -140,7 +140,7 @@ fn distributed_map_fields() {
         StateKind::Map(spec) => spec.distributed,
         other => panic!("{other:?}"),
     };
-    // §II.4.9: the mode is named, or switched on by `ExecutionMode: Express` (older pages).
+    // docs/COMPATIBILITY.md#distributed-map: the mode is named, or switched on by `ExecutionMode: Express` (older pages).
     assert!(distributed("ProcessorConfig: {Mode: Distributed}").is_some());
     assert!(distributed("ProcessorConfig: {ExecutionMode: Express}").is_some());
     assert!(distributed("ProcessorConfig: {Mode: Inline}").is_none());
