@@ -467,29 +467,6 @@ impl ApiError {
     }
 }
 
-impl From<crate::api::params::ParamError> for ApiError {
-    fn from(error: crate::api::params::ParamError) -> Self {
-        use crate::api::params::ParamError;
-        let code = match error {
-            ParamError::Missing(_) => ErrorCode::MissingRequiredParams,
-            _ => ErrorCode::InvalidArgument,
-        };
-        // The parameter layer already renders the catalogue's wording.
-        ApiError::new(code, error.to_string())
-    }
-}
-
-impl From<crate::auth::v3::V3Error> for ApiError {
-    fn from(error: crate::auth::v3::V3Error) -> Self {
-        use crate::auth::v3::V3Error;
-        match error {
-            V3Error::MissingHeader(name) => ApiError::missing_required_header(&name),
-            V3Error::PayloadHashMismatch => ApiError::signature_not_match(None),
-            other => ApiError::new(ErrorCode::InvalidArgument, other.to_string()),
-        }
-    }
-}
-
 impl From<StoreError> for ApiError {
     /// The client learns only that it may retry; the failure stays with the answer for the
     /// log line of its request.

@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod graph;
 pub mod metrics;
 pub mod names;
+pub mod nonce_ledgers;
 pub mod runner;
 pub mod schedule;
 pub mod server;

@@ -151,16 +151,6 @@ impl Metrics {
         let _ = encoder.encode(&self.registry.gather(), &mut buffer);
         String::from_utf8(buffer).unwrap_or_default()
     }
-
-    /// Counts a store failure.
-    pub fn store_error(&self, error: &crate::store::StoreError) {
-        let kind = if error.is_unavailable() {
-            "unavailable"
-        } else {
-            "internal"
-        };
-        self.store_errors.with_label_values(&[kind]).inc();
-    }
 }
 
 impl Default for Metrics {

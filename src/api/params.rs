@@ -299,6 +299,17 @@ fn quoted(raw: &str) -> String {
     }
 }
 
+impl From<ParamError> for crate::error::ApiError {
+    fn from(error: ParamError) -> Self {
+        let code = match error {
+            ParamError::Missing(_) => crate::error::ErrorCode::MissingRequiredParams,
+            _ => crate::error::ErrorCode::InvalidArgument,
+        };
+        // The parameter layer already renders the catalogue's wording.
+        crate::error::ApiError::new(code, error.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -240,6 +240,19 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+impl From<V3Error> for crate::error::ApiError {
+    fn from(error: V3Error) -> Self {
+        match error {
+            V3Error::MissingHeader(name) => crate::error::ApiError::missing_required_header(&name),
+            V3Error::PayloadHashMismatch => crate::error::ApiError::signature_not_match(None),
+            other => crate::error::ApiError::new(
+                crate::error::ErrorCode::InvalidArgument,
+                other.to_string(),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,6 @@ mod backend;
 mod batch_rows;
 mod batcher;
 mod name_globs;
-mod nonces;
 mod postgres;
 mod rows;
 mod sql;
@@ -28,7 +27,6 @@ mod sqlite;
 mod versions;
 
 pub use batcher::Batcher;
-pub use nonces::{DurableNonces, SharedNonces};
 pub use postgres::PgStore;
 pub use rows::*;
 pub use sqlite::SqliteStore;
@@ -391,5 +389,17 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+impl crate::metrics::Metrics {
+    /// Counts a store failure.
+    pub fn store_error(&self, error: &StoreError) {
+        let kind = if error.is_unavailable() {
+            "unavailable"
+        } else {
+            "internal"
+        };
+        self.store_errors.with_label_values(&[kind]).inc();
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{TimeDelta, Utc};
 use fnf_server::auth::replay::{MemoryNonces, NonceLedger};
 use fnf_server::metrics::Metrics;
+use fnf_server::nonce_ledgers::{DurableNonces, SharedNonces};
 use fnf_server::store::*;
 
 use crate::harness::{claimed, created_flow, started_run, status_of};

@@ -19,9 +19,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::Notify;
 
-use super::{Batcher, Store, StoreResult, WriteOp, WriteResult};
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::error::{ApiError, error_chain};
+use crate::store::{Batcher, Store, StoreResult, WriteOp, WriteResult};
 
 /// How often expired nonces are pruned, at most.
 const PRUNE_EVERY_MS: i64 = 60_000;
