@@ -229,12 +229,14 @@ async fn store_flow(
     })
 }
 
-/// Syncs the directory again whenever one of its flow files is saved.
+/// Syncs the directory again whenever one of its flow files is saved, and calls
+/// `flow_changed` with the name of each flow it created or updated.
 pub fn spawn_watch(
     dir: PathBuf,
     store: Arc<dyn Store>,
     account_id: String,
     mocks: Arc<MockRegistry>,
+    flow_changed: impl Fn(&str) + Send + 'static,
 ) -> Option<JoinHandle<()>> {
     let mut watch = match DirectoryWatch::start(&dir) {
         Ok(watch) => watch,
@@ -246,7 +248,11 @@ pub fn spawn_watch(
     Some(tokio::spawn(async move {
         while let Some(paths) = watch.next().await {
             if paths.iter().any(|path| is_flow_file(path)) {
-                sync_directory(&dir, store.as_ref(), &account_id, &mocks).await;
+                for outcome in sync_directory(&dir, store.as_ref(), &account_id, &mocks).await {
+                    if let FileOutcome::Created(name) | FileOutcome::Updated(name) = outcome {
+                        flow_changed(&name);
+                    }
+                }
             }
         }
     }))

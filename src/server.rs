@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::api::{AppState, router};
+use crate::api::{AppState, FlowCache, router};
 use crate::auth::clock::SystemClock;
 use crate::auth::credentials::{Credentials, DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET, DefaultKey};
 use crate::auth::gate::Authenticator;
@@ -211,6 +211,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         )),
         config: Arc::new(config),
         runtime: runtime.clone(),
+        flow_cache: Arc::new(FlowCache::default()),
         scheduler: scheduler.clone(),
         store: store.clone(),
         metrics,
@@ -218,11 +219,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
     if let Some(dir) = &state.config.flows_dir {
+        let (flow_cache, account_id) = (state.flow_cache.clone(), state.config.account_id.clone());
         workers.extend(crate::flows_dir::spawn_watch(
             dir.clone(),
             store.clone(),
             state.config.account_id.clone(),
             mocks.clone(),
+            move |name| flow_cache.forget(&account_id, name),
         ));
     }
     workers.extend(crate::testing::watch::spawn(

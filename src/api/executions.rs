@@ -12,7 +12,7 @@ use super::views::{ExecutionFields, ExecutionView, HistoryEventView, to_body};
 use super::{ApiResult, Call};
 use crate::error::ApiError;
 use crate::names::{check_lookup_name, check_name, shorten};
-use crate::store::{ExecutionQuery, ExecutionStatus, StartOutcome};
+use crate::store::{ExecutionQuery, ExecutionStatus, Flow, StartOutcome};
 use crate::testing::split_test_case;
 use crate::time::parse_rfc3339_ms;
 use crate::worker::StartRequest;
@@ -38,31 +38,32 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         check_lookup_name(qualifier)
             .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
     }
-    let flow = find_flow(call, flow_name).await?;
-    if flow.execution_mode == "Express" {
-        return Err(ApiError::new(
-            crate::error::ErrorCode::ActionNotSupported,
-            "Express execution is not supported.",
-        ));
-    }
-    let test_case = find_test_case(call, &flow, test_case)?;
-    let resolved = resolve_qualifier(call, &flow, qualifier).await?;
-    let runs = resolved
-        .version
-        .as_ref()
-        .map_or(&flow.definition, |version| &version.definition);
-    check_stored_definition(call, &flow, runs).await?;
-    let request = StartRequest {
-        flow,
-        name: execution_name.map(str::to_string),
-        input: input.to_string(),
-        callback_token,
-        qualifier: resolved.qualifier,
-        flow_version: resolved.version,
-        started_by: None,
+    let start = Start {
+        flow_name,
         test_case,
+        execution_name,
+        input,
+        callback_token,
+        qualifier,
     };
-    match call.state.runtime.start_execution(request).await? {
+    // Versions and aliases are read on every start (an empty qualifier is none).
+    let cacheable = qualifier.is_none_or(str::is_empty);
+    let cached = match cacheable {
+        true => start_cached(call, &start).await?,
+        false => None,
+    };
+    let outcome = match cached {
+        Some(outcome) => outcome,
+        None => {
+            let flow = find_flow(call, flow_name).await?;
+            if cacheable {
+                call.state.flow_cache.insert(flow.clone());
+            }
+            let request = start_request(call, &start, flow, false).await?;
+            call.state.runtime.start_execution(request).await?
+        }
+    };
+    match outcome {
         // An execution of that name still running is returned instead of a new one.
         StartOutcome::Started(execution) | StartOutcome::Running(execution) => Ok(to_body(
             &ExecutionView::new(&execution, ExecutionFields::default()),
@@ -75,7 +76,75 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
             "the account already has the maximum of {} running executions",
             call.state.config.max_running_executions_per_account
         ))),
+        // Only starts from a cached flow are guarded, and those are retried above.
+        StartOutcome::StaleFlow => Err(ApiError::internal()),
     }
+}
+
+/// A StartExecution's checked parameters.
+struct Start<'a> {
+    flow_name: &'a str,
+    test_case: Option<&'a str>,
+    execution_name: Option<&'a str>,
+    input: &'a str,
+    callback_token: Option<String>,
+    qualifier: Option<&'a str>,
+}
+
+/// Starts from the cached flow, if any. `None` when the store must be read instead: no
+/// cached flow, a check the cached flow fails (the stored one may pass it), or a flow that
+/// changed since it was cached (the write refused it, so nothing was started).
+async fn start_cached(
+    call: &Call<'_>,
+    start: &Start<'_>,
+) -> Result<Option<StartOutcome>, ApiError> {
+    let cache = &call.state.flow_cache;
+    let Some(flow) = cache.get(call.account_id, start.flow_name) else {
+        return Ok(None);
+    };
+    let Ok(request) = start_request(call, start, flow, true).await else {
+        return Ok(None);
+    };
+    match call.state.runtime.start_execution(request).await? {
+        StartOutcome::StaleFlow => {
+            cache.forget(call.account_id, start.flow_name);
+            Ok(None)
+        }
+        outcome => Ok(Some(outcome)),
+    }
+}
+
+/// The start of `flow` that `start` asks for, once the flow's own checks pass.
+async fn start_request(
+    call: &Call<'_>,
+    start: &Start<'_>,
+    flow: Flow,
+    flow_from_cache: bool,
+) -> Result<StartRequest, ApiError> {
+    if flow.execution_mode == "Express" {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::ActionNotSupported,
+            "Express execution is not supported.",
+        ));
+    }
+    let test_case = find_test_case(call, &flow, start.test_case)?;
+    let resolved = resolve_qualifier(call, &flow, start.qualifier).await?;
+    let runs = resolved
+        .version
+        .as_ref()
+        .map_or(&flow.definition, |version| &version.definition);
+    check_stored_definition(call, &flow, runs).await?;
+    Ok(StartRequest {
+        flow,
+        name: start.execution_name.map(str::to_string),
+        input: start.input.to_string(),
+        callback_token: start.callback_token.clone(),
+        qualifier: resolved.qualifier,
+        flow_version: resolved.version,
+        started_by: None,
+        test_case,
+        flow_from_cache,
+    })
 }
 
 /// StopExecution (docs/COMPATIBILITY.md#executions).

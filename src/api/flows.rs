@@ -60,7 +60,10 @@ pub async fn create_flow(call: &Call<'_>) -> ApiResult {
     };
     let limit = call.state.config.max_flows_per_account;
     let max_flows = i64::try_from(limit).unwrap_or(i64::MAX);
-    match call.state.store.create_flow(&flow, max_flows).await? {
+    let created = call.state.store.create_flow(&flow, max_flows).await?;
+    // A flow of that name deleted elsewhere may still be cached.
+    call.state.flow_cache.forget(call.account_id, name);
+    match created {
         CreateFlowOutcome::Created => Ok(to_body(&FlowView::from(&flow))),
         CreateFlowOutcome::AlreadyExists => Err(ApiError::flow_already_exists(name)),
         CreateFlowOutcome::LimitReached => Err(ApiError::invalid_argument(
@@ -106,12 +109,13 @@ pub async fn update_flow(call: &Call<'_>) -> ApiResult {
     }
     flow.modified_at = now_ms().max(flow.modified_at + 1);
     flow.revision += 1;
-    if !call
+    let updated = call
         .state
         .store
         .update_flow(&flow, expected_revision)
-        .await?
-    {
+        .await?;
+    call.state.flow_cache.forget(call.account_id, name);
+    if !updated {
         return Err(ApiError::concurrent_update());
     }
     Ok(to_body(&FlowView::from(&flow)))
@@ -122,7 +126,9 @@ pub async fn delete_flow(call: &Call<'_>) -> ApiResult {
     let name = call.params.required("Name")?;
     check_lookup_name(name).map_err(|reason| ApiError::invalid_argument("Name", reason))?;
     let flow = find_flow(call, name).await?;
-    if call.state.runtime.delete_flow(&flow).await? {
+    let deleted = call.state.runtime.delete_flow(&flow).await?;
+    call.state.flow_cache.forget(call.account_id, name);
+    if deleted {
         Ok(json!({}))
     } else {
         Err(ApiError::flow_not_exists(name))

@@ -6,6 +6,7 @@
 
 mod aliases;
 mod executions;
+mod flow_cache;
 mod flows;
 mod gateway;
 mod inputs;
@@ -33,6 +34,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::worker::Runtime;
+pub use flow_cache::FlowCache;
 pub use gateway::call_as;
 use params::Params;
 pub use response::{error_response, new_request_id, raw_error_response};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub runtime: Arc<Runtime>,
+    /// The flows StartExecution starts without reading them.
+    pub flow_cache: Arc<FlowCache>,
     /// Keys, policies and replay protection.
     pub auth: Arc<Authenticator>,
     pub throttle: Arc<Throttle>,

@@ -52,6 +52,8 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
         check_lookup_name(qualifier)
             .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
     }
+    // Read on every call, not from StartExecution's cache: the run stores only its end, so
+    // no write could refuse a stale definition.
     let mut flow = find_flow(call, flow_name).await?;
     if flow.execution_mode != "Express" {
         return Err(ApiError::new(

@@ -227,6 +227,7 @@ async fn drive(
             flow_version: None,
             started_by: None,
             test_case,
+            flow_from_cache: false,
         })
         .await
         .map_err(|e| format!("start: {e}"))?;
@@ -236,6 +237,8 @@ async fn drive(
         StartOutcome::Throttled => {
             return Err("start: refused by the running-executions limit".into());
         }
+        // Not asked for: the flow was just read, not cached.
+        StartOutcome::StaleFlow => return Err("start: the flow changed meanwhile".into()),
     };
     let deadline = Instant::now() + CASE_LIMIT;
     let execution = loop {

@@ -212,6 +212,7 @@ impl Scheduler {
         let skip = |reason: &str| {
             tracing::warn!(schedule_id = %schedule.id, schedule = %schedule.name, fire_time = %format_ms(fire_at), reason, "a schedule's fire is skipped");
         };
+        // Read on every fire (StartExecution's flow cache is the API's): fires are rare.
         let flow = match self.store.schedule_flow(&schedule.flow_id).await {
             Ok(Some(flow)) => flow,
             Ok(None) => return skip("its flow was deleted"),
@@ -235,6 +236,7 @@ impl Scheduler {
                 }
             })),
             test_case: None,
+            flow_from_cache: false,
         };
         match self.runtime.start_execution(request).await {
             Ok(StartOutcome::Started(execution)) => tracing::info!(
@@ -251,6 +253,8 @@ impl Scheduler {
             Ok(StartOutcome::Throttled) => {
                 skip("the account has the most running executions it may have")
             }
+            // Not asked for: the flow was just read, not cached.
+            Ok(StartOutcome::StaleFlow) => skip("the flow changed while it fired"),
             Err(error) => skip(&error.to_string()),
         }
     }

@@ -26,7 +26,8 @@ pub(super) trait BatchRows: SqlBackend {
         rows: &[NonceRow<'_>],
         now: i64,
     ) -> impl Future<Output = StoreResult<HashSet<(String, String)>>> + Send;
-    /// Inserts new executions; returns the ids that were new (names already taken are not).
+    /// Inserts new executions; returns the ids that were new (not those whose name was
+    /// taken, nor those whose flow no longer has their `flow_revision`).
     fn insert_executions(
         tx: &mut Transaction<'static, Self::Db>,
         news: &[&NewExecution],
@@ -136,10 +137,31 @@ impl<'a> CommitRow<'a> {
     }
 }
 
-const INSERT_EXECUTION_COLUMNS: &str = "INSERT INTO executions (id, account_id, flow_id, \
-     flow_name, name, status, input, output, error, cause, definition, role_arn, environment, \
-     qualifier, flow_version, callback_token, started_at, stopped_at, state, next_event_id, \
-     due_at, lease_owner, lease_until, lease_epoch, parent_id, map_run, map_index) ";
+/// The stored columns of a new execution, in the order both backends bind them.
+macro_rules! new_execution_columns {
+    () => {
+        "id, account_id, flow_id, flow_name, name, status, input, output, error, cause, \
+         definition, role_arn, environment, qualifier, flow_version, callback_token, \
+         started_at, stopped_at, state, next_event_id, due_at, lease_owner, lease_until, \
+         lease_epoch, parent_id, map_run, map_index"
+    };
+}
+
+/// Inserts the rows of `v` (the columns above, then `flow_revision`) whose guard holds: no
+/// revision asked, or the flow still at that revision. Evaluated by the insert itself, so
+/// the guard costs no round trip and sees the flow as the write does.
+const INSERT_GUARDED_EXECUTIONS: &str = concat!(
+    " INSERT INTO executions (",
+    new_execution_columns!(),
+    ") SELECT ",
+    new_execution_columns!(),
+    " FROM v WHERE v.flow_revision IS NULL OR EXISTS (SELECT 1 FROM flows \
+     WHERE flows.id = v.flow_id AND flows.revision = v.flow_revision) \
+     ON CONFLICT (flow_id, name) DO NOTHING RETURNING id"
+);
+
+/// `v` as the insert above reads it: its columns named.
+const GUARDED_ROWS: &str = concat!("v(", new_execution_columns!(), ", flow_revision)");
 
 const UPDATE_COMMIT_SET: &str = "UPDATE executions SET state = v.v_state, next_event_id = v.v_next, \
      status = v.v_status, output = COALESCE(v.v_output, executions.output), error = v.v_error, \
@@ -185,12 +207,12 @@ impl BatchRows for PgStore {
         let optional =
             |f: fn(&NewExecution) -> Option<&str>| news.iter().map(|n| f(n)).collect::<Vec<_>>();
         let sql = format!(
-            "{INSERT_EXECUTION_COLUMNS} SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+            "WITH {GUARDED_ROWS} AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
              $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
              $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], \
              $17::int8[], $18::int8[], $19::text[], $20::int8[], $21::int8[], $22::text[], \
-             $23::int8[], $24::int8[], $25::text[], $26::text[], $27::int8[]) \
-             ON CONFLICT (flow_id, name) DO NOTHING RETURNING id"
+             $23::int8[], $24::int8[], $25::text[], $26::text[], $27::int8[], $28::int8[])) \
+             {INSERT_GUARDED_EXECUTIONS}"
         );
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .persistent(true)
@@ -229,6 +251,7 @@ impl BatchRows for PgStore {
                     .map(|n| n.map_child.as_ref().map(|c| c.index))
                     .collect::<Vec<_>>(),
             )
+            .bind(news.iter().map(|n| n.flow_revision).collect::<Vec<_>>())
             .fetch_all(&mut **tx)
             .await?;
         Ok(ids.into_iter().collect())
@@ -420,7 +443,7 @@ impl BatchRows for SqliteStore {
     ) -> StoreResult<HashSet<String>> {
         let mut inserted = HashSet::new();
         for chunk in news.chunks(SQLITE_CHUNK / 30) {
-            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(INSERT_EXECUTION_COLUMNS);
+            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(format!("WITH {GUARDED_ROWS} AS ("));
             insert.push_values(chunk, |mut row, new| {
                 let start = StartRow::of(new);
                 let child = new.map_child.as_ref();
@@ -450,9 +473,10 @@ impl BatchRows for SqliteStore {
                     .push_bind(1_i64)
                     .push_bind(child.map(|c| c.parent_id.as_str()))
                     .push_bind(child.map(|c| c.map_run.as_str()))
-                    .push_bind(child.map(|c| c.index));
+                    .push_bind(child.map(|c| c.index))
+                    .push_bind(new.flow_revision);
             });
-            insert.push(" ON CONFLICT (flow_id, name) DO NOTHING RETURNING id");
+            insert.push(")").push(INSERT_GUARDED_EXECUTIONS);
             let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
             inserted.extend(ids);
         }

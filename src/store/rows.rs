@@ -164,6 +164,9 @@ pub struct NewExecution {
     /// (`StartOutcome::Throttled`) rather than pass it. `None`: not limited (the children of
     /// a distributed Map, bounded by their map run's concurrency instead).
     pub running_limit: Option<i64>,
+    /// Write only if the flow row `identity.flow_id` still has this revision, else answer
+    /// `StartOutcome::StaleFlow`: a start from a cached flow never runs an old definition.
+    pub flow_revision: Option<i64>,
 }
 
 /// Where a distributed Map's child belongs.
@@ -221,6 +224,9 @@ pub enum StartOutcome {
     AlreadyEnded(Execution),
     /// Nothing was written: the account already has `running_limit` executions running.
     Throttled,
+    /// Nothing was written: the flow no longer has the start's `flow_revision` (updated or
+    /// deleted). Only starts that set one get this answer.
+    StaleFlow,
 }
 
 /// ListExecutions filters (docs/COMPATIBILITY.md#executions); order: start time descending, then name.

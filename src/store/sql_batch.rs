@@ -125,6 +125,10 @@ where
                 results[*index] = Some(WriteResult::Started(Box::new(StartOutcome::Started(
                     started_execution(new),
                 ))));
+            } else if let Some(revision) = new.flow_revision
+                && flow_revision(&mut tx, &new.identity.flow_id).await? != Some(revision)
+            {
+                results[*index] = Some(WriteResult::Started(Box::new(StartOutcome::StaleFlow)));
             } else {
                 let row = sqlx::query_as::<B::Db, ExecutionRow>(SELECT_BY_NAME)
                     .bind(&new.identity.flow_id)
@@ -274,6 +278,26 @@ where
             .map(|result| result.expect("every write has a result"))
             .collect())
     }
+}
+
+/// The flow's revision as this transaction sees it; `None` if it was deleted. Asked only of
+/// guarded starts that did not insert, to tell a stale flow from a name already taken.
+async fn flow_revision<Db>(
+    tx: &mut Transaction<'static, Db>,
+    flow_id: &str,
+) -> StoreResult<Option<i64>>
+where
+    Db: Database,
+    <Db as Database>::Arguments: IntoArguments<Db>,
+    for<'c> &'c mut <Db as Database>::Connection: Executor<'c, Database = Db>,
+    for<'t> &'t str: Encode<'t, Db> + Type<Db>,
+    (i64,): for<'r> FromRow<'r, <Db as Database>::Row>,
+{
+    let row: Option<(i64,)> = sqlx::query_as("SELECT revision FROM flows WHERE id = $1")
+        .bind(flow_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(revision,)| revision))
 }
 
 /// The new executions past their account's running-executions limit, to be

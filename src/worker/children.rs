@@ -179,6 +179,7 @@ impl Runtime {
             flow_version: None,
             started_by: None,
             test_case: None,
+            flow_from_cache: false,
         };
         match self.start_execution(request).await {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
@@ -208,6 +209,11 @@ impl Runtime {
                     "The account already has the maximum of {} running executions.",
                     self.config.max_running_executions
                 ),
+            ),
+            // Not asked for: the flow was just read, not cached.
+            Ok(StartOutcome::StaleFlow) => TaskOutcome::failure(
+                "fnf.InternalServerError",
+                "The flow changed while the execution started.".to_string(),
             ),
             Err(error) => TaskOutcome::failure("fnf.InternalServerError", error.to_string()),
         }

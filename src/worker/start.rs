@@ -85,6 +85,7 @@ impl Runtime {
             advance: None,
             map_child: None,
             running_limit: Some(self.config.max_running_executions),
+            flow_revision: request.flow_from_cache.then_some(request.flow.revision),
         };
         let mut effects = None;
         match (
@@ -217,6 +218,9 @@ pub struct StartRequest {
     pub started_by: Option<Value>,
     /// The test case whose mocks answer its tasks (`FlowName=<flow>#<TestCase>`).
     pub test_case: Option<Arc<TestCase>>,
+    /// `flow` came from a cache: write only if the flow still has its revision, else answer
+    /// `StartOutcome::StaleFlow` and write nothing.
+    pub flow_from_cache: bool,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (docs/COMPATIBILITY.md#flows).

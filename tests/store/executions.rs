@@ -93,6 +93,95 @@ pub async fn a_start_past_the_running_limit_is_throttled(store: &dyn Store) {
     started(store, &limited_execution(&fl, "c", 3_000, 3)).await;
 }
 
+/// A start at `revision` of its flow, as a start from a cached flow asks.
+fn guarded(flow: &Flow, name: &str, revision: i64) -> NewExecution {
+    NewExecution {
+        flow_revision: Some(revision),
+        ..new_execution(flow, name, 1_000, None)
+    }
+}
+
+pub async fn a_start_guarded_by_a_stale_flow_revision_writes_nothing(store: &dyn Store) {
+    let mut fl = created_flow(store, "acct", "f").await;
+    let current = started(store, &guarded(&fl, "current", 1)).await;
+    // Its name taken while the flow is current: the existing one, as unguarded.
+    match store
+        .start_execution(&guarded(&fl, "current", 1))
+        .await
+        .unwrap()
+    {
+        StartOutcome::Running(existing) => assert_eq!(existing.identity.id, current.identity.id),
+        other => panic!("{other:?}"),
+    }
+    fl.definition = "changed".into();
+    fl.revision = 2;
+    assert!(store.update_flow(&fl, 1).await.unwrap());
+    let stale = guarded(&fl, "stale", 1);
+    // Shared with starts that pass: only the stale one is refused.
+    let ops = [
+        WriteOp::Start(Box::new(stale.clone())),
+        WriteOp::Start(Box::new(guarded(&fl, "fresh", 2))),
+        WriteOp::Start(Box::new(new_execution(&fl, "unguarded", 1_000, None))),
+    ];
+    let results = store.write_batch(&ops).await.unwrap();
+    assert_eq!(
+        results[0],
+        WriteResult::Started(Box::new(StartOutcome::StaleFlow))
+    );
+    for result in &results[1..] {
+        assert!(
+            matches!(result, WriteResult::Started(outcome) if matches!(**outcome, StartOutcome::Started(_))),
+            "{result:?}"
+        );
+    }
+    assert!(
+        store
+            .get_execution(&fl.id, "stale")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing written"
+    );
+    assert!(
+        store
+            .get_execution_by_id(&stale.identity.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .list_history(&stale.identity.id, 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A stale start whose name is taken is stale all the same.
+    assert_eq!(
+        store
+            .start_execution(&guarded(&fl, "current", 1))
+            .await
+            .unwrap(),
+        StartOutcome::StaleFlow
+    );
+    assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
+    assert_eq!(
+        store
+            .start_execution(&guarded(&fl, "deleted", 2))
+            .await
+            .unwrap(),
+        StartOutcome::StaleFlow
+    );
+    assert!(
+        store
+            .get_execution(&fl.id, "deleted")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing written"
+    );
+}
+
 pub async fn executions_are_found_by_name_and_id(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let other = created_flow(store, "acct", "g").await;

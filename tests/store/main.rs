@@ -43,6 +43,7 @@ conformance! {
         executions: [
             starting_writes_the_execution_and_its_first_event_once,
             a_start_past_the_running_limit_is_throttled,
+            a_start_guarded_by_a_stale_flow_revision_writes_nothing,
             executions_are_found_by_name_and_id,
             listing_executions_orders_and_filters,
             listing_executions_filters_by_qualifier,

@@ -73,6 +73,7 @@ pub fn new_execution(
         advance: None,
         map_child: None,
         running_limit: None,
+        flow_revision: None,
     }
 }
 

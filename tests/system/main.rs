@@ -12,6 +12,7 @@ mod common;
 mod crash_replicas;
 mod crash_sqlite;
 mod durability;
+mod flow_cache;
 mod flows_dir;
 mod postgres_restart;
 mod replicas;

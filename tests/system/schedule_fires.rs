@@ -222,6 +222,7 @@ backend_tests! {
                 flow_version: None,
                 started_by: None,
                 test_case: None,
+                flow_from_cache: false,
             })
             .await
             .unwrap();
