@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Backend, Client, Storage, TestServer, json_field};
+use crate::common::{
+    ACCESS_KEY_ID, ACCESS_KEY_SECRET, Backend, Client, Storage, TestServer, json_field,
+};
 use fnf_server::server::{RunningServer, start};
 
 /// A pass flow whose output says which definition ran.
