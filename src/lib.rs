@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod graph;
 pub mod metrics;
 pub mod names;
+pub mod retention;
 pub mod runner;
 pub mod schedule;
 pub mod server;

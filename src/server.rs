@@ -16,6 +16,7 @@ use crate::auth::gate::Authenticator;
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
 use crate::engine::clock::TimeScale;
+use crate::retention::Retention;
 use crate::schedule::Scheduler;
 use crate::store::{self, DurableNonces, SharedNonces, Store};
 use crate::testing::MockRegistry;
@@ -70,6 +71,7 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     serving: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    retention: Option<Arc<Retention>>,
 }
 
 impl RunningServer {
@@ -83,6 +85,9 @@ impl RunningServer {
         // Before the runtime stops: the nonces still being written go through its batcher.
         let _ = tokio::time::timeout(grace, self.state.auth.nonces().flush()).await;
         self.state.scheduler.stop();
+        if let Some(retention) = &self.retention {
+            retention.stop();
+        }
         self.state.runtime.shutdown(grace).await;
         let _ = tokio::time::timeout(grace, &mut self.serving).await;
         self.serving.abort();
@@ -216,6 +221,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
+    let retention = Retention::new(
+        store.clone(),
+        state.metrics.clone(),
+        state.config.retention_days,
+    );
+    workers.extend(retention.as_ref().map(|retention| retention.spawn()));
     if let Some(dir) = &state.config.flows_dir {
         workers.extend(crate::flows_dir::spawn_watch(
             dir.clone(),
@@ -253,6 +264,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown: Some(shutdown),
         serving,
         workers,
+        retention,
     })
 }
 

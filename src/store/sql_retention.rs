@@ -83,7 +83,11 @@ where
 {
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut delete = QueryBuilder::<Db>::new("DELETE FROM ");
-        delete.push(table).push(" WHERE ").push(column).push(" IN (");
+        delete
+            .push(table)
+            .push(" WHERE ")
+            .push(column)
+            .push(" IN (");
         let mut list = delete.separated(", ");
         for id in chunk {
             list.push_bind(id.clone());

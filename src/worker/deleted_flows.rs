@@ -42,14 +42,12 @@ impl Runtime {
     /// with a `CallbackFnFTaskToken` then report the stop to it (§3.4), so a parent waiting
     /// for one of them does not wait forever. False if the flow does not exist.
     pub async fn delete_flow(&self, flow: &Flow) -> StoreResult<bool> {
-        if !self
-            .store
-            .delete_flow(&flow.account_id, &flow.name)
-            .await?
-        {
+        if !self.store.delete_flow(&flow.account_id, &flow.name).await? {
             return Ok(false);
         }
-        self.deleted_flows().pending.push_back(Some(flow.id.clone()));
+        self.deleted_flows()
+            .pending
+            .push_back(Some(flow.id.clone()));
         self.deletions.notify_one();
         Ok(true)
     }
@@ -111,18 +109,17 @@ impl Runtime {
     }
 
     /// Tells the parent of an execution started with a task token that it was stopped.
-    async fn report_deletion_stop(&self, execution: &StoppedByDeletion, now: i64) -> StoreResult<()> {
+    async fn report_deletion_stop(
+        &self,
+        execution: &StoppedByDeletion,
+        now: i64,
+    ) -> StoreResult<()> {
         let Some(token) = &execution.callback_token else {
             return Ok(());
         };
         let outcome = TaskOutcome::failure(execution.error.clone(), execution.cause.clone());
         if let Some(signal) = self
-            .parent_signal(
-                &execution.account_id,
-                token,
-                Some(&execution.name),
-                outcome,
-            )
+            .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
             .await?
         {
             self.store.push_signal(&signal, now).await?;
