@@ -148,6 +148,24 @@ pub struct Config {
     /// Seconds a request's body may take to arrive once its head has.
     #[arg(long, env = "FNF_BODY_READ_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_seconds: u64,
+
+    /// Days an ended execution is kept (with its history) before it is deleted and its name
+    /// can be used again; fractions allowed; 0 keeps every execution.
+    #[arg(long, env = "FNF_RETENTION_DAYS", default_value_t = 90.0, value_parser = parse_retention_days)]
+    pub retention_days: f64,
+}
+
+/// `--retention-days`: a finite number of days ≥ 0.
+fn parse_retention_days(text: &str) -> Result<f64, String> {
+    let days: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if days.is_finite() && days >= 0.0 {
+        Ok(days)
+    } else {
+        Err(format!("must be a finite number of days ≥ 0, got {text}"))
+    }
 }
 
 /// `--time-scale`: a finite factor ≥ 0.

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod metrics;
 pub mod names;
 pub mod nonce_ledgers;
+pub mod retention;
 pub mod runner;
 pub mod schedule;
 pub mod server;

@@ -1,7 +1,7 @@
 //! Prometheus metrics, served at `/metrics` in the text format: requests by action and code,
 //! latencies, executions started and ended, steps, queue depth, claim lag, lease takeovers,
-//! store errors, group-commit sizes, writer restarts, open connections and transport
-//! timeouts. One registry per server, so tests see their own.
+//! store errors, group-commit sizes, writer restarts, open connections, transport
+//! timeouts and executions deleted by retention. One registry per server, so tests see their own.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -36,6 +36,8 @@ pub struct Metrics {
     pub connections: IntGauge,
     /// Requests ended by a transport timeout, by phase (`head`, `body`, `write`).
     pub timeouts: IntCounterVec,
+    /// Ended executions deleted by retention.
+    pub retention_deleted: IntCounter,
 }
 
 impl Metrics {
@@ -116,6 +118,11 @@ impl Metrics {
                 &["phase"],
             )
             .expect("valid metric"),
+            retention_deleted: IntCounter::new(
+                "fnf_retention_deleted_total",
+                "Ended executions deleted once past their retention",
+            )
+            .expect("valid metric"),
             registry,
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
@@ -133,6 +140,7 @@ impl Metrics {
             Box::new(metrics.batch_writer_restarts.clone()),
             Box::new(metrics.connections.clone()),
             Box::new(metrics.timeouts.clone()),
+            Box::new(metrics.retention_deleted.clone()),
         ];
         for collector in collectors {
             metrics

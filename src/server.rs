@@ -17,6 +17,7 @@ use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::config::Config;
 use crate::engine::clock::TimeScale;
 use crate::nonce_ledgers::{DurableNonces, SharedNonces};
+use crate::retention::Retention;
 use crate::schedule::Scheduler;
 use crate::store::{self, Store};
 use crate::testing::MockRegistry;
@@ -71,6 +72,7 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     serving: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    retention: Option<Arc<Retention>>,
 }
 
 impl RunningServer {
@@ -84,6 +86,9 @@ impl RunningServer {
         // Before the runtime stops: the nonces still being written go through its batcher.
         let _ = tokio::time::timeout(grace, self.state.auth.nonces().flush()).await;
         self.state.scheduler.stop();
+        if let Some(retention) = &self.retention {
+            retention.stop();
+        }
         self.state.runtime.shutdown(grace).await;
         let _ = tokio::time::timeout(grace, &mut self.serving).await;
         self.serving.abort();
@@ -218,6 +223,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let mut workers = runtime.spawn();
     workers.push(scheduler.spawn());
+    let retention = Retention::new(
+        store.clone(),
+        state.metrics.clone(),
+        state.config.retention_days,
+    );
+    workers.extend(retention.as_ref().map(|retention| retention.spawn()));
     if let Some(dir) = &state.config.flows_dir {
         let (flow_cache, account_id) = (state.flow_cache.clone(), state.config.account_id.clone());
         workers.extend(crate::flows_dir::spawn_watch(
@@ -257,6 +268,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown: Some(shutdown),
         serving,
         workers,
+        retention,
     })
 }
 

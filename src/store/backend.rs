@@ -22,6 +22,10 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     /// concurrent replicas claim disjoint schedules.
     const CLAIM_SCHEDULES: &'static str;
 
+    /// The statement selecting ended executions past their retention
+    /// (`select_expired_statement!`), skipping rows another transaction holds.
+    const SELECT_EXPIRED: &'static str;
+
     /// Where every write (and every read that must see the latest write) runs.
     fn write_pool(&self) -> &Pool<Self::Db>;
 
@@ -43,6 +47,12 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         tx: &mut Transaction<'static, Self::Db>,
         ended: &[&str],
     ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Takes the retention lock until `tx` ends, so that one replica at a time deletes ended
+    /// executions; false (without waiting) when another transaction holds it.
+    fn try_lock_retention(
+        tx: &mut Transaction<'static, Self::Db>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Locks these accounts until `tx` ends, so that transactions counting an account's
     /// flows or running executions count one after the other on every replica. Must be the

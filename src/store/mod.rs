@@ -19,6 +19,7 @@ mod rows;
 mod sql;
 mod sql_batch;
 mod sql_map_runs;
+mod sql_retention;
 mod sql_schedules;
 mod sql_sessions;
 mod sql_versions;
@@ -125,8 +126,20 @@ pub trait FlowStore: Send + Sync {
     async fn get_flow(&self, account_id: &str, name: &str) -> StoreResult<Option<Flow>>;
     /// Writes `flow` if its stored revision is still `expected_revision`.
     async fn update_flow(&self, flow: &Flow, expected_revision: i64) -> StoreResult<bool>;
-    /// Deletes the flow and stops its running executions (docs/COMPATIBILITY.md#flows). False if absent.
-    async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool>;
+    /// Deletes the flow with its versions, aliases and schedules (docs/COMPATIBILITY.md#flows), in a short
+    /// transaction whatever its number of executions. Its running executions are stopped
+    /// afterwards, in batches (`stop_executions_of_deleted_flows`). False if absent.
+    async fn delete_flow(&self, account_id: &str, name: &str) -> StoreResult<bool>;
+    /// Stops, in one transaction, up to `limit` running executions whose flow no longer
+    /// exists (only those of `flow_id`, when given): status Stopped, error `FnF.FlowDeleted`,
+    /// no wake-up, task calls dropped, lease epoch bumped (a worker in the middle of an
+    /// advance cannot commit). Returns the executions it stopped, to report to their parents.
+    async fn stop_executions_of_deleted_flows(
+        &self,
+        flow_id: Option<&str>,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoppedByDeletion>>;
     async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>>;
     async fn count_flows(&self, account_id: &str) -> StoreResult<i64>;
 }
@@ -223,6 +236,18 @@ pub trait MapRunStore: Send + Sync {
     async fn abort_map_runs(&self, execution_id: &str, now: i64) -> StoreResult<Vec<String>>;
     /// The children of a map run that still run.
     async fn running_map_children(&self, map_run: &str) -> StoreResult<Vec<Execution>>;
+}
+
+/// Retention: ended executions are deleted once they are old enough.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes, in one short transaction, up to `limit` executions that ended (any status but
+    /// Running) with `stopped_at < cutoff`, oldest first, with everything that belongs to them:
+    /// history events, signals, task calls and map runs. Returns how many it deleted. A running
+    /// execution is never deleted; nor is the ended child of a distributed Map whose parent
+    /// still runs (its map run counts it). On a store shared by replicas, one deletes at a
+    /// time: a call while another replica's batch runs deletes nothing.
+    async fn delete_ended_executions(&self, cutoff: i64, limit: i64) -> StoreResult<u64>;
 }
 
 /// Group commit: writes of many callers in one transaction.
@@ -325,6 +350,7 @@ pub trait Store:
     + MapRunStore
     + ScheduleStore
     + SessionStore
+    + RetentionStore
 {
     /// Which backend, for logs and metrics.
     fn backend(&self) -> Backend;

@@ -13,6 +13,10 @@ use super::{Backend, Store, StoreResult, WorkNotice};
 /// The LISTEN/NOTIFY channel that wakes workers on every replica.
 const CHANNEL: &str = "fnf_work";
 
+/// The advisory-lock key held by the replica deleting ended executions ("fnf-ret" in ASCII,
+/// apart from the account locks' hashed keys and from other users of the database).
+const RETENTION_LOCK: i64 = 0x0066_6e66_2d72_6574;
+
 pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<super::WorkNotice>,
@@ -128,6 +132,9 @@ impl SqlBackend for PgStore {
     const CLAIM_SCHEDULES: &'static str =
         super::sql_schedules::claim_schedules_statement!("FOR UPDATE SKIP LOCKED");
 
+    const SELECT_EXPIRED: &'static str =
+        super::sql_retention::select_expired_statement!("FOR UPDATE SKIP LOCKED");
+
     fn write_pool(&self) -> &PgPool {
         &self.pool
     }
@@ -179,6 +186,15 @@ impl SqlBackend for PgStore {
             self.send_notice(tx, &payload).await?;
         }
         Ok(())
+    }
+
+    async fn try_lock_retention(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+    ) -> super::StoreResult<bool> {
+        Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(RETENTION_LOCK)
+            .fetch_one(&mut **tx)
+            .await?)
     }
 
     async fn lock_accounts(

@@ -272,6 +272,18 @@ pub struct ForcedEnd {
     pub signals: Vec<OutgoingSignal>,
 }
 
+/// A running execution stopped because its flow was deleted: what its parent, if it was
+/// started with a task token, must be told.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoppedByDeletion {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub callback_token: Option<String>,
+    pub error: String,
+    pub cause: String,
+}
+
 /// Who claims and for how long.
 #[derive(Debug, Clone)]
 pub struct Claim {

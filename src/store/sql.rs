@@ -13,8 +13,8 @@ use super::name_globs::push_name_filter;
 use super::sql_work::insert_signals;
 use super::{
     BatchStore, CreateFlowOutcome, Execution, ExecutionQuery, ExecutionStore, Flow, FlowQuery,
-    FlowStore, ForcedEnd, HistoryEvent, NewExecution, StartOutcome, StoreError, StoreResult,
-    WriteOp, WriteResult,
+    FlowStore, ForcedEnd, HistoryEvent, NewExecution, StartOutcome, StoppedByDeletion, StoreError,
+    StoreResult, WriteOp, WriteResult,
 };
 
 /// Columns of `executions` read into an `ExecutionRow` (a macro so `concat!` can use it).
@@ -130,6 +130,26 @@ const LIST_EXECUTIONS: &str = concat!(
      ORDER BY started_at DESC, name ASC LIMIT $9"
 );
 
+/// Stops up to `$2` running executions whose flow is gone, at `$1`, (`$filter`: of one flow
+/// or of any). An execution ended by its worker meanwhile is left as it ended.
+macro_rules! stop_executions_of_deleted_flows_statement {
+    ($filter:literal) => {
+        concat!(
+            "UPDATE executions SET status = 'Stopped', stopped_at = $1, error = 'FnF.FlowDeleted', \
+             cause = 'the flow was deleted', due_at = NULL, lease_owner = NULL, lease_until = NULL, \
+             lease_epoch = lease_epoch + 1 \
+             WHERE id IN (SELECT id FROM executions AS orphan WHERE status = 'Running' ",
+            $filter,
+            " AND NOT EXISTS (SELECT 1 FROM flows WHERE flows.id = orphan.flow_id) LIMIT $2) \
+             AND status = 'Running' RETURNING id, account_id, name, callback_token, error, cause"
+        )
+    };
+}
+
+const STOP_EXECUTIONS_OF_DELETED_FLOW: &str =
+    stop_executions_of_deleted_flows_statement!("AND flow_id = $3");
+const STOP_EXECUTIONS_OF_DELETED_FLOWS: &str = stop_executions_of_deleted_flows_statement!("");
+
 #[async_trait]
 impl<B> FlowStore for B
 where
@@ -145,6 +165,7 @@ where
     for<'t> f64: Encode<'t, B::Db> + Type<B::Db>,
     for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
     Flow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    StoppedByDeletion: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -220,7 +241,7 @@ where
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_flow(&self, account_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+    async fn delete_flow(&self, account_id: &str, name: &str) -> StoreResult<bool> {
         let mut tx = self.write_pool().begin().await?;
         let flow_id: Option<String> = sqlx::query_scalar(
             "DELETE FROM flows WHERE account_id = $1 AND name = $2 RETURNING id",
@@ -232,23 +253,8 @@ where
         let Some(flow_id) = flow_id else {
             return Ok(false);
         };
-        // docs/COMPATIBILITY.md#flows: running executions stop; nothing of the old flow stays reachable.
-        sqlx::query(
-            "DELETE FROM task_calls WHERE execution_id IN \
-             (SELECT id FROM executions WHERE flow_id = $1 AND status = 'Running')",
-        )
-        .bind(&flow_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE executions SET status = 'Stopped', stopped_at = $1, error = 'FnF.FlowDeleted', \
-             cause = 'the flow was deleted', due_at = NULL, lease_owner = NULL, lease_until = NULL, \
-             lease_epoch = lease_epoch + 1 WHERE flow_id = $2 AND status = 'Running'",
-        )
-        .bind(now)
-        .bind(&flow_id)
-        .execute(&mut *tx)
-        .await?;
+        // docs/COMPATIBILITY.md#flows: nothing of the old flow stays reachable (its running executions are
+        // stopped in batches afterwards: there may be any number of them).
         sqlx::query("DELETE FROM flow_versions WHERE flow_id = $1")
             .bind(&flow_id)
             .execute(&mut *tx)
@@ -263,6 +269,43 @@ where
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn stop_executions_of_deleted_flows(
+        &self,
+        flow_id: Option<&str>,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoppedByDeletion>> {
+        let mut tx = self.write_pool().begin().await?;
+        // Execution rows first (the UPDATE locks them), then their calls: every writer's order.
+        let stopped: Vec<StoppedByDeletion> = match flow_id {
+            Some(flow_id) => {
+                sqlx::query_as(STOP_EXECUTIONS_OF_DELETED_FLOW)
+                    .bind(now)
+                    .bind(limit)
+                    .bind(flow_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(STOP_EXECUTIONS_OF_DELETED_FLOWS)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        for execution in &stopped {
+            sqlx::query("DELETE FROM task_calls WHERE execution_id = $1")
+                .bind(&execution.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let ended: Vec<&str> = stopped.iter().map(|e| e.id.as_str()).collect();
+        self.announce_ended(&mut tx, &ended).await?;
+        tx.commit().await?;
+        Ok(stopped)
     }
 
     async fn list_flows(&self, query: &FlowQuery) -> StoreResult<Vec<Flow>> {

@@ -69,6 +69,8 @@ impl SqlBackend for SqliteStore {
 
     const CLAIM_SCHEDULES: &'static str = super::sql_schedules::claim_schedules_statement!("");
 
+    const SELECT_EXPIRED: &'static str = super::sql_retention::select_expired_statement!("");
+
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
     }
@@ -107,6 +109,13 @@ impl SqlBackend for SqliteStore {
         _ended: &[&str],
     ) -> super::StoreResult<()> {
         Ok(())
+    }
+
+    /// One process, one writer: nobody else deletes.
+    async fn try_lock_retention(
+        _tx: &mut sqlx::Transaction<'static, Sqlite>,
+    ) -> super::StoreResult<bool> {
+        Ok(true)
     }
 
     /// Nothing to do: every write goes through the store's single connection, so write

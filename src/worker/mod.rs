@@ -11,6 +11,7 @@ pub mod calls;
 mod children;
 mod commit;
 mod definitions;
+mod deleted_flows;
 mod express;
 mod history_rows;
 mod pool;
@@ -34,6 +35,7 @@ use crate::time::now_ms;
 use calls::CallExecutor;
 pub use calls::FunctionEndpoints;
 use definitions::DefinitionCache;
+use deleted_flows::DeletedFlows;
 use express::ExpressRegistry;
 pub use express::{SyncRequest, SyncResult};
 pub use report::ReportOutcome;
@@ -91,6 +93,10 @@ pub struct Runtime {
     /// Expired task-call leases were seen: the heartbeat reaps them.
     reap_pending: AtomicBool,
     reap_wanted: Notify,
+    /// Deleted flows whose running executions are still to be stopped, and the sweeper's
+    /// wake-up.
+    deleted_flows: std::sync::Mutex<DeletedFlows>,
+    deletions: Notify,
     /// Group commit of starts, advance commits and nonces.
     batcher: Batcher,
     metrics: Arc<Metrics>,
@@ -132,6 +138,8 @@ impl Runtime {
             leases_held: AtomicUsize::new(0),
             reap_pending: AtomicBool::new(false),
             reap_wanted: Notify::new(),
+            deleted_flows: std::sync::Mutex::new(DeletedFlows::at_start()),
+            deletions: Notify::new(),
             metrics,
         }))
     }
@@ -185,6 +193,7 @@ impl Runtime {
     pub async fn shutdown(&self, grace: Duration) {
         self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_waiters();
+        self.deletions.notify_one();
         let deadline = tokio::time::Instant::now() + grace;
         let all = self.config.workers.max(1) as u32;
         let _ = tokio::time::timeout_at(deadline, self.permits.acquire_many(all)).await;

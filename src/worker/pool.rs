@@ -37,7 +37,7 @@ const MAX_RETRY_PAUSE: Duration = Duration::from_secs(1);
 pub(super) const FAILED_ADVANCE_PAUSE: Duration = Duration::from_secs(1);
 
 impl Runtime {
-    /// Starts the pool and the heartbeat.
+    /// Starts the pool, the heartbeat and the sweeper of deleted flows.
     pub fn spawn(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
         let receiver = self
             .hint_receiver
@@ -48,6 +48,7 @@ impl Runtime {
         vec![
             tokio::spawn(self.clone().pool(receiver)),
             tokio::spawn(self.clone().heartbeat()),
+            tokio::spawn(self.clone().sweep_deleted_flows()),
         ]
     }
 

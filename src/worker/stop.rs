@@ -1,4 +1,4 @@
-//! Ending executions from outside: StopExecution and DeleteFlow.
+//! Ending executions from outside: StopExecution.
 
 use serde_json::Value;
 
@@ -6,9 +6,7 @@ use super::children::map_item_signal;
 use super::{Hint, Runtime};
 use crate::engine::history::EventType;
 use crate::engine::state::TaskOutcome;
-use crate::store::{
-    Execution, ExecutionQuery, ExecutionStatus, Flow, ForcedEnd, StoreResult, WorkNotice,
-};
+use crate::store::{Execution, ExecutionStatus, ForcedEnd, StoreResult, WorkNotice};
 use crate::time::now_ms;
 
 impl Runtime {
@@ -80,67 +78,5 @@ impl Runtime {
             }
         }
         Ok(stopped)
-    }
-
-    /// DeleteFlow (docs/COMPATIBILITY.md#flows): deletes the flow and stops its running executions. Those
-    /// started with a `CallbackFnFTaskToken` report the stop to it (docs/COMPATIBILITY.md#executions), so a parent
-    /// waiting for one of them does not wait forever. False if the flow does not exist.
-    pub async fn delete_flow(&self, flow: &Flow) -> StoreResult<bool> {
-        let running = self
-            .store
-            .list_executions(&ExecutionQuery {
-                flow_id: flow.id.clone(),
-                from: None,
-                status: Some(ExecutionStatus::Running),
-                name_prefix: None,
-                started_from: None,
-                started_to: None,
-                qualifier: None,
-                map_run: None,
-                limit: i64::MAX,
-            })
-            .await?;
-        let now = now_ms();
-        if !self
-            .store
-            .delete_flow(&flow.account_id, &flow.name, now)
-            .await?
-        {
-            return Ok(false);
-        }
-        for execution in running {
-            let Some(token) = &execution.callback_token else {
-                continue;
-            };
-            // Only the executions this deletion stopped: one that ended meanwhile has
-            // reported its own end.
-            let Some(stopped) = self
-                .store
-                .get_execution_by_id(&execution.identity.id)
-                .await?
-            else {
-                continue;
-            };
-            if stopped.status != ExecutionStatus::Stopped || stopped.stopped_at != Some(now) {
-                continue;
-            }
-            let outcome = TaskOutcome::failure(
-                stopped.error.unwrap_or_else(|| "Stopped".into()),
-                stopped.cause.unwrap_or_default(),
-            );
-            if let Some(signal) = self
-                .parent_signal(
-                    &execution.identity.account_id,
-                    token,
-                    Some(&execution.identity.name),
-                    outcome,
-                )
-                .await?
-            {
-                self.store.push_signal(&signal, now).await?;
-                self.hint(Hint::Execution(signal.execution_id));
-            }
-        }
-        Ok(true)
     }
 }

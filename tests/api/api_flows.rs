@@ -654,7 +654,12 @@ backend_tests! {
             .ok();
 
         client.call("DeleteFlow", &[("Name", "reused")]).await.ok();
-        assert_eq!(stored_statuses(&server, "waiting").await, ["Stopped"]);
+        // Stopped in the background, within moments.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while stored_statuses(&server, "waiting").await != ["Stopped"] {
+            assert!(tokio::time::Instant::now() < deadline, "the execution was not stopped");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let answer = client
             .get("DescribeExecution", &[("FlowName", "reused"), ("ExecutionName", "waiting")])
             .await;

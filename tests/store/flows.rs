@@ -96,9 +96,14 @@ pub async fn deleting_a_flow_stops_its_executions(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
     let held = claimed(store, &execution.identity.id, &claim("one", 1_500)).await;
-    assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
-    assert!(!store.delete_flow("acct", "f", 2_000).await.unwrap());
+    assert!(store.delete_flow("acct", "f").await.unwrap());
+    assert!(!store.delete_flow("acct", "f").await.unwrap());
     assert!(store.get_flow("acct", "f").await.unwrap().is_none());
+    let stopped = store
+        .stop_executions_of_deleted_flows(Some(&fl.id), 2_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(stopped.len(), 1);
     let after = store
         .get_execution_by_id(&execution.identity.id)
         .await
@@ -153,7 +158,7 @@ pub async fn deleting_a_flow_removes_its_versions_aliases_and_schedules(store: &
         .create_schedule(&schedule(&fl, "hourly", Some(5_000)))
         .await
         .unwrap();
-    assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
+    assert!(store.delete_flow("acct", "f").await.unwrap());
     assert!(store.get_version(&fl.id, 1).await.unwrap().is_none());
     assert!(store.get_alias(&fl.id, "live").await.unwrap().is_none());
     assert!(

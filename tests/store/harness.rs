@@ -9,7 +9,7 @@ use crate::rows;
 
 /// Expands every check of `checks` into one test per backend of `backends`, named
 /// `<backend>::<area>::<check>`. A check is `async fn(store: &dyn Store)` (or
-/// `&Arc<dyn Store>`) in the module of its area; a backend is a function that opens a fresh,
+/// `&Arc<dyn Store>`, or `&Fixture`) in the module of its area; a backend is a function that opens a fresh,
 /// empty store as a [`Fixture`].
 macro_rules! conformance {
     (backends: { $($backend:ident => $open:path),* $(,)? } checks: $checks:tt) => {
@@ -26,7 +26,7 @@ macro_rules! conformance {
                     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                     async fn $check() {
                         let fixture = $open().await;
-                        let store = crate::harness::Subject::of(&fixture.store);
+                        let store = crate::harness::Subject::of(&fixture);
                         crate::$area::$check(store).await;
                         fixture.done().await;
                     }
@@ -36,20 +36,27 @@ macro_rules! conformance {
     };
 }
 
-/// What a check takes: the store as `&dyn Store`, or as `&Arc<dyn Store>` to share it.
+/// What a check takes: the store as `&dyn Store`, or as `&Arc<dyn Store>` to share it, or
+/// the whole `&Fixture` to look at its database's rows too.
 pub trait Subject<'a> {
-    fn of(store: &'a Arc<dyn Store>) -> Self;
+    fn of(fixture: &'a Fixture) -> Self;
 }
 
 impl<'a> Subject<'a> for &'a dyn Store {
-    fn of(store: &'a Arc<dyn Store>) -> Self {
-        &**store
+    fn of(fixture: &'a Fixture) -> Self {
+        &*fixture.store
     }
 }
 
 impl<'a> Subject<'a> for &'a Arc<dyn Store> {
-    fn of(store: &'a Arc<dyn Store>) -> Self {
-        store
+    fn of(fixture: &'a Fixture) -> Self {
+        &fixture.store
+    }
+}
+
+impl<'a> Subject<'a> for &'a Fixture {
+    fn of(fixture: &'a Fixture) -> Self {
+        fixture
     }
 }
 

@@ -19,6 +19,7 @@ mod gateway;
 mod map_runs;
 mod notices;
 mod postgres_only;
+mod retention;
 mod schedules;
 mod sessions;
 mod versions;
@@ -99,6 +100,13 @@ conformance! {
             server_keys_are_created_once,
         ],
         sessions: [console_sessions_touch_and_expire],
+        retention: [
+            ended_executions_past_the_cutoff_go_with_everything_of_theirs,
+            retention_deletes_at_most_the_limit_oldest_first,
+            ended_map_children_stay_while_their_parent_runs,
+            deleted_flows_executions_stop_in_batches,
+            stopping_without_a_flow_finds_every_deleted_flow,
+        ],
         notices: [
             the_store_is_ready_and_names_its_backend,
             notices_reach_subscribers,

@@ -115,6 +115,39 @@ async fn notices_cross_replicas() {
     f.done().await;
 }
 
+/// The advisory-lock key of retention ("fnf-ret"), as the Postgres store takes it.
+const RETENTION_LOCK: i64 = 0x0066_6e66_2d72_6574;
+
+/// One replica deletes ended executions at a time: while another holds the retention lock,
+/// a batch deletes nothing (and does not wait for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_on_one_replica_at_a_time() {
+    let f = Fixture::postgres().await;
+    let fl = created_flow(&*f.store, "acct", "f").await;
+    let execution = started_run(&*f.store, &fl, "run", 1_000).await;
+    let ended = crate::rows::forced_end(&execution, ExecutionStatus::Stopped, 2_000);
+    f.store.force_end(&ended).await.unwrap().unwrap();
+    let mut other = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
+    let mut deleting = other.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(RETENTION_LOCK)
+        .execute(&mut *deleting)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(f.store.delete_ended_executions(5_000, 10).await.unwrap(), 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "it did not wait"
+    );
+    deleting.rollback().await.unwrap();
+    drop(other);
+    assert_eq!(f.store.delete_ended_executions(5_000, 10).await.unwrap(), 1);
+    f.done().await;
+}
+
 const PING: &str = "ping";
 
 /// Returns once `receiver`'s replica listens: it starts listening in the background, and

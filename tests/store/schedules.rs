@@ -284,7 +284,7 @@ pub async fn a_schedule_finds_its_flow_by_id(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     assert_eq!(store.schedule_flow(&fl.id).await.unwrap(), Some(fl.clone()));
     // A re-created flow of the same name is another flow.
-    assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
+    assert!(store.delete_flow("acct", "f").await.unwrap());
     created_flow(store, "acct", "f").await;
     assert!(store.schedule_flow(&fl.id).await.unwrap().is_none());
 }

@@ -17,6 +17,7 @@ mod flows_dir;
 mod postgres_restart;
 mod replicas;
 mod resource_limits;
+mod retention;
 mod runner;
 mod schedule_fires;
 mod schemathesis;
