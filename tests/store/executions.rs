@@ -164,7 +164,7 @@ pub async fn a_start_guarded_by_a_stale_flow_revision_writes_nothing(store: &dyn
             .unwrap(),
         StartOutcome::StaleFlow
     );
-    assert!(store.delete_flow("acct", "f", 2_000).await.unwrap());
+    assert!(store.delete_flow("acct", "f").await.unwrap());
     assert_eq!(
         store
             .start_execution(&guarded(&fl, "deleted", 2))
