@@ -1,4 +1,4 @@
-//! Execution actions (docs/COMPATIBILITY.md#executions–4.13).
+//! Execution actions (docs/COMPATIBILITY.md#executions).
 
 use std::time::Duration;
 

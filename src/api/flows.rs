@@ -1,4 +1,4 @@
-//! Flow actions (docs/COMPATIBILITY.md#flows–4.6).
+//! Flow actions (docs/COMPATIBILITY.md#flows).
 
 use serde_json::{Value, json};
 

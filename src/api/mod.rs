@@ -1,4 +1,4 @@
-//! The RPC gateway (docs/COMPATIBILITY.md#transport–2): one path, `Action=…` selects the handler.
+//! The RPC gateway (docs/COMPATIBILITY.md#transport): one path, `Action=…` selects the handler.
 //!
 //! Every request goes through `gateway::handle`: method and path, body size and type,
 //! parameters, authentication (signature, clock skew, nonce, policy), throttling, then the

@@ -1,4 +1,4 @@
-//! Rendering answers (docs/COMPATIBILITY.md#responses–1.7): JSON objects with `RequestId` and the
+//! Rendering answers (docs/COMPATIBILITY.md#responses): JSON objects with `RequestId` and the
 //! `x-acs-request-id` header; errors in the envelope with the status of their code.
 
 use axum::http::header::CONTENT_TYPE;

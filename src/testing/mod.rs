@@ -2,9 +2,11 @@
 //! test case (`FlowName=<flow>#<TestCase>`), and the mock file they come from.
 
 pub mod mocks;
+pub mod registry;
 pub mod watch;
 
-pub use mocks::{MockAnswer, MockConfig, MockError, MockRegistry, MockedResponse, TestCase};
+pub use mocks::{MockAnswer, MockConfig, MockError, MockedResponse, TestCase};
+pub use registry::MockRegistry;
 
 /// Splits `orders#HappyPath` into the flow name and the test case (`None` without `#`).
 pub fn split_test_case(flow_name: &str) -> (&str, Option<&str>) {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 
-use super::mocks::{MockConfig, MockError, MockRegistry};
+use super::mocks::{MockConfig, MockError};
+use super::registry::MockRegistry;
 use crate::engine::parse::{ParseOptions, parse_definition};
 use crate::file_watch::DirectoryWatch;
 use crate::store::Store;

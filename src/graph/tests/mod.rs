@@ -8,7 +8,7 @@ mod svg;
 
 // The worked examples, shared with the end-to-end tests that run them.
 #[allow(dead_code)]
-#[path = "../../../tests/common/definitions.rs"]
+#[path = "../../../tests/common/definitions/mod.rs"]
 mod definitions;
 
 use std::collections::{BTreeSet, HashMap};

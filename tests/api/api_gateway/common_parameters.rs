@@ -1,4 +1,4 @@
-//! Common parameters, action and version (docs/COMPATIBILITY.md#action-and-version–1.5).
+//! Common parameters, action and version (docs/COMPATIBILITY.md#action-and-version).
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The response envelope and request ids (docs/COMPATIBILITY.md#parameters–1.7).
+//! The response envelope and request ids (docs/COMPATIBILITY.md#parameters).
 
 use super::*;
 

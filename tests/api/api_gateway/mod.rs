@@ -1,4 +1,4 @@
-//! The gateway (docs/COMPATIBILITY.md#transport–2, docs/COMPATIBILITY.md#names–3.2, docs/COMPATIBILITY.md#error-catalogue): transport rules, parameter parsing, common
+//! The gateway (docs/COMPATIBILITY.md#transport, docs/COMPATIBILITY.md#names, docs/COMPATIBILITY.md#error-catalogue): transport rules, parameter parsing, common
 //! parameters, clock skew, nonces, the response envelope, throttling, per-key policies,
 //! account isolation and the development key.
 //!

@@ -1,4 +1,4 @@
-//! Transport: methods, paths, content types, size (docs/COMPATIBILITY.md#paths-and-methods–1.3).
+//! Transport: methods, paths, content types, size (docs/COMPATIBILITY.md#paths-and-methods).
 
 use super::*;
 
