@@ -9,6 +9,7 @@ pub mod expr;
 pub mod history;
 pub mod ir;
 pub mod json;
+pub mod mocks;
 pub mod parse;
 pub mod run;
 pub mod state;

@@ -25,14 +25,8 @@ use serde_json::{Map, Value};
 
 use crate::engine::ir::{FlowDefinition, Scope, StateKind};
 
-/// What a mocked attempt answers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MockAnswer {
-    /// The task's result, as the real integration would have produced it.
-    Return(Value),
-    /// The attempt fails with this error and cause.
-    Throw { error: String, cause: String },
-}
+pub use crate::engine::mocks::MockAnswer;
+use crate::engine::mocks::Mocks;
 
 /// The answers of one mocked response, by attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +62,17 @@ impl TestCase {
 
     pub fn state_names(&self) -> impl Iterator<Item = &str> {
         self.states.keys().map(String::as_str)
+    }
+}
+
+impl Mocks for TestCase {
+    fn test_case(&self) -> &str {
+        &self.name
+    }
+
+    fn answer(&self, state_name: &str, attempt: u32) -> Option<MockAnswer> {
+        self.response(state_name)
+            .map(|response| response.answer(attempt).clone())
     }
 }
 

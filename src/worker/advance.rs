@@ -14,6 +14,7 @@ use super::{Hint, Runtime};
 use crate::engine::calls::{CallKind, CallRequest};
 use crate::engine::errors;
 use crate::engine::json;
+use crate::engine::mocks::Mocks;
 use crate::engine::run::{self, RunContext, SignalResult};
 use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::error::error_chain;
@@ -192,7 +193,7 @@ impl Runtime {
             express: false,
             now,
             time_scale: self.config.time_scale,
-            mocks: mocks.as_deref(),
+            mocks: mocks.as_deref().map(|case| case as &dyn Mocks),
         };
         let (state, outcome, results) = match stored {
             None => {

@@ -12,6 +12,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use super::Runtime;
 use crate::engine::errors;
+use crate::engine::mocks::Mocks;
 use crate::engine::run::{self, EndState, RunContext, SignalResult};
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::store::{ExecutionStatus, Flow};
@@ -161,7 +162,7 @@ impl Runtime {
             express: true,
             now,
             time_scale: self.config.time_scale,
-            mocks: request.test_case.as_deref(),
+            mocks: request.test_case.as_deref().map(|case| case as &dyn Mocks),
         };
         let (mut state, mut outcome) = run::start(&context(now_ms()));
         let mut calls: JoinSet<(String, TaskOutcome)> = JoinSet::new();

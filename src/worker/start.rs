@@ -8,6 +8,7 @@ use super::commit::Identity;
 use super::history_rows::history_rows;
 use super::{Hint, Runtime};
 use crate::engine::history::{self, EventType};
+use crate::engine::mocks::Mocks;
 use crate::engine::run::{self, RunContext};
 use crate::store::{
     Claim, ClaimedExecution, ExecutionIdentity, Flow, FlowVersion, InitialAdvance, NewExecution,
@@ -107,7 +108,7 @@ impl Runtime {
                     express: false,
                     now,
                     time_scale: self.config.time_scale,
-                    mocks: request.test_case.as_deref(),
+                    mocks: request.test_case.as_deref().map(|case| case as &dyn Mocks),
                 };
                 let (state, mut outcome) = run::start(&ctx);
                 let written = self

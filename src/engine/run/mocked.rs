@@ -11,7 +11,7 @@ use super::super::state::{CallMode, TaskOutcome};
 use super::Advance;
 use super::scope::Drive;
 use crate::engine::errors;
-use crate::testing::MockAnswer;
+use crate::engine::mocks::MockAnswer;
 
 impl Advance<'_> {
     /// The mocked answer of the next attempt of `state`, if the execution's test case mocks
@@ -30,13 +30,14 @@ impl Advance<'_> {
                 ),
             });
         };
-        let Some(response) = case.response(&state.name) else {
+        // Every attempt of the state in the execution counts: retries, loops, iterations.
+        let made = test_run.attempts.get(&state.name).copied().unwrap_or(0);
+        let Some(answer) = case.answer(&state.name, made) else {
             return Ok(None);
         };
-        // Every attempt of the state in the execution counts: retries, loops, iterations.
-        let made = test_run.attempts.entry(state.name.clone()).or_default();
-        let answer = response.answer(*made).clone();
-        *made = made.saturating_add(1);
+        test_run
+            .attempts
+            .insert(state.name.clone(), made.saturating_add(1));
         Ok(Some(answer))
     }
 

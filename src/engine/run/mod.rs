@@ -21,9 +21,9 @@ use super::data::{self, FdlContext, FdlMappingScope};
 use super::errors;
 use super::history::{self, EventType};
 use super::ir::{FlowDefinition, Language, limits};
+use super::mocks::Mocks;
 use super::state::{Cursor, ExecutionState, ScopeRun, SignalPayload, TaskPhase, TestRun, Work};
 use super::tokens::{TokenCodec, TokenScope};
-use crate::testing::TestCase;
 use timers::waiting;
 
 /// Everything about the execution that does not change while it runs.
@@ -47,7 +47,7 @@ pub struct RunContext<'a> {
     /// The mocks of the execution's test case. At start, a test case makes the execution
     /// one that runs with mocks; later, `None` for such an execution means its test case is
     /// gone from the mock file.
-    pub mocks: Option<&'a TestCase>,
+    pub mocks: Option<&'a dyn Mocks>,
 }
 
 impl RunContext<'_> {
@@ -156,7 +156,7 @@ pub fn start(ctx: &RunContext<'_>) -> (ExecutionState, Outcome) {
             engine: ctx.now,
         }),
         test_run: ctx.mocks.map(|case| TestRun {
-            test_case: case.name.clone(),
+            test_case: case.test_case().to_string(),
             attempts: Default::default(),
         }),
     };
