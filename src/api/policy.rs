@@ -4,11 +4,11 @@
 //! `AccessDenied`, the same as for naming such a flow.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::Call;
 use crate::engine::child_flows::ChildFlows;
 use crate::engine::ir::FlowDefinition;
-use crate::engine::parse::{ParseOptions, parse_definition};
 use crate::engine::tokens::TokenCodec;
 use crate::error::ApiError;
 use crate::store::Flow;
@@ -50,7 +50,9 @@ pub async fn check_child_flows(
             let Some(flow) = call.state.store.get_flow(call.account_id, &name).await? else {
                 continue;
             };
-            if let Some(definition) = parsed(&flow.definition, &flow.name, &flow.execution_mode) {
+            if let Some(definition) =
+                parsed(call, &flow.definition, &flow.name, &flow.execution_mode)
+            {
                 pending.push(ChildFlows::of(&definition));
             }
         }
@@ -68,17 +70,22 @@ pub async fn check_stored_definition(
     if call.key.flow_patterns().is_none() {
         return Ok(());
     }
-    match parsed(text, &flow.name, &flow.execution_mode) {
+    match parsed(call, text, &flow.name, &flow.execution_mode) {
         Some(definition) => check_child_flows(call, &definition).await,
         None => Ok(()),
     }
 }
 
-/// The stored definition of a flow (or of one of its versions), parsed.
-fn parsed(text: &str, flow_name: &str, execution_mode: &str) -> Option<FlowDefinition> {
-    let options = ParseOptions {
-        flow_name,
-        express: execution_mode == "Express",
-    };
-    parse_definition(text, &options).ok()
+/// The stored definition of a flow (or of one of its versions), parsed through the runtime's
+/// cache: a start then parses its definition once, not once for the policy and once to run.
+fn parsed(
+    call: &Call<'_>,
+    text: &str,
+    flow_name: &str,
+    execution_mode: &str,
+) -> Option<Arc<FlowDefinition>> {
+    call.state
+        .runtime
+        .definition(text, flow_name, execution_mode == "Express")
+        .ok()
 }

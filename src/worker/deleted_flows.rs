@@ -122,7 +122,11 @@ impl Runtime {
             .parent_signal(&execution.account_id, token, Some(&execution.name), outcome)
             .await?
         {
-            self.store.push_signal(&signal, now).await?;
+            // A parent must not wait forever for a report that was lost.
+            self.until_stored("reporting a deleted flow's stop to the parent", || {
+                self.store.push_signal(&signal, now)
+            })
+            .await;
             self.hint(Hint::Execution(signal.execution_id));
         }
         Ok(())

@@ -26,6 +26,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::engine::clock::TimeScale;
+use crate::engine::ir::FlowDefinition;
+use crate::engine::parse::DefinitionError;
 use crate::engine::tokens::TokenCodec;
 use crate::error::error_chain;
 use crate::metrics::Metrics;
@@ -155,6 +157,16 @@ impl Runtime {
     /// The group-commit writer (nonces of the shared store go through it too).
     pub fn batcher(&self) -> &Batcher {
         &self.batcher
+    }
+
+    /// A stored definition, parsed once per text and kept (the cache the workers use).
+    pub fn definition(
+        &self,
+        text: &str,
+        flow_name: &str,
+        express: bool,
+    ) -> Result<Arc<FlowDefinition>, DefinitionError> {
+        self.definitions.get(text, flow_name, express)
     }
 
     pub fn region(&self) -> &str {
