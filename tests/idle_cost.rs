@@ -156,6 +156,24 @@ impl Probe {
         }
     }
 
+    /// Waits until the counters hold still for a second (two minutes at most).
+    async fn wait_until_quiet(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut last = self.counters().await;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = self.counters().await;
+            if now == last {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the store kept being written to: {last:?} -> {now:?}"
+            );
+            last = now;
+        }
+    }
+
     /// Postgres: the statements the server's connections started since `since_ms` (each
     /// connection shows its latest).
     async fn server_statements_since(&mut self, since_ms: i64) -> Vec<String> {
@@ -257,6 +275,10 @@ async fn waiting_costs_nothing(backend: Backend) {
     if backend == Backend::Postgres {
         // The setup's statistics are published before the window opens.
         tokio::time::sleep(PG_STATS_DELAY).await;
+    } else {
+        // With SQLite a request's nonce is written behind its answer: the setup's last
+        // requests may still be committing. The window opens once the store is quiet.
+        probe.wait_until_quiet().await;
     }
     let ticks_per_second = clock_ticks_per_second();
     let opened_ms = now_ms();
