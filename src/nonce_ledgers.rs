@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use crate::auth::replay::{MemoryNonces, NonceLedger};
 use crate::error::{ApiError, error_chain};
-use crate::store::{Batcher, Store, StoreResult, WriteOp, WriteResult};
+use crate::store::{Batcher, Store, StoreResult, UsedNonce, WriteOp, WriteResult};
 
 /// How often expired nonces are pruned, at most.
 const PRUNE_EVERY_MS: i64 = 60_000;
@@ -54,8 +54,13 @@ impl NonceLedger for SharedNonces {
         now: DateTime<Utc>,
     ) -> Result<bool, ApiError> {
         self.pruner.prune_if_due(now);
-        let op = nonce_op(access_key_id, nonce, now, self.retention);
+        let op = WriteOp::Nonce(used_nonce(access_key_id, nonce, now, self.retention));
         Ok(self.batcher.write(op).await? == WriteResult::Nonce(true))
+    }
+
+    fn carried(&self, access_key_id: &str, nonce: &str, now: DateTime<Utc>) -> Option<UsedNonce> {
+        self.pruner.prune_if_due(now);
+        Some(used_nonce(access_key_id, nonce, now, self.retention))
     }
 }
 
@@ -114,7 +119,12 @@ impl NonceLedger for DurableNonces {
             return Ok(false);
         }
         self.pruner.prune_if_due(now);
-        let op = nonce_op(access_key_id, nonce, now, self.window.retention());
+        let op = WriteOp::Nonce(used_nonce(
+            access_key_id,
+            nonce,
+            now,
+            self.window.retention(),
+        ));
         let batcher = self.batcher.clone();
         let writes = self.writes.clone();
         writes.started();
@@ -132,9 +142,14 @@ impl NonceLedger for DurableNonces {
     }
 }
 
-fn nonce_op(access_key_id: &str, nonce: &str, now: DateTime<Utc>, retention: TimeDelta) -> WriteOp {
+fn used_nonce(
+    access_key_id: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+    retention: TimeDelta,
+) -> UsedNonce {
     let now = now.timestamp_millis();
-    WriteOp::Nonce {
+    UsedNonce {
         access_key_id: access_key_id.to_string(),
         nonce: nonce.to_string(),
         now,

@@ -78,6 +78,7 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
         ))),
         // Only starts from a cached flow are guarded, and those are retried above.
         StartOutcome::StaleFlow => Err(ApiError::internal()),
+        StartOutcome::NonceUsed => Err(ApiError::signature_nonce_used()),
     }
 }
 
@@ -144,6 +145,7 @@ async fn start_request(
         started_by: None,
         test_case,
         flow_from_cache,
+        nonce: call.nonce.take(),
     })
 }
 

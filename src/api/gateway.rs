@@ -116,7 +116,7 @@ pub async fn call_as(
         execution: params.get("ExecutionName").map(str::to_string),
         via: "console",
     };
-    let caller = Caller { action, key };
+    let caller = Caller::without_nonce(action, key);
     let result = authorized_dispatch(state, &caller, params, host).await;
     let status = match &result {
         Ok(_) => 200,
@@ -251,7 +251,10 @@ async fn process(
         query: params.query_pairs(),
         body: &body,
     };
-    let caller = state.auth.authenticate(&signed, select_action).await?;
+    let caller = state
+        .auth
+        .authenticate(&signed, select_action, carries_nonce)
+        .await?;
     log.action = Some(caller.action.name());
     log.access_key_id = Some(caller.key.access_key_id().to_string());
     let flow_param = caller.action.flow_parameter();
@@ -262,8 +265,28 @@ async fn process(
     authorized_dispatch(state, &caller, &params, host).await
 }
 
-/// What follows authentication, for every caller: policy, throttling, the handler.
+/// Whether an action's write records the request's nonce itself (one transaction instead of
+/// two). Only an action whose one effect is that write may: StartExecution, whose start
+/// carries it.
+fn carries_nonce(action: &Action) -> bool {
+    *action == Action::StartExecution
+}
+
+/// What follows authentication, for every caller: policy, throttling, the handler; then the
+/// nonce, when no write took it.
 async fn authorized_dispatch(
+    state: &AppState,
+    caller: &Caller<'_, Action>,
+    params: &Params,
+    host: &str,
+) -> ApiResult {
+    let answer = checked_dispatch(state, caller, params, host).await;
+    state.auth.settle_nonce(caller).await?;
+    answer
+}
+
+/// Policy, throttling, the handler.
+async fn checked_dispatch(
     state: &AppState,
     caller: &Caller<'_, Action>,
     params: &Params,
@@ -289,6 +312,7 @@ async fn authorized_dispatch(
         key: caller.key,
         params,
         host,
+        nonce: &caller.nonce,
     };
     dispatch(caller.action, &call).await
 }

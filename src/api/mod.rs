@@ -200,6 +200,8 @@ pub struct Call<'a> {
     pub params: &'a Params,
     /// The `Host` the client used (DescribeRegions' endpoint).
     pub host: &'a str,
+    /// The request's nonce, when the action's write is to record it.
+    pub nonce: &'a crate::auth::gate::PendingNonce,
 }
 
 pub type ApiResult = Result<serde_json::Value, ApiError>;

@@ -8,7 +8,7 @@
 //! of a V1 request come from its parameters alone; a V3 request must sign every header that
 //! matters (see [`check_coverage`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
 use chrono::TimeDelta;
@@ -18,6 +18,7 @@ use super::credentials::{Credentials, KeyEntry};
 use super::replay::{NonceLedger, check_skew, parse_timestamp};
 use super::{v1, v3};
 use crate::error::ApiError;
+use crate::store::UsedNonce;
 
 /// What authentication reads of a request; nothing else of it may influence the call.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +38,35 @@ pub struct SignedRequest<'a> {
 pub struct Caller<'a, A> {
     pub action: A,
     pub key: &'a KeyEntry,
+    /// The request's nonce when its check was left to the call's own write.
+    pub nonce: PendingNonce,
+}
+
+impl<'a, A> Caller<'a, A> {
+    /// A caller whose nonce needs no check (signed in otherwise, as the console's).
+    pub fn without_nonce(action: A, key: &'a KeyEntry) -> Self {
+        Caller {
+            action,
+            key,
+            nonce: PendingNonce::default(),
+        }
+    }
+}
+
+/// A nonce not yet recorded: the write that carries it takes it and records it in its own
+/// transaction (a replay then writes nothing); one nobody took is recorded by
+/// [`Authenticator::settle_nonce`] once the call is answered.
+#[derive(Debug, Default)]
+pub struct PendingNonce(Mutex<Option<UsedNonce>>);
+
+impl PendingNonce {
+    /// The nonce, for a write that records it (at most once).
+    pub fn take(&self) -> Option<UsedNonce> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
 }
 
 /// The common parameters every V1 request must carry (docs/COMPATIBILITY.md#parameters), in checking order.
@@ -92,24 +122,60 @@ impl Authenticator {
     /// Authenticates a request. `select` turns the (action, version) the request names into
     /// the caller's action type, or the error for an unknown action or version; it runs at
     /// its place in the order of checks (before the key is looked up).
+    ///
+    /// When `carries_nonce` says the action's write can carry the nonce and the ledger lets
+    /// the store decide it in that write, the nonce is left pending in [`Caller::nonce`]
+    /// (one transaction instead of two); the caller must then [`settle_nonce`] before
+    /// answering. An action may carry it only if it has no effect but that write.
+    ///
+    /// [`settle_nonce`]: Authenticator::settle_nonce
     pub async fn authenticate<A>(
         &self,
         request: &SignedRequest<'_>,
         select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
+        carries_nonce: impl FnOnce(&A) -> bool,
     ) -> Result<Caller<'_, A>, ApiError> {
         let authorization =
             header(request.headers, "authorization").filter(|value| value.starts_with("ACS3-"));
-        match authorization {
-            Some(authorization) => self.authenticate_v3(request, authorization, select).await,
-            None => self.authenticate_v1(request, select).await,
+        let (action, key, nonce) = match authorization {
+            Some(authorization) => self.authenticate_v3(request, authorization, select).await?,
+            None => self.authenticate_v1(request, select).await?,
+        };
+        let carried = if carries_nonce(&action) {
+            self.nonces
+                .carried(key.access_key_id(), nonce, self.clock.now())
+        } else {
+            None
+        };
+        let pending = match carried {
+            Some(used) => PendingNonce(Mutex::new(Some(used))),
+            None => {
+                self.check_nonce(key, nonce).await?;
+                PendingNonce::default()
+            }
+        };
+        Ok(Caller {
+            action,
+            key,
+            nonce: pending,
+        })
+    }
+
+    /// Records a pending nonce that no write took; a replay's answer becomes
+    /// `SignatureNonceUsed`, as if the nonce had been checked first.
+    pub async fn settle_nonce<A>(&self, caller: &Caller<'_, A>) -> Result<(), ApiError> {
+        match caller.nonce.take() {
+            Some(used) => self.check_nonce(caller.key, &used.nonce).await,
+            None => Ok(()),
         }
     }
 
-    async fn authenticate_v1<A>(
+    /// Checks a V1 request up to its nonce, which it returns.
+    async fn authenticate_v1<'r, A>(
         &self,
-        request: &SignedRequest<'_>,
+        request: &SignedRequest<'r>,
         select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
-    ) -> Result<Caller<'_, A>, ApiError> {
+    ) -> Result<(A, &KeyEntry, &'r str), ApiError> {
         let required = |name: &str| {
             param(request.params, name)
                 .filter(|value| !value.is_empty())
@@ -141,16 +207,16 @@ impl Authenticator {
         ) {
             return Err(ApiError::signature_not_match(Some(&string_to_sign)));
         }
-        self.check_nonce(key, required("SignatureNonce")?).await?;
-        Ok(Caller { action, key })
+        Ok((action, key, required("SignatureNonce")?))
     }
 
-    async fn authenticate_v3<A>(
+    /// Checks a V3 request up to its nonce, which it returns.
+    async fn authenticate_v3<'r, A>(
         &self,
-        request: &SignedRequest<'_>,
+        request: &SignedRequest<'r>,
         authorization: &str,
         select: impl FnOnce(&str, &str) -> Result<A, ApiError>,
-    ) -> Result<Caller<'_, A>, ApiError> {
+    ) -> Result<(A, &KeyEntry, &'r str), ApiError> {
         let headers = request.headers;
         let required = |name: &str| {
             single_header(headers, name)?
@@ -197,9 +263,7 @@ impl Authenticator {
         if !v3::verify(key.secret().expose(), &string_to_sign, &parsed.signature) {
             return Err(ApiError::signature_not_match(Some(&canonical)));
         }
-        self.check_nonce(key, required("x-acs-signature-nonce")?)
-            .await?;
-        Ok(Caller { action, key })
+        Ok((action, key, required("x-acs-signature-nonce")?))
     }
 
     fn lookup(&self, access_key_id: &str) -> Result<&KeyEntry, ApiError> {

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::error::ApiError;
+use crate::store::UsedNonce;
 
 /// The usual allowed clock difference for this API family (docs/COMPATIBILITY.md#order-of-checks).
 pub const DEFAULT_MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
@@ -120,6 +121,18 @@ pub trait NonceLedger: Send + Sync {
 
     /// Returns once every pair accepted so far is stored durably (before a clean stop).
     async fn flush(&self) {}
+
+    /// The pair as a write of the call can record it, when this ledger lets the store decide
+    /// in that write whether it is new ([`crate::store::NewExecution::nonce`]); `None`: it
+    /// must be checked with [`NonceLedger::first_use`].
+    fn carried(
+        &self,
+        _access_key_id: &str,
+        _nonce: &str,
+        _now: DateTime<Utc>,
+    ) -> Option<UsedNonce> {
+        None
+    }
 }
 
 /// Remembers accepted (AccessKeyId, nonce) pairs in this process (docs/COMPATIBILITY.md#order-of-checks).

@@ -228,6 +228,7 @@ async fn drive(
             started_by: None,
             test_case,
             flow_from_cache: false,
+            nonce: None,
         })
         .await
         .map_err(|e| format!("start: {e}"))?;
@@ -239,6 +240,8 @@ async fn drive(
         }
         // Not asked for: the flow was just read, not cached.
         StartOutcome::StaleFlow => return Err("start: the flow changed meanwhile".into()),
+        // Not asked for: no request's nonce guards the start.
+        StartOutcome::NonceUsed => return Err("start: refused as a replay".into()),
     };
     let deadline = Instant::now() + CASE_LIMIT;
     let execution = loop {

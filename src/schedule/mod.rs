@@ -237,6 +237,7 @@ impl Scheduler {
             })),
             test_case: None,
             flow_from_cache: false,
+            nonce: None,
         };
         match self.runtime.start_execution(request).await {
             Ok(StartOutcome::Started(execution)) => tracing::info!(
@@ -255,6 +256,8 @@ impl Scheduler {
             }
             // Not asked for: the flow was just read, not cached.
             Ok(StartOutcome::StaleFlow) => skip("the flow changed while it fired"),
+            // Not asked for: no request's nonce guards a fire.
+            Ok(StartOutcome::NonceUsed) => skip("refused as a replay"),
             Err(error) => skip(&error.to_string()),
         }
     }

@@ -167,6 +167,10 @@ pub struct NewExecution {
     /// Write only if the flow row `identity.flow_id` still has this revision, else answer
     /// `StartOutcome::StaleFlow`: a start from a cached flow never runs an old definition.
     pub flow_revision: Option<i64>,
+    /// The nonce of the request that asks for this start, recorded in the same transaction:
+    /// written only if the nonce is new, else `StartOutcome::NonceUsed`. The nonce is
+    /// recorded whatever else the outcome.
+    pub nonce: Option<UsedNonce>,
 }
 
 /// Where a distributed Map's child belongs.
@@ -227,6 +231,8 @@ pub enum StartOutcome {
     /// Nothing was written: the flow no longer has the start's `flow_revision` (updated or
     /// deleted). Only starts that set one get this answer.
     StaleFlow,
+    /// Nothing was written: the start's `nonce` had been used already (a replayed request).
+    NonceUsed,
 }
 
 /// ListExecutions filters (docs/COMPATIBILITY.md#executions); order: start time descending, then name.
@@ -418,12 +424,17 @@ pub type InitialAdvance = AdvanceWrites;
 pub enum WriteOp {
     Start(Box<NewExecution>),
     Commit(Box<ExecutionCommit>),
-    Nonce {
-        access_key_id: String,
-        nonce: String,
-        now: i64,
-        expires_at: i64,
-    },
+    Nonce(UsedNonce),
+}
+
+/// A request's (AccessKeyId, nonce) pair, recorded as used until `expires_at`. Written on its
+/// own, or with the start it guards ([`NewExecution::nonce`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedNonce {
+    pub access_key_id: String,
+    pub nonce: String,
+    pub now: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -49,43 +49,54 @@ where
         let mut map_runs: Vec<&MapRunWrite> = Vec::new();
         let now = ops.iter().map(op_time).max().unwrap_or_default();
 
-        // Nonces: one upsert; a pair twice in the batch is a replay the second time.
+        // Nonces, those written alone and those guarding a start: one upsert; a pair twice
+        // in the batch is a replay the second time.
+        let nonces = ops.iter().enumerate().filter_map(|(index, op)| match op {
+            WriteOp::Nonce(used) => Some((index, used)),
+            WriteOp::Start(new) => new.nonce.as_ref().map(|used| (index, used)),
+            WriteOp::Commit(_) => None,
+        });
         let mut seen = HashSet::new();
         let mut nonce_rows = Vec::new();
-        for (index, op) in ops.iter().enumerate() {
-            if let WriteOp::Nonce {
-                access_key_id,
-                nonce,
-                expires_at,
-                ..
-            } = op
-            {
-                if seen.insert((access_key_id.as_str(), nonce.as_str())) {
-                    nonce_rows.push((index, access_key_id.as_str(), nonce.as_str(), *expires_at));
-                } else {
-                    results[index] = Some(WriteResult::Nonce(false));
-                }
+        let mut replayed = HashSet::new();
+        for (index, used) in nonces {
+            let pair = (used.access_key_id.as_str(), used.nonce.as_str());
+            if seen.insert(pair) {
+                nonce_rows.push((index, pair, used.expires_at));
+            } else {
+                replayed.insert(index);
             }
         }
+        // In one order, so that two batches holding the same pairs (a replay sent to two
+        // replicas) wait for each other instead of deadlocking.
+        nonce_rows.sort_unstable_by_key(|(_, pair, _)| *pair);
         let rows: Vec<NonceRow> = nonce_rows
             .iter()
-            .map(|(_, key, nonce, expires)| (*key, *nonce, *expires))
+            .map(|(_, (key, nonce), expires_at)| (*key, *nonce, *expires_at))
             .collect();
         let fresh = B::upsert_nonces(&mut tx, &rows, now).await?;
-        for (index, key, nonce, _) in &nonce_rows {
-            let new = fresh.contains(&(key.to_string(), nonce.to_string()));
-            results[*index] = Some(WriteResult::Nonce(new));
+        for (index, (key, nonce), _) in &nonce_rows {
+            if !fresh.contains(&(key.to_string(), nonce.to_string())) {
+                replayed.insert(*index);
+            }
+        }
+        for (index, op) in ops.iter().enumerate() {
+            if let WriteOp::Nonce(_) = op {
+                results[index] = Some(WriteResult::Nonce(!replayed.contains(&index)));
+            }
         }
 
         // Starts: one insert; names already taken are looked up afterwards.
-        let starts: Vec<(usize, &NewExecution)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Start(new) => Some((i, &**new)),
-                _ => None,
-            })
-            .collect();
+        let mut starts: Vec<(usize, &NewExecution)> = Vec::new();
+        for (index, op) in ops.iter().enumerate() {
+            if let WriteOp::Start(new) = op {
+                if replayed.contains(&index) {
+                    results[index] = Some(WriteResult::Started(Box::new(StartOutcome::NonceUsed)));
+                } else {
+                    starts.push((index, new));
+                }
+            }
+        }
         let new_rows: Vec<&NewExecution> = starts.iter().map(|(_, new)| *new).collect();
         let limited: Vec<&str> = new_rows
             .iter()
@@ -432,7 +443,7 @@ fn op_time(op: &WriteOp) -> i64 {
     match op {
         WriteOp::Start(new) => new.started_at,
         WriteOp::Commit(commit) => commit.now,
-        WriteOp::Nonce { now, .. } => *now,
+        WriteOp::Nonce(used) => used.now,
     }
 }
 

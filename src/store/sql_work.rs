@@ -9,8 +9,8 @@ use super::batch_rows::BatchRows;
 use super::sql::{MAKE_DUE, claim_columns};
 use super::{
     BatchStore, Claim, ClaimAttempt, ClaimedExecution, CommitOutcome, ExecutionCommit,
-    GatewayStore, OutgoingSignal, Signal, StoreError, StoreResult, StoredNonce, Wakeups, WorkStore,
-    WriteOp, WriteResult,
+    GatewayStore, OutgoingSignal, Signal, StoreError, StoreResult, StoredNonce, UsedNonce, Wakeups,
+    WorkStore, WriteOp, WriteResult,
 };
 
 const CLAIM_ONE: &str = concat!(
@@ -284,12 +284,12 @@ where
         now: i64,
         expires_at: i64,
     ) -> StoreResult<bool> {
-        let op = WriteOp::Nonce {
+        let op = WriteOp::Nonce(UsedNonce {
             access_key_id: access_key_id.to_string(),
             nonce: nonce.to_string(),
             now,
             expires_at,
-        };
+        });
         match self.write_batch(std::slice::from_ref(&op)).await?.pop() {
             Some(WriteResult::Nonce(new)) => Ok(new),
             other => Err(StoreError::internal(format!(

@@ -180,6 +180,7 @@ impl Runtime {
             started_by: None,
             test_case: None,
             flow_from_cache: false,
+            nonce: None,
         };
         match self.start_execution(request).await {
             Ok(StartOutcome::Started(child) | StartOutcome::Running(child)) => {
@@ -214,6 +215,11 @@ impl Runtime {
             Ok(StartOutcome::StaleFlow) => TaskOutcome::failure(
                 "fnf.InternalServerError",
                 "The flow changed while the execution started.".to_string(),
+            ),
+            // Not asked for: no request's nonce guards a child's start.
+            Ok(StartOutcome::NonceUsed) => TaskOutcome::failure(
+                "fnf.InternalServerError",
+                "The start was refused as a replay.".to_string(),
             ),
             Err(error) => TaskOutcome::failure("fnf.InternalServerError", error.to_string()),
         }

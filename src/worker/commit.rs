@@ -73,6 +73,7 @@ impl Runtime {
                 // Bounded by their map run's concurrency, not by the account's limit.
                 running_limit: None,
                 flow_revision: None,
+                nonce: None,
                 map_child: Some(MapChild {
                     parent_id: execution.id.to_string(),
                     map_run: child.map_run,

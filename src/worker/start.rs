@@ -12,7 +12,7 @@ use crate::engine::mocks::Mocks;
 use crate::engine::run::{self, RunContext};
 use crate::store::{
     Claim, ClaimedExecution, ExecutionIdentity, Flow, FlowVersion, InitialAdvance, NewExecution,
-    StartOutcome, StoreError, StoreResult, WriteOp, WriteResult,
+    StartOutcome, StoreError, StoreResult, UsedNonce, WriteOp, WriteResult,
 };
 use crate::testing::TestCase;
 use crate::time::now_ms;
@@ -87,6 +87,7 @@ impl Runtime {
             map_child: None,
             running_limit: Some(self.config.max_running_executions),
             flow_revision: request.flow_from_cache.then_some(request.flow.revision),
+            nonce: request.nonce,
         };
         let mut effects = None;
         match (
@@ -222,6 +223,9 @@ pub struct StartRequest {
     /// `flow` came from a cache: write only if the flow still has its revision, else answer
     /// `StartOutcome::StaleFlow` and write nothing.
     pub flow_from_cache: bool,
+    /// The nonce of the request asking for the start, recorded with it (see
+    /// `NewExecution::nonce`).
+    pub nonce: Option<UsedNonce>,
 }
 
 /// Executions record the flow's variables with `Name` and `Value` only (docs/COMPATIBILITY.md#flows).

@@ -76,6 +76,89 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
     assert!(store.write_batch(&[]).await.unwrap().is_empty());
 }
 
+/// A start guarded by its request's nonce.
+fn with_nonce(new: NewExecution, nonce: &str) -> NewExecution {
+    NewExecution {
+        nonce: Some(UsedNonce {
+            access_key_id: "key".into(),
+            nonce: nonce.into(),
+            now: new.started_at,
+            expires_at: new.started_at + 9_000,
+        }),
+        ..new
+    }
+}
+
+pub async fn a_start_records_its_nonce_and_a_replayed_one_writes_nothing(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    assert!(
+        store
+            .record_nonce("key", "used", 1_000, 9_000)
+            .await
+            .unwrap()
+    );
+    let replayed = with_nonce(new_execution(&fl, "replayed", 1_000, None), "used");
+    let first = with_nonce(new_execution(&fl, "first", 1_000, None), "fresh");
+    let twice = with_nonce(new_execution(&fl, "twice", 1_000, None), "fresh");
+    let ops = [
+        WriteOp::Start(Box::new(replayed.clone())),
+        WriteOp::Start(Box::new(first.clone())),
+        WriteOp::Start(Box::new(twice.clone())),
+        nonce_op("key", "fresh", 1_000, 9_000),
+    ];
+    let results = store.write_batch(&ops).await.unwrap();
+    let stored = store
+        .get_execution_by_id(&first.identity.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            WriteResult::Started(Box::new(StartOutcome::NonceUsed)),
+            WriteResult::Started(Box::new(StartOutcome::Started(stored))),
+            WriteResult::Started(Box::new(StartOutcome::NonceUsed)),
+            WriteResult::Nonce(false),
+        ]
+    );
+    for absent in [&replayed, &twice] {
+        assert_eq!(
+            store
+                .get_execution_by_id(&absent.identity.id)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert!(
+        !store
+            .record_nonce("key", "fresh", 2_000, 9_000)
+            .await
+            .unwrap(),
+        "the start recorded its nonce"
+    );
+
+    // A start refused for a stale flow revision still used its nonce.
+    let stale = NewExecution {
+        flow_revision: Some(fl.revision + 1),
+        ..with_nonce(new_execution(&fl, "stale", 1_000, None), "stale")
+    };
+    let results = store
+        .write_batch(&[WriteOp::Start(Box::new(stale))])
+        .await
+        .unwrap();
+    assert_eq!(
+        results,
+        [WriteResult::Started(Box::new(StartOutcome::StaleFlow))]
+    );
+    assert!(
+        !store
+            .record_nonce("key", "stale", 2_000, 9_000)
+            .await
+            .unwrap()
+    );
+}
+
 pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let new = ended_at_start(&fl, "quick", 1_000, ExecutionStatus::Succeeded);

@@ -74,6 +74,7 @@ pub fn new_execution(
         map_child: None,
         running_limit: None,
         flow_revision: None,
+        nonce: None,
     }
 }
 
@@ -222,12 +223,12 @@ pub fn map_run_started(name: &str, parent: &Execution, total: i64, at: i64) -> M
 }
 
 pub fn nonce_op(access_key_id: &str, nonce: &str, now: i64, expires_at: i64) -> WriteOp {
-    WriteOp::Nonce {
+    WriteOp::Nonce(UsedNonce {
         access_key_id: access_key_id.into(),
         nonce: nonce.into(),
         now,
         expires_at,
-    }
+    })
 }
 
 pub fn schedule(flow: &Flow, name: &str, next_fire_at: Option<i64>) -> Schedule {

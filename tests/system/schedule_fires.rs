@@ -223,6 +223,7 @@ backend_tests! {
                 started_by: None,
                 test_case: None,
                 flow_from_cache: false,
+                nonce: None,
             })
             .await
             .unwrap();

@@ -90,7 +90,7 @@ async fn authenticate(
         query,
         body: b"",
     };
-    let caller = gate.auth.authenticate(&request, select).await?;
+    let caller = gate.auth.authenticate(&request, select, |_| false).await?;
     assert_eq!(caller.key.access_key_id(), "testid");
     Ok(caller.action)
 }

@@ -75,6 +75,68 @@ backend_tests! {
     }
 }
 
+backend_tests! {
+    // On Postgres a start records its nonce in its own transaction; whatever the answer, the
+    // nonce is used once, as for any other action.
+    async fn a_start_uses_its_nonce_once(backend) {
+        let server = start_with_accounts(backend, |_| {}).await;
+        let client = server.client();
+        client.create_flow("my_flow", FLOW).await;
+        let start = [("FlowName", "my_flow"), ("ExecutionName", "once")];
+        let params = client.signed("POST", "StartExecution", &start, |_| {});
+        send(&client, "POST", &params).await.ok();
+        send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let answer = call(&client, "GET", "ListExecutions", &[("FlowName", "my_flow")]).await;
+        let listed = answer.ok();
+        assert_eq!(listed["Executions"].as_array().map(Vec::len), Some(1), "{listed}");
+
+        // A start refused by the handler used its nonce: replayed once the flow exists, it
+        // still starts nothing.
+        let later = [("FlowName", "later"), ("ExecutionName", "replayed")];
+        let params = client.signed("POST", "StartExecution", &later, |_| {});
+        send(&client, "POST", &params).await.err(404, "FlowNotExists");
+        client.create_flow("later", FLOW).await;
+        send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        call(&client, "GET", "DescribeExecution", &[("FlowName", "later"), ("ExecutionName", "replayed")])
+            .await
+            .err(404, "ExecutionNotExists");
+
+        // Refused by the key's policy: the same.
+        let orders = key(&server, "a-orders");
+        let params = orders.signed("POST", "StartExecution", &[("FlowName", "my_flow")], |_| {});
+        send(&orders, "POST", &params).await.err_msg(403, "AccessDenied", ACCESS_DENIED);
+        send(&orders, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+
+        // A nonce used by another action cannot start, nor the other way round.
+        let nonce_of = |params: &[(String, String)]| {
+            params.iter().find(|(k, _)| k == "SignatureNonce").unwrap().1.clone()
+        };
+        let describe = client.signed("GET", "DescribeFlow", &[("Name", "my_flow")], |_| {});
+        send(&client, "GET", &describe).await.ok();
+        let params = client.signed("POST", "StartExecution", &[("FlowName", "my_flow")], |p| {
+            set_param(p, "SignatureNonce", &nonce_of(&describe))
+        });
+        send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let params = client.signed("POST", "StartExecution", &[("FlowName", "my_flow")], |_| {});
+        send(&client, "POST", &params).await.ok();
+        let describe = client.signed("GET", "DescribeFlow", &[("Name", "my_flow")], |p| {
+            set_param(p, "SignatureNonce", &nonce_of(&params))
+        });
+        send(&client, "GET", &describe).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+
+        // V3 likewise.
+        let request = client
+            .v3("POST", "StartExecution")
+            .query(&[("FlowName", "my_flow"), ("ExecutionName", "v3")]);
+        request.send().await.ok();
+        request.send().await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let answer = call(&client, "GET", "ListExecutions", &[("FlowName", "my_flow")]).await;
+        let listed = answer.ok();
+        assert_eq!(listed["Executions"].as_array().map(Vec::len), Some(3), "{listed}");
+        server.stop().await;
+    }
+}
+
 /// Two replicas on one Postgres database share their nonces (docs/COMPATIBILITY.md#order-of-checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_postgres_share_nonces() {
@@ -91,6 +153,30 @@ async fn replicas_sharing_postgres_share_nonces() {
     send(&other, "GET", &params)
         .await
         .err_msg(400, "SignatureNonceUsed", NONCE_USED);
+    // The same start sent to both at once starts once.
+    client.create_flow("my_flow", FLOW).await;
+    for round in 0..20 {
+        let name = format!("run-{round}");
+        let start = [("FlowName", "my_flow"), ("ExecutionName", name.as_str())];
+        let params = client.signed("POST", "StartExecution", &start, |_| {});
+        let (a, b) = tokio::join!(
+            send(&client, "POST", &params),
+            send(&other, "POST", &params)
+        );
+        let codes = [a.code(), b.code()];
+        let refused = codes
+            .iter()
+            .filter(|code| **code == "SignatureNonceUsed")
+            .count();
+        assert_eq!(refused, 1, "one of the two starts is a replay: {codes:?}");
+    }
+    let answer = call(&client, "GET", "ListExecutions", &[("FlowName", "my_flow")]).await;
+    let listed = answer.ok();
+    assert_eq!(
+        listed["Executions"].as_array().map(Vec::len),
+        Some(20),
+        "{listed}"
+    );
     second.stop().await;
     first.stop().await;
 }
