@@ -356,6 +356,11 @@ pub struct ExecutionCommit {
     pub execution_id: String,
     /// The lease epoch of the claim; the commit fails if the row moved on.
     pub epoch: i64,
+    /// The advance ran on a plain read of an execution nobody leased
+    /// ([`WorkStore::read_unleased`](super::WorkStore::read_unleased)), not on a claim: the
+    /// commit applies only if the row is still at `epoch` and unleased, and moves the epoch on
+    /// as a claim would, so that no other advance made from the same read also applies.
+    pub unleased: bool,
     pub now: i64,
     pub writes: AdvanceWrites,
     pub consumed_signals: Vec<i64>,

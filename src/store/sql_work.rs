@@ -13,6 +13,13 @@ use super::{
     WorkStore, WriteOp, WriteResult,
 };
 
+const READ_UNLEASED: &str = concat!(
+    "SELECT ",
+    claim_columns!(),
+    " FROM executions WHERE id = $1 AND status = 'Running' \
+     AND (lease_owner IS NULL OR lease_until < $2)"
+);
+
 const CLAIM_ONE: &str = concat!(
     "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, \
      lease_epoch = lease_epoch + 1 \
@@ -58,18 +65,22 @@ where
             .bind(claim.now)
             .fetch_optional(self.write_pool())
             .await?;
-        if let Some(claimed) = claimed {
-            return Ok(ClaimAttempt::Claimed(Box::new(claimed)));
+        match claimed {
+            Some(claimed) => Ok(ClaimAttempt::Claimed(Box::new(claimed))),
+            None => busy_or_ended(self, execution_id).await,
         }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM executions WHERE id = $1")
-                .bind(execution_id)
-                .fetch_optional(self.read_pool())
-                .await?;
-        Ok(match status.as_deref() {
-            Some("Running") => ClaimAttempt::Busy,
-            _ => ClaimAttempt::NotRunning,
-        })
+    }
+
+    async fn read_unleased(&self, execution_id: &str, now: i64) -> StoreResult<ClaimAttempt> {
+        let read = sqlx::query_as::<B::Db, ClaimedExecution>(READ_UNLEASED)
+            .bind(execution_id)
+            .bind(now)
+            .fetch_optional(self.write_pool())
+            .await?;
+        match read {
+            Some(read) => Ok(ClaimAttempt::Claimed(Box::new(read))),
+            None => busy_or_ended(self, execution_id).await,
+        }
     }
 
     async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>> {
@@ -409,4 +420,23 @@ where
             .await?;
     }
     Ok(())
+}
+
+/// What keeps an execution from being claimed: a live lease (`Busy`), or its end.
+async fn busy_or_ended<B>(store: &B, execution_id: &str) -> StoreResult<ClaimAttempt>
+where
+    B: SqlBackend,
+    <B::Db as Database>::Arguments: IntoArguments<B::Db>,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'t> &'t str: Encode<'t, B::Db> + Type<B::Db>,
+    (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+{
+    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM executions WHERE id = $1")
+        .bind(execution_id)
+        .fetch_optional(store.read_pool())
+        .await?;
+    Ok(match status.as_ref().map(|(status,)| status.as_str()) {
+        Some("Running") => ClaimAttempt::Busy,
+        _ => ClaimAttempt::NotRunning,
+    })
 }

@@ -30,6 +30,15 @@ const DEFAULT_CALL_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// The longest pause between tries of a write that must be stored.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 
+/// How an advance ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Advanced {
+    /// Committed; with the event id of the extra signal, when it applied.
+    Committed(Option<i64>),
+    /// Another advance got in first (the lease moved on): nothing was written.
+    Overtaken,
+}
+
 impl Runtime {
     /// Advances a claimed execution. `extra` is a signal applied after the stored ones (a task
     /// report made through the API); its event id is returned when it applied.
@@ -41,7 +50,7 @@ impl Runtime {
         let (id, epoch) = (claimed.identity.id.clone(), claimed.lease_epoch);
         let lease = self.hold_lease(now_ms() + self.lease_ms());
         let mut calls = Vec::new();
-        let result = self.advance_leased(claimed, extra, &mut calls).await;
+        let result = self.advance_leased(claimed, extra, &mut calls, false).await;
         if result.is_err() {
             // The advance was not committed (a store failure, e.g. a deadlock victim or an
             // outage): give the lease back, due at once, so the execution is advanced again.
@@ -60,6 +69,30 @@ impl Runtime {
                     .await;
                 runtime.note_wake(now_ms() + FAILED_ADVANCE_PAUSE.as_millis() as i64);
             });
+        }
+        Ok(match result? {
+            Advanced::Committed(event_id) => event_id,
+            Advanced::Overtaken => None,
+        })
+    }
+
+    /// Advances an execution read while nobody leased it ([`crate::store::WorkStore::read_unleased`]):
+    /// the commit claims it in its own transaction, so the advance costs one write
+    /// transaction instead of a claim and a commit. `Overtaken` when another advance got in
+    /// between: nothing was written, and the caller claims the execution the usual way.
+    pub(super) async fn advance_unleased(
+        self: &Arc<Self>,
+        read: ClaimedExecution,
+        extra: Option<SignalPayload>,
+    ) -> StoreResult<Advanced> {
+        let id = read.identity.id.clone();
+        let mut calls = Vec::new();
+        let result = self.advance_leased(read, extra, &mut calls, true).await;
+        if result.is_err() {
+            // Nothing to give back (no lease was taken); the commit may have been stored all
+            // the same, with calls nobody makes: see `forget_calls`.
+            let runtime = self.clone();
+            tokio::spawn(async move { runtime.forget_calls(&id, &calls).await });
         }
         result
     }
@@ -109,12 +142,14 @@ impl Runtime {
     }
 
     /// `calls`: the calls the commit registers, for `advance` to forget if it failed.
+    /// `unleased`: `claimed` is a plain read, which the commit claims (see `advance_unleased`).
     async fn advance_leased(
         self: &Arc<Self>,
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
         calls: &mut Vec<String>,
-    ) -> StoreResult<Option<i64>> {
+        unleased: bool,
+    ) -> StoreResult<Advanced> {
         let now = now_ms();
         let stored_signals = if claimed.state.is_some() {
             self.store.pending_signals(&claimed.identity.id).await?
@@ -128,7 +163,7 @@ impl Runtime {
                 // Dropped, it would leave the execution waiting for it forever.
                 Err(error) => {
                     let cause = format!("a signal for the execution is unreadable: {error}");
-                    return self.fail_unrunnable(&claimed, now, cause).await;
+                    return self.fail_unrunnable(&claimed, now, cause, unleased).await;
                 }
             }
         }
@@ -149,6 +184,7 @@ impl Runtime {
                             &claimed,
                             now,
                             format!("the stored definition is invalid: {error}"),
+                            unleased,
                         )
                         .await;
                 }
@@ -160,7 +196,7 @@ impl Runtime {
                 Ok(input) => input,
                 Err(error) => {
                     let cause = format!("the execution input is unreadable: {error}");
-                    return self.fail_unrunnable(&claimed, now, cause).await;
+                    return self.fail_unrunnable(&claimed, now, cause, unleased).await;
                 }
             }
         };
@@ -173,6 +209,7 @@ impl Runtime {
                         &claimed,
                         now,
                         format!("the stored state is unreadable: {error}"),
+                        unleased,
                     )
                     .await;
             }
@@ -213,6 +250,7 @@ impl Runtime {
         let commit = ExecutionCommit {
             execution_id: claimed.identity.id.clone(),
             epoch: claimed.lease_epoch,
+            unleased,
             writes: AdvanceWrites {
                 owner: self.config.owner.clone(),
                 state: serde_json::to_string(&state).expect("execution state serializes"),
@@ -244,7 +282,7 @@ impl Runtime {
             WriteResult::Committed(CommitOutcome::CommittedWithSignals) => true,
             WriteResult::Committed(CommitOutcome::LostLease) => {
                 tracing::debug!(execution_id = %claimed.identity.id, "the lease moved on; the advance is dropped");
-                return Ok(None);
+                return Ok(Advanced::Overtaken);
             }
             other => {
                 return Err(StoreError::internal(format!(
@@ -263,10 +301,12 @@ impl Runtime {
         if signals_waiting {
             self.hint(Hint::Execution(claimed.identity.id.clone()));
         }
-        Ok(extra_index.and_then(|index| match results.get(index) {
-            Some(SignalResult::Applied(event_id)) => Some(*event_id),
-            _ => None,
-        }))
+        Ok(Advanced::Committed(extra_index.and_then(
+            |index| match results.get(index) {
+                Some(SignalResult::Applied(event_id)) => Some(*event_id),
+                _ => None,
+            },
+        )))
     }
 
     /// What follows a commit: the calls, the end notice, the wake-ups.
@@ -319,12 +359,14 @@ impl Runtime {
         claimed: &ClaimedExecution,
         now: i64,
         cause: String,
-    ) -> StoreResult<Option<i64>> {
+        unleased: bool,
+    ) -> StoreResult<Advanced> {
         tracing::error!(execution_id = %claimed.identity.id, %cause, "failing an execution that cannot run");
         let detail = crate::engine::history::error_detail(errors::RUNTIME, &cause);
         let commit = ExecutionCommit {
             execution_id: claimed.identity.id.clone(),
             epoch: claimed.lease_epoch,
+            unleased,
             writes: AdvanceWrites {
                 owner: self.config.owner.clone(),
                 state: claimed.state.clone().unwrap_or_default(),
@@ -358,13 +400,14 @@ impl Runtime {
             consumed_signals: Vec::new(),
             calls_abandoned: Vec::new(),
         };
-        if self.store.commit(&commit).await? != CommitOutcome::LostLease {
-            let _ = self
-                .store
-                .notify(WorkNotice::Ended(claimed.identity.id.clone()))
-                .await;
+        if self.store.commit(&commit).await? == CommitOutcome::LostLease {
+            return Ok(Advanced::Overtaken);
         }
-        Ok(None)
+        let _ = self
+            .store
+            .notify(WorkNotice::Ended(claimed.identity.id.clone()))
+            .await;
+        Ok(Advanced::Committed(None))
     }
 
     /// Makes a call in the background; its answer becomes a signal, fenced by the call lease.

@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Runtime;
+use super::advance::Advanced;
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::store::{ClaimAttempt, StoreError, StoreResult, WorkNotice};
+use crate::time::now_ms;
 
 /// What a task report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,26 @@ impl Runtime {
             outcome,
             submitted: None,
         };
+        // Mostly nobody holds the execution: advance it from a plain read, its commit
+        // claiming it (one write transaction instead of two). Should another advance get in
+        // first, nothing was written and the report goes the leased way below.
+        match self
+            .store
+            .read_unleased(&execution.identity.id, now_ms())
+            .await?
+        {
+            ClaimAttempt::Claimed(read) => {
+                match self.advance_unleased(*read, Some(signal.clone())).await? {
+                    Advanced::Committed(Some(event_id)) => {
+                        return Ok(ReportOutcome::Reported(event_id));
+                    }
+                    Advanced::Committed(None) => return Ok(ReportOutcome::NoLongerValid),
+                    Advanced::Overtaken => {}
+                }
+            }
+            ClaimAttempt::NotRunning => return Ok(completed()),
+            ClaimAttempt::Busy => {}
+        }
         // Leases are held only while an advance runs (milliseconds); wait for the holder,
         // checking often at first: a report often arrives while the call that handed out
         // its token is still being recorded.

@@ -127,7 +127,118 @@ fn decoded(token: &str) -> String {
     String::from_utf8(STANDARD.decode(token).expect("a base64 token")).unwrap()
 }
 
+/// Waits on `branches` callbacks at once, one per Parallel branch, each handing its token
+/// to a child of `child`.
+fn parallel_callbacks(name: &str, child: &str, branches: usize) -> String {
+    let mut text = format!(
+        "Type: StateMachine\nName: {name}\nSpecVersion: v1\nStartAt: all\nStates:\n  - Type: Parallel\n    Name: all\n    End: true\n    Branches:\n"
+    );
+    for branch in 0..branches {
+        text.push_str(&format!(
+            r#"      - StartAt: ask{branch}
+        States:
+          - Type: Task
+            Name: ask{branch}
+            Action: FNF:StartExecution
+            TaskMode: WaitForCustomCallback
+            Parameters:
+              resourceArn: acs:fnf:::flow/{child}
+              input:
+                token.$: $Context.Current.TaskToken
+            End: true
+"#
+        ));
+    }
+    text
+}
+
+/// The tokens the children of `child_flow` were started with, once there are `count`.
+async fn child_tokens(client: &Client, child_flow: &str, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + TEN_SECONDS;
+    loop {
+        let listed = client
+            .get("ListExecutions", &[("FlowName", child_flow)])
+            .await
+            .ok()
+            .clone();
+        let executions = listed["Executions"].as_array().cloned().unwrap_or_default();
+        if executions.len() == count {
+            let mut tokens = Vec::new();
+            for execution in executions {
+                let name = execution["Name"].as_str().unwrap().to_string();
+                let described = client.describe(child_flow, &name).await;
+                let token = json_field(&described, "Input")["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                tokens.push(token);
+            }
+            return tokens;
+        }
+        assert!(std::time::Instant::now() < deadline, "children: {listed}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 backend_tests! {
+    // Reports race each other for the execution: each is applied once, none is lost, and
+    // none fails (docs/COMPATIBILITY.md#task-reports).
+    async fn reports_sent_at_once_are_each_applied_once(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        const BRANCHES: usize = 6;
+        client.create_flow("fan_child", &pass_state_machine("fan_child")).await;
+        client
+            .create_flow("fan", &parallel_callbacks("fan", "fan_child", BRANCHES))
+            .await;
+        for round in 0..3 {
+            let execution = format!("fan-{round}");
+            client.start("fan", &execution, "{}").await;
+            let tokens = child_tokens(&client, "fan_child", BRANCHES * (round + 1)).await;
+            let mut reports = Vec::new();
+            for (index, token) in tokens.iter().enumerate() {
+                // Each token twice at once: one report applies, the other is refused.
+                for _ in 0..2 {
+                    let (client, token) = (client.clone(), token.clone());
+                    let output = format!(r#"{{"branch": {index}}}"#);
+                    reports.push(tokio::spawn(async move {
+                        report(&client, "ReportTaskSucceeded", &token, &[("Output", &output)]).await
+                    }));
+                }
+            }
+            let mut applied = 0;
+            for answer in reports {
+                let answer = answer.await.unwrap();
+                match answer.status {
+                    200 => applied += 1,
+                    // Earlier rounds' tokens (their executions ended), and a token's second report.
+                    _ => assert!(
+                        matches!(answer.code(), "InvalidArgument" | "ExecutionAlreadyCompleted"),
+                        "{}",
+                        answer.body
+                    ),
+                }
+            }
+            assert_eq!(applied, BRANCHES, "one report per branch of this round applies");
+            let done = client.wait_end("fan", &execution, TEN_SECONDS).await;
+            assert_eq!(done["Status"], "Succeeded", "{done}");
+            let output: Value = serde_json::from_str(done["Output"].as_str().unwrap()).unwrap();
+            // One output per branch ({"Branch0": …}), each report's own.
+            let mut reported: Vec<i64> = output
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|branch| branch["branch"].as_i64().unwrap())
+                .collect();
+            reported.sort_unstable();
+            assert_eq!(reported, (0..BRANCHES as i64).collect::<Vec<_>>(), "{output}");
+            let events = client.history("fan", &execution).await;
+            let succeeded = events.iter().filter(|e| e["Type"] == "TaskSucceeded").count();
+            assert_eq!(succeeded, BRANCHES, "{events:?}");
+        }
+        server.stop().await;
+    }
+
     async fn report_task_succeeded_completes_the_task(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();

@@ -170,6 +170,7 @@ pub fn commit_of(claimed: &ClaimedExecution, owner: &str, now: i64) -> Execution
     ExecutionCommit {
         execution_id: claimed.identity.id.clone(),
         epoch: claimed.lease_epoch,
+        unleased: false,
         now,
         writes: AdvanceWrites {
             owner: owner.into(),

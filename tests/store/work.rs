@@ -89,6 +89,103 @@ pub async fn a_stale_lease_cannot_commit(store: &dyn Store) {
     );
 }
 
+/// A commit made from an unleased read of the execution.
+fn unleased_commit(read: &ClaimedExecution, owner: &str, now: i64) -> ExecutionCommit {
+    ExecutionCommit {
+        unleased: true,
+        ..commit_of(read, owner, now)
+    }
+}
+
+fn read_of(attempt: ClaimAttempt) -> ClaimedExecution {
+    match attempt {
+        ClaimAttempt::Claimed(read) => *read,
+        other => panic!("expected the execution, got {other:?}"),
+    }
+}
+
+pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    let execution = started_run(store, &fl, "run", 1_000).await;
+    let id = &execution.identity.id;
+    // Two reads of the unleased execution: the first commit applies, the second not.
+    let read = read_of(store.read_unleased(id, 2_000).await.unwrap());
+    let same = read_of(store.read_unleased(id, 2_000).await.unwrap());
+    assert_eq!(read, same);
+    assert_eq!(
+        store
+            .commit(&unleased_commit(&read, "one", 2_000))
+            .await
+            .unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store
+            .commit(&unleased_commit(&same, "two", 2_000))
+            .await
+            .unwrap(),
+        CommitOutcome::LostLease
+    );
+    let history = store.list_history(id, 1, 10).await.unwrap();
+    assert_eq!(history.len(), 2, "one commit's event");
+
+    // A claim between the read and the commit wins; the claimer's commit applies.
+    let read = read_of(store.read_unleased(id, 3_000).await.unwrap());
+    assert_eq!(read.next_event_id, 3);
+    let leased = claimed(store, id, &claim("one", 3_000)).await;
+    assert_eq!(
+        store.read_unleased(id, 3_500).await.unwrap(),
+        ClaimAttempt::Busy
+    );
+    assert_eq!(
+        store
+            .commit(&unleased_commit(&read, "two", 3_500))
+            .await
+            .unwrap(),
+        CommitOutcome::LostLease
+    );
+    assert_eq!(
+        store
+            .commit(&commit_of(&leased, "one", 4_000))
+            .await
+            .unwrap(),
+        CommitOutcome::Committed
+    );
+
+    // A lease that ran out does not hold a read back; its holder's commit then fails.
+    let leased = claimed(store, id, &claim("one", 5_000)).await;
+    let read = read_of(store.read_unleased(id, 20_000).await.unwrap());
+    assert_eq!(
+        store
+            .commit(&unleased_commit(&read, "two", 20_000))
+            .await
+            .unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store
+            .commit(&commit_of(&leased, "one", 20_001))
+            .await
+            .unwrap(),
+        CommitOutcome::LostLease
+    );
+    // The next claim reads what the unleased commit wrote.
+    let next = claimed(store, id, &claim("one", 21_000)).await;
+    assert_eq!(next.next_event_id, read.next_event_id + 1);
+
+    // Nothing to read once it ended, or for an unknown id.
+    store
+        .force_end(&forced_end(&execution, ExecutionStatus::Stopped, 22_000))
+        .await
+        .unwrap();
+    for unknown in [id.as_str(), "nope"] {
+        assert_eq!(
+            store.read_unleased(unknown, 99_000).await.unwrap(),
+            ClaimAttempt::NotRunning
+        );
+    }
+}
+
 pub async fn claiming_an_ended_or_unknown_execution_fails(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
