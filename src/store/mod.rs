@@ -175,8 +175,9 @@ pub trait WorkStore: Send + Sync {
     async fn claim_execution(&self, execution_id: &str, claim: &Claim)
     -> StoreResult<ClaimAttempt>;
     /// Reads an execution as a claim would return it, without claiming it, if it is running
-    /// and not leased by a live owner at `now`: an advance made from it commits with
-    /// `ExecutionCommit::unleased`, which claims it in the same transaction.
+    /// and quiet at `now`: not leased by a live owner, not due, no task call in flight (else
+    /// `Busy`: another advance is about to run). An advance made from the read commits with
+    /// `ExecutionCommit::unleased`, which claims the execution in the same transaction.
     async fn read_unleased(&self, execution_id: &str, now: i64) -> StoreResult<ClaimAttempt>;
     /// The signals waiting for an execution, oldest first.
     async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>>;

@@ -17,7 +17,8 @@ const READ_UNLEASED: &str = concat!(
     "SELECT ",
     claim_columns!(),
     " FROM executions WHERE id = $1 AND status = 'Running' \
-     AND (lease_owner IS NULL OR lease_until < $2)"
+     AND (lease_owner IS NULL OR lease_until < $2) AND (due_at IS NULL OR due_at > $2) \
+     AND NOT EXISTS (SELECT 1 FROM task_calls WHERE task_calls.execution_id = executions.id)"
 );
 
 const CLAIM_ONE: &str = concat!(

@@ -72,45 +72,43 @@ impl Runtime {
             outcome,
             submitted: None,
         };
-        // Mostly nobody holds the execution: advance it from a plain read, its commit
-        // claiming it (one write transaction instead of two). Should another advance get in
-        // first, nothing was written and the report goes the leased way below.
-        match self
-            .store
-            .read_unleased(&execution.identity.id, now_ms())
-            .await?
-        {
-            ClaimAttempt::Claimed(read) => {
-                match self.advance_unleased(*read, Some(signal.clone())).await? {
-                    Advanced::Committed(Some(event_id)) => {
-                        return Ok(ReportOutcome::Reported(event_id));
-                    }
-                    Advanced::Committed(None) => return Ok(ReportOutcome::NoLongerValid),
-                    Advanced::Overtaken => {}
-                }
-            }
-            ClaimAttempt::NotRunning => return Ok(completed()),
-            ClaimAttempt::Busy => {}
-        }
-        // Leases are held only while an advance runs (milliseconds); wait for the holder,
-        // checking often at first: a report often arrives while the call that handed out
-        // its token is still being recorded.
+        // A quiet execution (nobody leases it, nothing due, no call in flight) is advanced
+        // from a plain read, the commit claiming it: one write transaction instead of a
+        // claim and a commit. Otherwise, or should another advance get in first (nothing is
+        // then written), the report claims it. Leases are held only while an advance runs
+        // (milliseconds): while the holder is busy, the report waits, checking often at
+        // first, as a report often arrives while the call that handed out its token is
+        // still being recorded.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
         let mut pause = Duration::from_millis(1);
+        let mut unleased = true;
+        let reported = |event_id: Option<i64>| match event_id {
+            Some(event_id) => ReportOutcome::Reported(event_id),
+            None => ReportOutcome::NoLongerValid,
+        };
         loop {
-            match self
-                .store
-                .claim_execution(&execution.identity.id, &self.claim())
-                .await?
-            {
+            let attempt = if unleased {
+                self.store
+                    .read_unleased(&execution.identity.id, now_ms())
+                    .await?
+            } else {
+                self.store
+                    .claim_execution(&execution.identity.id, &self.claim())
+                    .await?
+            };
+            match attempt {
+                ClaimAttempt::Claimed(read) if unleased => {
+                    match self.advance_unleased(*read, Some(signal.clone())).await? {
+                        Advanced::Committed(event_id) => return Ok(reported(event_id)),
+                        Advanced::Overtaken => unleased = false,
+                    }
+                }
                 ClaimAttempt::Claimed(claimed) => {
-                    let result = self.advance(*claimed, Some(signal.clone())).await?;
-                    return Ok(match result {
-                        Some(event_id) => ReportOutcome::Reported(event_id),
-                        None => ReportOutcome::NoLongerValid,
-                    });
+                    let event_id = self.advance(*claimed, Some(signal.clone())).await?;
+                    return Ok(reported(event_id));
                 }
                 ClaimAttempt::NotRunning => return Ok(completed()),
+                ClaimAttempt::Busy if unleased => unleased = false,
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(8));

@@ -108,7 +108,20 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
     let id = &execution.identity.id;
-    // Two reads of the unleased execution: the first commit applies, the second not.
+    // Due (it has just started): about to be claimed, so not read.
+    assert_eq!(
+        store.read_unleased(id, 2_000).await.unwrap(),
+        ClaimAttempt::Busy
+    );
+    let first = claimed(store, id, &claim("one", 2_000)).await;
+    assert_eq!(
+        store
+            .commit(&commit_of(&first, "one", 2_000))
+            .await
+            .unwrap(),
+        CommitOutcome::Committed
+    );
+    // Quiet now (it waits for a signal). Two reads: the first commit applies, the second not.
     let read = read_of(store.read_unleased(id, 2_000).await.unwrap());
     let same = read_of(store.read_unleased(id, 2_000).await.unwrap());
     assert_eq!(read, same);
@@ -127,11 +140,15 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
         CommitOutcome::LostLease
     );
     let history = store.list_history(id, 1, 10).await.unwrap();
-    assert_eq!(history.len(), 2, "one commit's event");
+    assert_eq!(
+        history.len(),
+        3,
+        "one event of each of the two commits applied"
+    );
 
     // A claim between the read and the commit wins; the claimer's commit applies.
     let read = read_of(store.read_unleased(id, 3_000).await.unwrap());
-    assert_eq!(read.next_event_id, 3);
+    assert_eq!(read.next_event_id, 4);
     let leased = claimed(store, id, &claim("one", 3_000)).await;
     assert_eq!(
         store.read_unleased(id, 3_500).await.unwrap(),
@@ -152,26 +169,33 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
         CommitOutcome::Committed
     );
 
-    // A lease that ran out does not hold a read back; its holder's commit then fails.
+    // A lease that ran out leaves the execution due: the pool takes it over, no read.
     let leased = claimed(store, id, &claim("one", 5_000)).await;
-    let read = read_of(store.read_unleased(id, 20_000).await.unwrap());
+    assert_eq!(
+        store.read_unleased(id, 20_000).await.unwrap(),
+        ClaimAttempt::Busy
+    );
     assert_eq!(
         store
-            .commit(&unleased_commit(&read, "two", 20_000))
+            .commit(&commit_of(&leased, "one", 6_000))
             .await
             .unwrap(),
         CommitOutcome::Committed
     );
+
+    // Not while a task call is in flight: its answer is about to make it due.
+    let calling = claimed(store, id, &claim("one", 30_000)).await;
+    let mut with_call = commit_of(&calling, "one", 30_000);
+    with_call.writes.calls_started = vec!["call-1".into()];
+    with_call.writes.call_lease_until = 90_000;
     assert_eq!(
-        store
-            .commit(&commit_of(&leased, "one", 20_001))
-            .await
-            .unwrap(),
-        CommitOutcome::LostLease
+        store.commit(&with_call).await.unwrap(),
+        CommitOutcome::Committed
     );
-    // The next claim reads what the unleased commit wrote.
-    let next = claimed(store, id, &claim("one", 21_000)).await;
-    assert_eq!(next.next_event_id, read.next_event_id + 1);
+    assert_eq!(
+        store.read_unleased(id, 31_000).await.unwrap(),
+        ClaimAttempt::Busy
+    );
 
     // Nothing to read once it ended, or for an unknown id.
     store
