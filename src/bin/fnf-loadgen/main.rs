@@ -181,7 +181,8 @@ async fn run_calls(args: &Args, client: &Client, flow: &str) -> Result<Value, St
                 };
                 latencies.push(sent.elapsed().as_micros() as u64);
                 match answer {
-                    Ok(execution) => sample = sample.or(execution),
+                    // The latest: under retention (a soak) the first one may be gone by the end.
+                    Ok(execution) => sample = execution.or(sample),
                     Err(error) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                         first_error.get_or_insert(error);
