@@ -166,16 +166,16 @@ const INSERT_GUARDED_EXECUTIONS: &str = concat!(
 /// `v` as the insert above reads it: its columns named.
 const GUARDED_ROWS: &str = concat!("v(", new_execution_columns!(), ", flow_revision)");
 
-/// A commit writes over the claim it was made from (`v_epoch`); one made from an unleased
-/// read (`v_unleased` 1) also requires the row still unleased at `v_now`, and moves the epoch on.
+/// A commit writes over the claim it was made from (`v_epoch`); one made from an unleased read
+/// (`v_unleased` 1) moves the epoch on, as a claim would. Every claim moves the epoch, so the
+/// epoch alone tells that nobody claimed the row since the read.
 const UPDATE_COMMIT_SET: &str = "UPDATE executions SET state = v.v_state, next_event_id = v.v_next, \
      status = v.v_status, output = COALESCE(v.v_output, executions.output), error = v.v_error, \
      cause = v.v_cause, stopped_at = v.v_stopped, due_at = v.v_due, lease_owner = NULL, \
      lease_until = NULL, lease_epoch = executions.lease_epoch + v.v_unleased FROM ";
 
 const UPDATE_COMMIT_WHERE: &str = " WHERE executions.id = v.v_id AND executions.lease_epoch = v.v_epoch \
-     AND executions.status = 'Running' AND (v.v_unleased = 0 OR executions.lease_owner IS NULL \
-     OR executions.lease_until < v.v_now) RETURNING id";
+     AND executions.status = 'Running' RETURNING id";
 
 impl BatchRows for PgStore {
     async fn upsert_nonces(
@@ -287,9 +287,9 @@ impl BatchRows for PgStore {
         let rows: Vec<CommitRow> = commits.iter().map(|c| CommitRow::of(c)).collect();
         let sql = format!(
             "{UPDATE_COMMIT_SET} UNNEST($1::text[], $2::int8[], $3::text[], $4::int8[], \
-             $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], \
-             $12::int8[]) AS v(v_id, v_epoch, v_state, v_next, v_status, v_output, v_error, v_cause, \
-             v_stopped, v_due, v_unleased, v_now){UPDATE_COMMIT_WHERE}"
+             $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[]) \
+             AS v(v_id, v_epoch, v_state, v_next, v_status, v_output, v_error, v_cause, v_stopped, \
+             v_due, v_unleased){UPDATE_COMMIT_WHERE}"
         );
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .persistent(true)
@@ -319,7 +319,6 @@ impl BatchRows for PgStore {
             .bind(rows.iter().map(|r| r.stopped_at).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.due_at).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.unleased).collect::<Vec<_>>())
-            .bind(commits.iter().map(|c| c.now).collect::<Vec<_>>())
             .fetch_all(&mut **tx)
             .await?;
         Ok(ids.into_iter().collect())
@@ -503,7 +502,7 @@ impl BatchRows for SqliteStore {
         commits: &[&ExecutionCommit],
     ) -> StoreResult<HashSet<String>> {
         let mut committed = HashSet::new();
-        for chunk in commits.chunks(SQLITE_CHUNK / 12) {
+        for chunk in commits.chunks(SQLITE_CHUNK / 11) {
             let mut update = sqlx::QueryBuilder::<Sqlite>::new(UPDATE_COMMIT_SET);
             update.push("(");
             for (position, commit) in chunk.iter().enumerate() {
@@ -524,8 +523,7 @@ impl BatchRows for SqliteStore {
                 update.push_bind(row.cause).push(" AS v_cause, ");
                 update.push_bind(row.stopped_at).push(" AS v_stopped, ");
                 update.push_bind(row.due_at).push(" AS v_due, ");
-                update.push_bind(row.unleased).push(" AS v_unleased, ");
-                update.push_bind(commit.now).push(" AS v_now");
+                update.push_bind(row.unleased).push(" AS v_unleased");
             }
             update.push(") AS v");
             update.push(UPDATE_COMMIT_WHERE);

@@ -358,8 +358,8 @@ pub struct ExecutionCommit {
     pub epoch: i64,
     /// The advance ran on a plain read of an execution nobody leased
     /// ([`WorkStore::read_unleased`](super::WorkStore::read_unleased)), not on a claim: the
-    /// commit applies only if the row is still at `epoch` and unleased, and moves the epoch on
-    /// as a claim would, so that no other advance made from the same read also applies.
+    /// commit applies only if the row is still at `epoch` (every claim moves it), and moves
+    /// the epoch on as a claim would, so that no other advance made from the same read applies.
     pub unleased: bool,
     pub now: i64,
     pub writes: AdvanceWrites,

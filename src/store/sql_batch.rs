@@ -49,37 +49,7 @@ where
         let mut map_runs: Vec<&MapRunWrite> = Vec::new();
         let now = ops.iter().map(op_time).max().unwrap_or_default();
 
-        // Nonces, those written alone and those guarding a start: one upsert; a pair twice
-        // in the batch is a replay the second time.
-        let nonces = ops.iter().enumerate().filter_map(|(index, op)| match op {
-            WriteOp::Nonce(used) => Some((index, used)),
-            WriteOp::Start(new) => new.nonce.as_ref().map(|used| (index, used)),
-            WriteOp::Commit(_) => None,
-        });
-        let mut seen = HashSet::new();
-        let mut nonce_rows = Vec::new();
-        let mut replayed = HashSet::new();
-        for (index, used) in nonces {
-            let pair = (used.access_key_id.as_str(), used.nonce.as_str());
-            if seen.insert(pair) {
-                nonce_rows.push((index, pair, used.expires_at));
-            } else {
-                replayed.insert(index);
-            }
-        }
-        // In one order, so that two batches holding the same pairs (a replay sent to two
-        // replicas) wait for each other instead of deadlocking.
-        nonce_rows.sort_unstable_by_key(|(_, pair, _)| *pair);
-        let rows: Vec<NonceRow> = nonce_rows
-            .iter()
-            .map(|(_, (key, nonce), expires_at)| (*key, *nonce, *expires_at))
-            .collect();
-        let fresh = B::upsert_nonces(&mut tx, &rows, now).await?;
-        for (index, (key, nonce), _) in &nonce_rows {
-            if !fresh.contains(&(key.to_string(), nonce.to_string())) {
-                replayed.insert(*index);
-            }
-        }
+        let replayed = record_nonces::<B>(&mut tx, ops, now).await?;
         for (index, op) in ops.iter().enumerate() {
             if let WriteOp::Nonce(_) = op {
                 results[index] = Some(WriteResult::Nonce(!replayed.contains(&index)));
@@ -437,6 +407,46 @@ where
         }
     }
     Ok(())
+}
+
+/// Records the nonces of the batch, those written alone and those guarding a start, in one
+/// upsert; returns the indexes of the ops whose nonce was used already (a pair twice in the
+/// batch is a replay the second time).
+async fn record_nonces<B: BatchRows>(
+    tx: &mut Transaction<'static, B::Db>,
+    ops: &[WriteOp],
+    now: i64,
+) -> StoreResult<HashSet<usize>> {
+    let nonces = ops.iter().enumerate().filter_map(|(index, op)| match op {
+        WriteOp::Nonce(used) => Some((index, used)),
+        WriteOp::Start(new) => new.nonce.as_ref().map(|used| (index, used)),
+        WriteOp::Commit(_) => None,
+    });
+    let mut seen = HashSet::new();
+    let mut nonce_rows = Vec::new();
+    let mut replayed = HashSet::new();
+    for (index, used) in nonces {
+        let pair = (used.access_key_id.as_str(), used.nonce.as_str());
+        if seen.insert(pair) {
+            nonce_rows.push((index, pair, used.expires_at));
+        } else {
+            replayed.insert(index);
+        }
+    }
+    // In one order, so that two batches holding the same pairs (a replay sent to two
+    // replicas) wait for each other instead of deadlocking.
+    nonce_rows.sort_unstable_by_key(|(_, pair, _)| *pair);
+    let rows: Vec<NonceRow> = nonce_rows
+        .iter()
+        .map(|(_, (key, nonce), expires_at)| (*key, *nonce, *expires_at))
+        .collect();
+    let fresh = B::upsert_nonces(tx, &rows, now).await?;
+    for (index, (key, nonce), _) in &nonce_rows {
+        if !fresh.contains(&(key.to_string(), nonce.to_string())) {
+            replayed.insert(*index);
+        }
+    }
+    Ok(replayed)
 }
 
 fn op_time(op: &WriteOp) -> i64 {
