@@ -5,11 +5,13 @@
 //! A background task looks every tenth of the retention (between a second and an hour) and
 //! deletes short batches until one comes back short, pausing between batches so that the
 //! writes of starts and advances are never held up for long. On Postgres one replica deletes
-//! at a time (the store's advisory lock); the others find nothing to do meanwhile.
+//! at a time (the store's advisory lock); the others find nothing to do meanwhile. At most
+//! once a minute after deleting, the store is asked to make the freed space reusable (on a
+//! Postgres running without autovacuum, the replica that deleted vacuums).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -27,6 +29,8 @@ const BATCH_PAUSE: Duration = Duration::from_millis(5);
 const MIN_PERIOD: Duration = Duration::from_secs(1);
 const MAX_PERIOD: Duration = Duration::from_secs(3600);
 const MS_PER_DAY: f64 = 86_400_000.0;
+/// Space is reclaimed after passes that deleted something, at most this often.
+const RECLAIM_EVERY: Duration = Duration::from_secs(60);
 
 /// The background task deleting ended executions past their retention.
 pub struct Retention {
@@ -72,6 +76,8 @@ impl Retention {
     }
 
     async fn run(self: Arc<Self>) {
+        let mut unreclaimed = 0u64;
+        let mut last_reclaim = Instant::now();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.period()) => {}
@@ -80,12 +86,25 @@ impl Retention {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
-            self.pass().await;
+            unreclaimed += self.pass().await;
+            if unreclaimed > 0 && last_reclaim.elapsed() >= RECLAIM_EVERY {
+                self.reclaim().await;
+                unreclaimed = 0;
+                last_reclaim = Instant::now();
+            }
         }
     }
 
-    /// Deletes batches until one comes back short.
-    async fn pass(&self) {
+    /// Lets the store reuse the deleted rows' space (see `RetentionStore::reclaim_space`).
+    async fn reclaim(&self) {
+        if let Err(error) = self.store.reclaim_space().await {
+            self.metrics.store_error(&error);
+            tracing::warn!(error = %error_chain(&error), "reclaiming deleted rows' space failed");
+        }
+    }
+
+    /// Deletes batches until one comes back short; returns how many executions it deleted.
+    async fn pass(&self) -> u64 {
         let cutoff = now_ms().saturating_sub(self.keep_ms);
         let mut deleted = 0u64;
         while !self.stopping.load(Ordering::SeqCst) {
@@ -112,5 +131,6 @@ impl Retention {
                 "deleted ended executions past their retention"
             );
         }
+        deleted
     }
 }

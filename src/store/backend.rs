@@ -54,6 +54,10 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         tx: &mut Transaction<'static, Self::Db>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
+    /// Makes the space of rows that retention and nonce pruning deleted reusable, where the
+    /// database would not do it on its own.
+    fn reclaim_space(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
     /// Locks these accounts until `tx` ends, so that transactions counting an account's
     /// flows or running executions count one after the other on every replica. Must be the
     /// first lock such a transaction takes (see `account_limits`).

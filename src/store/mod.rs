@@ -253,6 +253,10 @@ pub trait RetentionStore: Send + Sync {
     /// still runs (its map run counts it). On a store shared by replicas, one deletes at a
     /// time: a call while another replica's batch runs deletes nothing.
     async fn delete_ended_executions(&self, cutoff: i64, limit: i64) -> StoreResult<u64>;
+    /// Makes the space of deleted rows reusable where the database does not do it by itself
+    /// (Postgres with autovacuum off: the tables retention and nonce pruning delete from are
+    /// vacuumed; SQLite reuses free pages on its own). Called after passes that deleted rows.
+    async fn reclaim_space(&self) -> StoreResult<()>;
 }
 
 /// Group commit: writes of many callers in one transaction.

@@ -17,6 +17,10 @@ const CHANNEL: &str = "fnf_work";
 /// apart from the account locks' hashed keys and from other users of the database).
 const RETENTION_LOCK: i64 = 0x0066_6e66_2d72_6574;
 
+/// The tables retention (executions and what they own) and nonce pruning delete from.
+const VACUUM_DELETED: &str = "VACUUM executions, history_events, execution_signals, task_calls, \
+                              map_runs, nonces";
+
 pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<super::WorkNotice>,
@@ -195,6 +199,21 @@ impl SqlBackend for PgStore {
             .bind(RETENTION_LOCK)
             .fetch_one(&mut **tx)
             .await?)
+    }
+
+    /// Autovacuum normally reuses deleted rows' space; a database that runs without it would
+    /// grow by everything ever inserted, so then the tables retention and nonce pruning
+    /// delete from are vacuumed here (VACUUM blocks no reads or writes).
+    async fn reclaim_space(&self) -> super::StoreResult<()> {
+        let autovacuum: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(&self.pool)
+            .await?;
+        if autovacuum == "on" {
+            return Ok(());
+        }
+        // VACUUM cannot run in a transaction block: plain statements on a pooled connection.
+        sqlx::raw_sql(VACUUM_DELETED).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn lock_accounts(

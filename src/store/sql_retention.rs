@@ -63,6 +63,10 @@ where
         tx.commit().await?;
         Ok(ids.len() as u64)
     }
+
+    async fn reclaim_space(&self) -> StoreResult<()> {
+        self.reclaim_space().await
+    }
 }
 
 /// Ids per statement (SQLite bounds its bind parameters).

@@ -118,6 +118,11 @@ impl SqlBackend for SqliteStore {
         Ok(true)
     }
 
+    /// Nothing to do: SQLite puts freed pages on its free list and fills them first.
+    async fn reclaim_space(&self) -> super::StoreResult<()> {
+        Ok(())
+    }
+
     /// Nothing to do: every write goes through the store's single connection, so write
     /// transactions never overlap.
     async fn lock_accounts(

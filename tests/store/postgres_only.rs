@@ -148,6 +148,53 @@ async fn retention_deletes_on_one_replica_at_a_time() {
     f.done().await;
 }
 
+/// Deleted rows' space is reusable afterwards: a database running without autovacuum has
+/// the tables retention deletes from vacuumed; one with autovacuum is left to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reclaiming_space_vacuums_only_without_autovacuum() {
+    let f = Fixture::postgres().await;
+    let fl = created_flow(&*f.store, "acct", "f").await;
+    let execution = started_run(&*f.store, &fl, "run", 1_000).await;
+    let ended = crate::rows::forced_end(&execution, ExecutionStatus::Stopped, 2_000);
+    f.store.force_end(&ended).await.unwrap().unwrap();
+    assert_eq!(f.store.delete_ended_executions(5_000, 10).await.unwrap(), 1);
+    let mut observer = sqlx::PgConnection::connect(&f.storage.database_url)
+        .await
+        .unwrap();
+    let autovacuum: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+        .fetch_one(&mut observer)
+        .await
+        .unwrap();
+    let manual_vacuums = "SELECT COALESCE(SUM(vacuum_count), 0)::BIGINT FROM pg_stat_user_tables \
+                          WHERE relname IN ('executions', 'history_events', 'nonces')";
+    let before: i64 = sqlx::query_scalar(manual_vacuums)
+        .fetch_one(&mut observer)
+        .await
+        .unwrap();
+    f.store.reclaim_space().await.unwrap();
+    let expected = if autovacuum == "on" {
+        before
+    } else {
+        before + 3
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let after: i64 = sqlx::query_scalar(manual_vacuums)
+            .fetch_one(&mut observer)
+            .await
+            .unwrap();
+        if after == expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "autovacuum {autovacuum}: {after} manual vacuums, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    f.done().await;
+}
+
 const PING: &str = "ping";
 
 /// Returns once `receiver`'s replica listens: it starts listening in the background, and
