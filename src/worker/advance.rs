@@ -69,6 +69,9 @@ impl Runtime {
                     .await;
                 runtime.note_wake(now_ms() + FAILED_ADVANCE_PAUSE.as_millis() as i64);
             });
+        } else {
+            // The commit gave the lease back (or it had moved on): reports waiting may claim.
+            self.lease_waiters.released(&id);
         }
         Ok(match result? {
             Advanced::Committed(event_id) => event_id,

@@ -14,6 +14,7 @@ mod definitions;
 mod deleted_flows;
 mod express;
 mod history_rows;
+mod lease_waiters;
 mod pool;
 mod report;
 mod start;
@@ -40,6 +41,7 @@ use definitions::DefinitionCache;
 use deleted_flows::DeletedFlows;
 use express::ExpressRegistry;
 pub use express::{SyncRequest, SyncResult};
+use lease_waiters::LeaseWaiters;
 pub use report::ReportOutcome;
 pub use start::{StartRequest, execution_environment};
 
@@ -92,6 +94,8 @@ pub struct Runtime {
     calls_done: Notify,
     /// Execution leases this replica holds (advances running).
     leases_held: AtomicUsize,
+    /// Task reports waiting for one of those leases.
+    lease_waiters: LeaseWaiters,
     /// Expired task-call leases were seen: the heartbeat reaps them.
     reap_pending: AtomicBool,
     reap_wanted: Notify,
@@ -138,6 +142,7 @@ impl Runtime {
             calls_in_flight: AtomicUsize::new(0),
             calls_done: Notify::new(),
             leases_held: AtomicUsize::new(0),
+            lease_waiters: LeaseWaiters::default(),
             reap_pending: AtomicBool::new(false),
             reap_wanted: Notify::new(),
             deleted_flows: std::sync::Mutex::new(DeletedFlows::at_start()),

@@ -78,7 +78,8 @@ impl Runtime {
         // then written), the report claims it. Leases are held only while an advance runs
         // (milliseconds): while the holder is busy, the report waits, checking often at
         // first, as a report often arrives while the call that handed out its token is
-        // still being recorded.
+        // still being recorded: woken when an advance of this process ends, polling for a
+        // holder on another replica.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
         let mut pause = Duration::from_millis(1);
         let mut unleased = true;
@@ -86,7 +87,11 @@ impl Runtime {
             Some(event_id) => ReportOutcome::Reported(event_id),
             None => ReportOutcome::NoLongerValid,
         };
+        let waiter = self.lease_waiters.register(&execution.identity.id);
         loop {
+            let released = waiter.notify().notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
             let attempt = if unleased {
                 self.store
                     .read_unleased(&execution.identity.id, now_ms())
@@ -110,7 +115,7 @@ impl Runtime {
                 ClaimAttempt::NotRunning => return Ok(completed()),
                 ClaimAttempt::Busy if unleased => unleased = false,
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(pause).await;
+                    let _ = tokio::time::timeout(pause, released).await;
                     pause = (pause * 2).min(Duration::from_millis(8));
                 }
                 ClaimAttempt::Busy => {
