@@ -49,6 +49,11 @@ def soak_section(results: Path, runs: dict, settings: dict) -> list[str]:
     else:
         out.append(f"Retention: `--retention-days {retention}` (one minute), so the store should "
                    "stop growing once the first minute's executions expire.")
+    skew = settings.get("soak_max_clock_skew_seconds")
+    if skew:
+        out.append(f"Clock skew: `--max-clock-skew-seconds {skew}`, so used nonces are kept "
+                   f"{2 * int(skew)} s (twice the skew) rather than the default 30 minutes, in "
+                   "step with the retention of executions.")
     out += ["", f"Flat means: over tenths 6–10, max ÷ min ≤ {FLAT_RATIO:.2f} (within 15%).", ""]
     any_run = False
     for store, label in [("postgres", "Postgres"), ("sqlite", "SQLite")]:
