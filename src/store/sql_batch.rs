@@ -142,11 +142,11 @@ where
             })
             .collect();
         let commit_rows: Vec<&ExecutionCommit> = commits.iter().map(|(_, c)| *c).collect();
-        let committed = B::update_commits(&mut tx, &commit_rows).await?;
+        let stored = update_commits_once_each::<B>(&mut tx, &commit_rows).await?;
         let mut consumed: Vec<i64> = Vec::new();
         let mut continuing: Vec<&str> = Vec::new();
-        for (index, commit) in &commits {
-            if !committed.contains(&commit.execution_id) {
+        for (position, (index, commit)) in commits.iter().enumerate() {
+            if !stored[position] {
                 results[*index] = Some(WriteResult::Committed(CommitOutcome::LostLease));
                 continue;
             }
@@ -200,8 +200,8 @@ where
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
-            for (index, commit) in &commits {
-                if commit.execution_id == id {
+            for (position, (index, commit)) in commits.iter().enumerate() {
+                if stored[position] && commit.execution_id == id {
                     results[*index] =
                         Some(WriteResult::Committed(CommitOutcome::CommittedWithSignals));
                 }
@@ -249,8 +249,9 @@ where
         ended.extend(
             commits
                 .iter()
-                .filter(|(_, c)| c.writes.end.is_some() && committed.contains(&c.execution_id))
-                .map(|(_, c)| c.execution_id.as_str()),
+                .zip(&stored)
+                .filter(|((_, c), stored)| **stored && c.writes.end.is_some())
+                .map(|((_, c), _)| c.execution_id.as_str()),
         );
         self.announce_ended(&mut tx, &ended).await?;
         tx.commit().await?;
@@ -407,6 +408,31 @@ where
         }
     }
     Ok(())
+}
+
+/// Applies the fenced update of each commit; true for those whose fence held. Two commits of
+/// one execution can meet in a batch (a report's advance from an unleased read, and the
+/// claimed advance that overtook it): one `UPDATE … FROM` joining both would update the row
+/// once yet return its id for both, so an execution is updated once per statement, in rounds.
+async fn update_commits_once_each<B: BatchRows>(
+    tx: &mut Transaction<'static, B::Db>,
+    commits: &[&ExecutionCommit],
+) -> StoreResult<Vec<bool>> {
+    let mut stored = vec![false; commits.len()];
+    let mut pending: Vec<usize> = (0..commits.len()).collect();
+    while !pending.is_empty() {
+        let mut in_round = HashSet::new();
+        let (round, later): (Vec<usize>, Vec<usize>) = pending
+            .into_iter()
+            .partition(|&position| in_round.insert(commits[position].execution_id.as_str()));
+        let rows: Vec<&ExecutionCommit> = round.iter().map(|&position| commits[position]).collect();
+        let updated = B::update_commits(tx, &rows).await?;
+        for position in round {
+            stored[position] = updated.contains(&commits[position].execution_id);
+        }
+        pending = later;
+    }
+    Ok(stored)
 }
 
 /// Records the nonces of the batch, those written alone and those guarding a start, in one

@@ -55,6 +55,7 @@ conformance! {
             two_claimers_never_take_the_same_execution,
             a_stale_lease_cannot_commit,
             a_commit_from_an_unleased_read_claims_the_execution_once,
+            two_commits_of_one_execution_in_a_batch_store_one,
             claiming_an_ended_or_unknown_execution_fails,
             a_commit_consumes_signals_and_sets_the_next_wake_up,
             a_commit_that_ends_drops_calls_and_signals,

@@ -104,6 +104,60 @@ fn read_of(attempt: ClaimAttempt) -> ClaimedExecution {
     }
 }
 
+/// A report's advance from an unleased read and the claimed advance that overtook it can be
+/// written in the same group commit, in either order: only the claimer's is stored, and its
+/// events are written once (no duplicate history key failing the whole batch).
+pub async fn two_commits_of_one_execution_in_a_batch_store_one(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    for (round, overtaken_first) in [(0, true), (1, false)] {
+        let execution = started_run(store, &fl, &format!("run-{round}"), 1_000).await;
+        let id = &execution.identity.id;
+        let first = claimed(store, id, &claim("one", 2_000)).await;
+        store
+            .commit(&commit_of(&first, "one", 2_000))
+            .await
+            .unwrap();
+        let read = read_of(store.read_unleased(id, 3_000).await.unwrap());
+        let leased = claimed(store, id, &claim("one", 3_000)).await;
+        let overtaken = WriteOp::Commit(Box::new(unleased_commit(&read, "one", 3_500)));
+        let claimer = WriteOp::Commit(Box::new(commit_of(&leased, "one", 3_500)));
+        let ops = if overtaken_first {
+            [overtaken, claimer]
+        } else {
+            [claimer, overtaken]
+        };
+        let results = store.write_batch(&ops).await.unwrap();
+        let (overtaken, claimer) = if overtaken_first {
+            (&results[0], &results[1])
+        } else {
+            (&results[1], &results[0])
+        };
+        assert_eq!(
+            *overtaken,
+            WriteResult::Committed(CommitOutcome::LostLease),
+            "round {round}"
+        );
+        assert_eq!(
+            *claimer,
+            WriteResult::Committed(CommitOutcome::Committed),
+            "round {round}"
+        );
+        let history = store.list_history(id, 1, 10).await.unwrap();
+        assert_eq!(
+            history.len(),
+            3,
+            "round {round}: started, then one event per commit"
+        );
+        // The claimer's commit is the one stored: its epoch, unleased, one event further.
+        let after = read_of(store.read_unleased(id, 4_000).await.unwrap());
+        assert_eq!(
+            (after.lease_epoch, after.next_event_id),
+            (leased.lease_epoch, 4),
+            "round {round}"
+        );
+    }
+}
+
 pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let execution = started_run(store, &fl, "run", 1_000).await;
