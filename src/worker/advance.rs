@@ -235,12 +235,18 @@ impl Runtime {
             time_scale: self.config.time_scale,
             mocks: mocks.as_deref().map(|case| case as &dyn Mocks),
         };
+        // Reports handed over while this advance held the lease ride in its commit.
+        let mut handed_replies = Vec::new();
         let (state, outcome, results) = match stored {
             None => {
                 let (state, outcome) = run::start(&ctx);
                 (state, outcome, Vec::new())
             }
             Some(mut state) => {
+                for handed in self.lease_waiters.take(&claimed.identity.id) {
+                    payloads.push(handed.signal);
+                    handed_replies.push((payloads.len() - 1, handed.reply));
+                }
                 let (outcome, results) = run::resume(&ctx, &mut state, &payloads);
                 (state, outcome, results)
             }
@@ -293,6 +299,14 @@ impl Runtime {
                 )));
             }
         };
+        let event_of = |index: usize| match results.get(index) {
+            Some(SignalResult::Applied(event_id)) => Some(*event_id),
+            _ => None,
+        };
+        for (index, reply) in handed_replies {
+            // A report that went meanwhile was applied all the same, as if it had committed.
+            let _ = reply.send(event_of(index));
+        }
         self.after_commit(
             &claimed.identity.id,
             &claimed.identity.account_id,
@@ -304,12 +318,7 @@ impl Runtime {
         if signals_waiting {
             self.hint(Hint::Execution(claimed.identity.id.clone()));
         }
-        Ok(Advanced::Committed(extra_index.and_then(
-            |index| match results.get(index) {
-                Some(SignalResult::Applied(event_id)) => Some(*event_id),
-                _ => None,
-            },
-        )))
+        Ok(Advanced::Committed(extra_index.and_then(event_of)))
     }
 
     /// What follows a commit: the calls, the end notice, the wake-ups.

@@ -76,10 +76,10 @@ impl Runtime {
         // from a plain read, the commit claiming it: one write transaction instead of a
         // claim and a commit. Otherwise, or should another advance get in first (nothing is
         // then written), the report claims it. Leases are held only while an advance runs
-        // (milliseconds): while the holder is busy, the report waits, checking often at
-        // first, as a report often arrives while the call that handed out its token is
-        // still being recorded: woken when an advance of this process ends, polling for a
-        // holder on another replica.
+        // (milliseconds), and a report often arrives while the call that handed out its
+        // token is still being recorded: while the holder is busy, the report hands itself
+        // over to it (see `lease_waiters`), and is woken when an advance of this process
+        // ends, polling for a holder on another replica.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
         let mut pause = Duration::from_millis(1);
         let mut unleased = true;
@@ -115,7 +115,25 @@ impl Runtime {
                 ClaimAttempt::NotRunning => return Ok(completed()),
                 ClaimAttempt::Busy if unleased => unleased = false,
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
-                    let _ = tokio::time::timeout(pause, released).await;
+                    // The holder, if it is an advance of ours yet to run the engine, applies
+                    // the report in its own commit and answers here.
+                    let (ticket, mut answer) = waiter.hand_over(signal.clone());
+                    tokio::select! {
+                        reply = &mut answer => {
+                            if let Ok(reply) = reply {
+                                return Ok(reported(reply));
+                            }
+                        }
+                        _ = tokio::time::timeout(pause, released) => {
+                            // Taken meanwhile: that advance answers (or, not committed, drops
+                            // it, and the report goes on by itself).
+                            if !waiter.withdraw(ticket)
+                                && let Ok(reply) = answer.await
+                            {
+                                return Ok(reported(reply));
+                            }
+                        }
+                    }
                     pause = (pause * 2).min(Duration::from_millis(8));
                 }
                 ClaimAttempt::Busy => {

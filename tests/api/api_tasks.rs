@@ -206,11 +206,11 @@ backend_tests! {
                     }));
                 }
             }
-            let mut applied = 0;
+            let mut answered_events = Vec::new();
             for answer in reports {
                 let answer = answer.await.unwrap();
                 match answer.status {
-                    200 => applied += 1,
+                    200 => answered_events.push(answer.ok()["EventId"].as_i64().unwrap()),
                     // Earlier rounds' tokens (their executions ended), and a token's second report.
                     _ => assert!(
                         matches!(answer.code(), "InvalidArgument" | "ExecutionAlreadyCompleted"),
@@ -219,7 +219,11 @@ backend_tests! {
                     ),
                 }
             }
-            assert_eq!(applied, BRANCHES, "one report per branch of this round applies");
+            assert_eq!(
+                answered_events.len(),
+                BRANCHES,
+                "one report per branch of this round applies"
+            );
             let done = client.wait_end("fan", &execution, TEN_SECONDS).await;
             assert_eq!(done["Status"], "Succeeded", "{done}");
             let output: Value = serde_json::from_str(done["Output"].as_str().unwrap()).unwrap();
@@ -235,6 +239,16 @@ backend_tests! {
             let events = client.history("fan", &execution).await;
             let succeeded = events.iter().filter(|e| e["Type"] == "TaskSucceeded").count();
             assert_eq!(succeeded, BRANCHES, "{events:?}");
+            // Each applied report answers the id of the event it produced, whichever advance
+            // applied it (its own, or the lease holder's it was handed to).
+            let mut succeeded_ids: Vec<i64> = events
+                .iter()
+                .filter(|e| e["Type"] == "TaskSucceeded")
+                .map(|e| e["EventId"].as_i64().unwrap())
+                .collect();
+            succeeded_ids.sort_unstable();
+            answered_events.sort_unstable();
+            assert_eq!(answered_events, succeeded_ids, "{events:?}");
         }
         server.stop().await;
     }
