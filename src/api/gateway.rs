@@ -265,11 +265,12 @@ async fn process(
     authorized_dispatch(state, &caller, &params, host).await
 }
 
-/// Whether an action's write records the request's nonce itself (one transaction instead of
-/// two). Only an action whose one effect is that write may: StartExecution, whose start
-/// carries it.
+/// Whether an action records the request's nonce itself (one transaction instead of two).
+/// Only an action that records it before any effect may: StartExecution, whose start
+/// carries it, and StartSyncExecution, which records it with its read of the flow's revision
+/// before it runs anything.
 fn carries_nonce(action: &Action) -> bool {
-    *action == Action::StartExecution
+    matches!(action, Action::StartExecution | Action::StartSyncExecution)
 }
 
 /// What follows authentication, for every caller: policy, throttling, the handler; then the

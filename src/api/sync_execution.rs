@@ -14,7 +14,7 @@ use super::views::to_body;
 use super::{ApiResult, Call};
 use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_lookup_name, check_name};
-use crate::store::ExecutionStatus;
+use crate::store::{ExecutionStatus, Flow, StoreError, WriteOp, WriteResult};
 use crate::testing::split_test_case;
 use crate::time::format_ms;
 use crate::worker::{SyncRequest, execution_environment};
@@ -52,9 +52,7 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
         check_lookup_name(qualifier)
             .map_err(|reason| ApiError::invalid_argument("Qualifier", reason))?;
     }
-    // Read on every call, not from StartExecution's cache: the run stores only its end, so
-    // no write could refuse a stale definition.
-    let mut flow = find_flow(call, flow_name).await?;
+    let mut flow = current_flow(call, flow_name).await?;
     if flow.execution_mode != "Express" {
         return Err(ApiError::new(
             ErrorCode::ActionNotSupported,
@@ -101,4 +99,43 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
         stopped_time: format_ms(result.stopped_at),
         environment,
     }))
+}
+
+/// The flow as it is now: the cached copy when it is current, else read from the store (and
+/// cached). A run stores nothing a stale copy could be refused by, so currency is checked
+/// before: on a store that replicas share, the request's nonce is recorded in a transaction
+/// that also reads the flow's id and revision (a replay is refused there, before anything
+/// runs); a store this process alone writes changes only through it, which forgets the
+/// entry of a flow it changes.
+async fn current_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
+    let cache = &call.state.flow_cache;
+    let cached = cache.get(call.account_id, name);
+    let current = match call.nonce.take() {
+        Some(nonce) => {
+            let op = WriteOp::NonceReadingFlow {
+                nonce,
+                account_id: call.account_id.to_string(),
+                flow_name: name.to_string(),
+            };
+            let (new, flow) = match call.state.runtime.batcher().write(op).await? {
+                WriteResult::NonceReadingFlow { new, flow } => (new, flow),
+                other => {
+                    let unexpected = format!("unexpected write result {other:?}");
+                    return Err(StoreError::internal(unexpected).into());
+                }
+            };
+            if !new {
+                return Err(ApiError::signature_nonce_used());
+            }
+            cached.filter(|cached| flow == Some((cached.id.clone(), cached.revision)))
+        }
+        None if !call.state.store.is_shared() => cached,
+        None => None,
+    };
+    if let Some(flow) = current {
+        return Ok(flow);
+    }
+    let flow = find_flow(call, name).await?;
+    cache.insert(flow.clone());
+    Ok(flow)
 }

@@ -126,7 +126,7 @@ impl Authenticator {
     /// When `carries_nonce` says the action's write can carry the nonce and the ledger lets
     /// the store decide it in that write, the nonce is left pending in [`Caller::nonce`]
     /// (one transaction instead of two); the caller must then [`settle_nonce`] before
-    /// answering. An action may carry it only if it has no effect but that write.
+    /// answering. An action may carry it only if it records it before any effect of its own.
     ///
     /// [`settle_nonce`]: Authenticator::settle_nonce
     pub async fn authenticate<A>(

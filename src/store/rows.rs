@@ -430,6 +430,13 @@ pub enum WriteOp {
     Start(Box<NewExecution>),
     Commit(Box<ExecutionCommit>),
     Nonce(UsedNonce),
+    /// A nonce recorded in a transaction that also reads which flow of that name exists now,
+    /// so a call about to run a cached copy learns there whether the copy is current.
+    NonceReadingFlow {
+        nonce: UsedNonce,
+        account_id: String,
+        flow_name: String,
+    },
 }
 
 /// A request's (AccessKeyId, nonce) pair, recorded as used until `expires_at`. Written on its
@@ -448,6 +455,11 @@ pub enum WriteResult {
     Committed(CommitOutcome),
     /// True when the nonce was new.
     Nonce(bool),
+    /// Whether the nonce was new, and the flow's (id, revision) as the transaction saw it.
+    NonceReadingFlow {
+        new: bool,
+        flow: Option<(String, i64)>,
+    },
 }
 
 /// A time-based schedule of a flow (docs/COMPATIBILITY.md#schedules).

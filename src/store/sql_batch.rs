@@ -3,7 +3,7 @@
 //! is shared. Written once for any `BatchRows` backend, which supplies the multi-row
 //! statements.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Transaction, Type};
@@ -38,6 +38,7 @@ where
     for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
     ExecutionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (String, i64): for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn write_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<WriteResult>> {
         let mut results: Vec<Option<WriteResult>> = vec![None; ops.len()];
@@ -50,9 +51,24 @@ where
         let now = ops.iter().map(op_time).max().unwrap_or_default();
 
         let replayed = record_nonces::<B>(&mut tx, ops, now).await?;
+        let flows = read_flows::<B>(&mut tx, ops).await?;
         for (index, op) in ops.iter().enumerate() {
-            if let WriteOp::Nonce(_) = op {
-                results[index] = Some(WriteResult::Nonce(!replayed.contains(&index)));
+            match op {
+                WriteOp::Nonce(_) => {
+                    results[index] = Some(WriteResult::Nonce(!replayed.contains(&index)));
+                }
+                WriteOp::NonceReadingFlow {
+                    account_id,
+                    flow_name,
+                    ..
+                } => {
+                    let key = (account_id.as_str(), flow_name.as_str());
+                    results[index] = Some(WriteResult::NonceReadingFlow {
+                        new: !replayed.contains(&index),
+                        flow: flows.get(&key).cloned().flatten(),
+                    });
+                }
+                WriteOp::Start(_) | WriteOp::Commit(_) => {}
             }
         }
 
@@ -444,7 +460,7 @@ async fn record_nonces<B: BatchRows>(
     now: i64,
 ) -> StoreResult<HashSet<usize>> {
     let nonces = ops.iter().enumerate().filter_map(|(index, op)| match op {
-        WriteOp::Nonce(used) => Some((index, used)),
+        WriteOp::Nonce(used) | WriteOp::NonceReadingFlow { nonce: used, .. } => Some((index, used)),
         WriteOp::Start(new) => new.nonce.as_ref().map(|used| (index, used)),
         WriteOp::Commit(_) => None,
     });
@@ -475,11 +491,48 @@ async fn record_nonces<B: BatchRows>(
     Ok(replayed)
 }
 
+/// The (id, revision) of each flow a `NonceReadingFlow` of the batch names, read once per
+/// flow however many calls ask (a burst of calls runs the same few flows).
+async fn read_flows<'o, B: BatchRows>(
+    tx: &mut Transaction<'static, B::Db>,
+    ops: &'o [WriteOp],
+) -> StoreResult<HashMap<(&'o str, &'o str), Option<(String, i64)>>>
+where
+    <B::Db as Database>::Arguments: IntoArguments<B::Db>,
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+    for<'t> &'t str: Encode<'t, B::Db> + Type<B::Db>,
+    (String, i64): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+{
+    let mut flows = HashMap::new();
+    for op in ops {
+        let WriteOp::NonceReadingFlow {
+            account_id,
+            flow_name,
+            ..
+        } = op
+        else {
+            continue;
+        };
+        let key = (account_id.as_str(), flow_name.as_str());
+        if flows.contains_key(&key) {
+            continue;
+        }
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT id, revision FROM flows WHERE account_id = $1 AND name = $2")
+                .bind(key.0)
+                .bind(key.1)
+                .fetch_optional(&mut **tx)
+                .await?;
+        flows.insert(key, row);
+    }
+    Ok(flows)
+}
+
 fn op_time(op: &WriteOp) -> i64 {
     match op {
         WriteOp::Start(new) => new.started_at,
         WriteOp::Commit(commit) => commit.now,
-        WriteOp::Nonce(used) => used.now,
+        WriteOp::Nonce(used) | WriteOp::NonceReadingFlow { nonce: used, .. } => used.now,
     }
 }
 

@@ -159,6 +159,77 @@ pub async fn a_start_records_its_nonce_and_a_replayed_one_writes_nothing(store: 
     );
 }
 
+fn nonce_reading_flow(nonce: &str, flow_name: &str) -> WriteOp {
+    let WriteOp::Nonce(nonce) = nonce_op("key", nonce, 1_000, 9_000) else {
+        unreachable!("nonce_op makes a nonce")
+    };
+    WriteOp::NonceReadingFlow {
+        nonce,
+        account_id: "acct".into(),
+        flow_name: flow_name.into(),
+    }
+}
+
+pub async fn a_nonce_reading_a_flow_sees_its_current_revision(store: &dyn Store) {
+    let mut fl = created_flow(store, "acct", "f").await;
+    let results = store
+        .write_batch(&[
+            nonce_reading_flow("a", "f"),
+            nonce_reading_flow("b", "missing"),
+            nonce_reading_flow("a", "f"),
+            nonce_reading_flow("c", "f"),
+        ])
+        .await
+        .unwrap();
+    let seen = Some((fl.id.clone(), fl.revision));
+    assert_eq!(
+        results,
+        [
+            WriteResult::NonceReadingFlow {
+                new: true,
+                flow: seen.clone()
+            },
+            WriteResult::NonceReadingFlow {
+                new: true,
+                flow: None
+            },
+            WriteResult::NonceReadingFlow {
+                new: false,
+                flow: seen.clone()
+            },
+            WriteResult::NonceReadingFlow {
+                new: true,
+                flow: seen
+            },
+        ]
+    );
+
+    let expected = fl.revision;
+    fl.revision += 1;
+    assert!(store.update_flow(&fl, expected).await.unwrap());
+    let results = store
+        .write_batch(&[nonce_reading_flow("d", "f"), nonce_reading_flow("c", "f")])
+        .await
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            WriteResult::NonceReadingFlow {
+                new: true,
+                flow: Some((fl.id.clone(), fl.revision))
+            },
+            WriteResult::NonceReadingFlow {
+                new: false,
+                flow: Some((fl.id.clone(), fl.revision))
+            },
+        ]
+    );
+    assert!(
+        !store.record_nonce("key", "d", 2_000, 9_000).await.unwrap(),
+        "the read recorded its nonce"
+    );
+}
+
 pub async fn a_start_that_ended_at_once_is_answered_running_but_stored_ended(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let new = ended_at_start(&fl, "quick", 1_000, ExecutionStatus::Succeeded);

@@ -137,6 +137,48 @@ backend_tests! {
     }
 }
 
+backend_tests! {
+    // On Postgres a sync execution records its nonce with its read of the flow's revision,
+    // before it runs: a replay runs nothing, whether the flow was cached or not.
+    async fn a_sync_execution_uses_its_nonce_once(backend) {
+        let server = start_with_accounts(backend, |_| {}).await;
+        let client = server.client();
+        client.create_flow_with("quick", FLOW, &[("ExecutionMode", "Express")]).await;
+        let run = [("FlowName", "quick")];
+        for _ in 0..2 {
+            // First from a flow read from the store, then from the cached copy.
+            let params = client.signed("POST", "StartSyncExecution", &run, |_| {});
+            let answer = send(&client, "POST", &params).await;
+            assert_eq!(answer.ok()["Status"], "Succeeded");
+            send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        }
+
+        // Refused by the handler, or by the key's policy: the nonce is used all the same.
+        let later = [("FlowName", "later")];
+        let params = client.signed("POST", "StartSyncExecution", &later, |_| {});
+        send(&client, "POST", &params).await.err(404, "FlowNotExists");
+        client.create_flow_with("later", FLOW, &[("ExecutionMode", "Express")]).await;
+        send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let orders = key(&server, "a-orders");
+        let params = orders.signed("POST", "StartSyncExecution", &run, |_| {});
+        send(&orders, "POST", &params).await.err_msg(403, "AccessDenied", ACCESS_DENIED);
+        send(&orders, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+
+        // A nonce another action used cannot run a flow.
+        let describe = client.signed("GET", "DescribeFlow", &[("Name", "quick")], |_| {});
+        send(&client, "GET", &describe).await.ok();
+        let nonce = describe.iter().find(|(k, _)| k == "SignatureNonce").unwrap().1.clone();
+        let params = client.signed("POST", "StartSyncExecution", &run, |p| set_param(p, "SignatureNonce", &nonce));
+        send(&client, "POST", &params).await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+
+        // V3 likewise.
+        let request = client.v3("POST", "StartSyncExecution").query(&run);
+        request.send().await.ok();
+        request.send().await.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        server.stop().await;
+    }
+}
+
 /// Two replicas on one Postgres database share their nonces (docs/COMPATIBILITY.md#order-of-checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_postgres_share_nonces() {
@@ -169,6 +211,28 @@ async fn replicas_sharing_postgres_share_nonces() {
             .filter(|code| **code == "SignatureNonceUsed")
             .count();
         assert_eq!(refused, 1, "one of the two starts is a replay: {codes:?}");
+    }
+    // The same sync execution sent to both at once runs once.
+    client
+        .create_flow_with("quick", FLOW, &[("ExecutionMode", "Express")])
+        .await;
+    for _ in 0..20 {
+        let params = client.signed(
+            "POST",
+            "StartSyncExecution",
+            &[("FlowName", "quick")],
+            |_| {},
+        );
+        let (a, b) = tokio::join!(
+            send(&client, "POST", &params),
+            send(&other, "POST", &params)
+        );
+        let codes = [a.code(), b.code()];
+        let refused = codes
+            .iter()
+            .filter(|code| **code == "SignatureNonceUsed")
+            .count();
+        assert_eq!(refused, 1, "one of the two runs is a replay: {codes:?}");
     }
     let answer = call(&client, "GET", "ListExecutions", &[("FlowName", "my_flow")]).await;
     let listed = answer.ok();
