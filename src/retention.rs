@@ -7,7 +7,8 @@
 //! writes of starts and advances are never held up for long. On Postgres one replica deletes
 //! at a time (the store's advisory lock); the others find nothing to do meanwhile. At most
 //! once a minute after deleting, the store is asked to make the freed space reusable (on a
-//! Postgres running without autovacuum, the replica that deleted vacuums).
+//! Postgres running without autovacuum, the replica that deleted vacuums, beside its next
+//! deletes rather than before them).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,17 +79,24 @@ impl Retention {
     async fn run(self: Arc<Self>) {
         let mut unreclaimed = 0u64;
         let mut last_reclaim = Instant::now();
+        // Reclaiming (a VACUUM of large tables) runs beside the deletes, one at a time: were
+        // the deletes to wait for it, they would fall behind a busy server's inserts.
+        let mut reclaiming: Option<JoinHandle<()>> = None;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.period()) => {}
                 _ = self.wake.notified() => {}
             }
             if self.stopping.load(Ordering::SeqCst) {
+                if let Some(reclaiming) = reclaiming {
+                    reclaiming.abort();
+                }
                 return;
             }
             unreclaimed += self.pass().await;
-            if unreclaimed > 0 && last_reclaim.elapsed() >= RECLAIM_EVERY {
-                self.reclaim().await;
+            let idle = reclaiming.as_ref().is_none_or(JoinHandle::is_finished);
+            if idle && unreclaimed > 0 && last_reclaim.elapsed() >= RECLAIM_EVERY {
+                reclaiming = Some(tokio::spawn(self.clone().reclaim()));
                 unreclaimed = 0;
                 last_reclaim = Instant::now();
             }
@@ -96,7 +104,7 @@ impl Retention {
     }
 
     /// Lets the store reuse the deleted rows' space (see `RetentionStore::reclaim_space`).
-    async fn reclaim(&self) {
+    async fn reclaim(self: Arc<Self>) {
         if let Err(error) = self.store.reclaim_space().await {
             self.metrics.store_error(&error);
             tracing::warn!(error = %error_chain(&error), "reclaiming deleted rows' space failed");
