@@ -213,8 +213,9 @@ def main() -> None:
   `{{"stepfunctions": {{"execute_state_machine": true}}}}`), with the same client count and an ASL
   definition of the same 3-step Pass flow. StartExecution uses the same count/time bounds; the burst is
   {fmt(int(settings.get('moto_burst', 0)))} executions (status polled every 200 ms).
-- **Soak**: {settings.get('soak_seconds')} s of a steady {settings.get('soak_rate')} 3-step executions/s
-  (16 clients, paced) on each store, with a retention of one minute when the server takes
+- **Soak**: {settings.get('soak_seconds')} s of a steady rate of 3-step executions (16 clients, paced:
+  {settings.get('soak_rate_postgres', settings.get('soak_rate'))}/s on Postgres,
+  {settings.get('soak_rate_sqlite', settings.get('soak_rate'))}/s on SQLite) on each store, with a retention of one minute when the server takes
   `--retention-days`; at the start, every tenth of the time and at the end: the server's VmRSS
   (`/proc/PID/status`), the store's size and the server's count of executions ended (`/metrics`).
 - **CPU** and **Postgres work** per call: see their sections below.
