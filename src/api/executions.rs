@@ -55,9 +55,10 @@ pub async fn start_execution(call: &Call<'_>) -> ApiResult {
     let outcome = match cached {
         Some(outcome) => outcome,
         None => {
+            let read_after = call.state.flow_cache.mark();
             let flow = find_flow(call, flow_name).await?;
             if cacheable {
-                call.state.flow_cache.insert(flow.clone());
+                call.state.flow_cache.insert(flow.clone(), read_after);
             }
             let request = start_request(call, &start, flow, false).await?;
             call.state.runtime.start_execution(request).await?

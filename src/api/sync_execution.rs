@@ -14,7 +14,7 @@ use super::views::to_body;
 use super::{ApiResult, Call};
 use crate::error::{ApiError, ErrorCode};
 use crate::names::{check_lookup_name, check_name};
-use crate::store::{ExecutionStatus, Flow, StoreError, WriteOp, WriteResult};
+use crate::store::{ExecutionStatus, Flow, StoreError, UsedNonce, WriteOp, WriteResult};
 use crate::testing::split_test_case;
 use crate::time::format_ms;
 use crate::worker::{SyncRequest, execution_environment};
@@ -103,31 +103,20 @@ pub async fn start_sync_execution(call: &Call<'_>) -> ApiResult {
 
 /// The flow as it is now: the cached copy when it is current, else read from the store (and
 /// cached). A run stores nothing a stale copy could be refused by, so currency is checked
-/// before: on a store that replicas share, the request's nonce is recorded in a transaction
-/// that also reads the flow's id and revision (a replay is refused there, before anything
-/// runs); a store this process alone writes changes only through it, which forgets the
-/// entry of a flow it changes.
+/// before: on a store that replicas share, against the flow's id and revision read with the
+/// request's nonce; a store this process alone writes changes only through it, which forgets
+/// the entry of a flow it changes.
 async fn current_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
     let cache = &call.state.flow_cache;
     let cached = cache.get(call.account_id, name);
     let current = match call.nonce.take() {
         Some(nonce) => {
-            let op = WriteOp::NonceReadingFlow {
-                nonce,
-                account_id: call.account_id.to_string(),
-                flow_name: name.to_string(),
-            };
-            let (new, flow) = match call.state.runtime.batcher().write(op).await? {
-                WriteResult::NonceReadingFlow { new, flow } => (new, flow),
-                other => {
-                    let unexpected = format!("unexpected write result {other:?}");
-                    return Err(StoreError::internal(unexpected).into());
-                }
-            };
-            if !new {
-                return Err(ApiError::signature_nonce_used());
-            }
-            cached.filter(|cached| flow == Some((cached.id.clone(), cached.revision)))
+            let stored = record_nonce_reading_flow(call, nonce, name).await?;
+            cached.filter(|cached| {
+                stored
+                    .as_ref()
+                    .is_some_and(|(id, revision)| *id == cached.id && *revision == cached.revision)
+            })
         }
         None if !call.state.store.is_shared() => cached,
         None => None,
@@ -135,7 +124,30 @@ async fn current_flow(call: &Call<'_>, name: &str) -> Result<Flow, ApiError> {
     if let Some(flow) = current {
         return Ok(flow);
     }
+    let read_after = cache.mark();
     let flow = find_flow(call, name).await?;
-    cache.insert(flow.clone());
+    cache.insert(flow.clone(), read_after);
     Ok(flow)
+}
+
+/// Records the request's nonce (a replay is refused here, before anything runs) in the
+/// transaction that reads the (id, revision) of the flow of that name.
+async fn record_nonce_reading_flow(
+    call: &Call<'_>,
+    nonce: UsedNonce,
+    name: &str,
+) -> Result<Option<(String, i64)>, ApiError> {
+    let op = WriteOp::NonceReadingFlow {
+        nonce,
+        account_id: call.account_id.to_string(),
+        flow_name: name.to_string(),
+    };
+    match call.state.runtime.batcher().write(op).await? {
+        WriteResult::NonceReadingFlow { new: true, flow } => Ok(flow),
+        WriteResult::NonceReadingFlow { new: false, .. } => Err(ApiError::signature_nonce_used()),
+        other => {
+            let unexpected = format!("unexpected write result {other:?}");
+            Err(StoreError::internal(unexpected).into())
+        }
+    }
 }
