@@ -201,38 +201,16 @@ async fn replicas_sharing_postgres_share_nonces() {
         let name = format!("run-{round}");
         let start = [("FlowName", "my_flow"), ("ExecutionName", name.as_str())];
         let params = client.signed("POST", "StartExecution", &start, |_| {});
-        let (a, b) = tokio::join!(
-            send(&client, "POST", &params),
-            send(&other, "POST", &params)
-        );
-        let codes = [a.code(), b.code()];
-        let refused = codes
-            .iter()
-            .filter(|code| **code == "SignatureNonceUsed")
-            .count();
-        assert_eq!(refused, 1, "one of the two starts is a replay: {codes:?}");
+        one_of_both_is_a_replay(&client, &other, &params).await;
     }
     // The same sync execution sent to both at once runs once.
     client
         .create_flow_with("quick", FLOW, &[("ExecutionMode", "Express")])
         .await;
     for _ in 0..20 {
-        let params = client.signed(
-            "POST",
-            "StartSyncExecution",
-            &[("FlowName", "quick")],
-            |_| {},
-        );
-        let (a, b) = tokio::join!(
-            send(&client, "POST", &params),
-            send(&other, "POST", &params)
-        );
-        let codes = [a.code(), b.code()];
-        let refused = codes
-            .iter()
-            .filter(|code| **code == "SignatureNonceUsed")
-            .count();
-        assert_eq!(refused, 1, "one of the two runs is a replay: {codes:?}");
+        let run = [("FlowName", "quick")];
+        let params = client.signed("POST", "StartSyncExecution", &run, |_| {});
+        one_of_both_is_a_replay(&client, &other, &params).await;
     }
     let answer = call(&client, "GET", "ListExecutions", &[("FlowName", "my_flow")]).await;
     let listed = answer.ok();
@@ -243,4 +221,15 @@ async fn replicas_sharing_postgres_share_nonces() {
     );
     second.stop().await;
     first.stop().await;
+}
+
+/// Sends the same signed request to both replicas at once: exactly one is refused as a replay.
+async fn one_of_both_is_a_replay(client: &Client, other: &Client, params: &[(String, String)]) {
+    let (a, b) = tokio::join!(send(client, "POST", params), send(other, "POST", params));
+    let codes = [a.code(), b.code()];
+    let refused = codes
+        .iter()
+        .filter(|code| **code == "SignatureNonceUsed")
+        .count();
+    assert_eq!(refused, 1, "one of the two is a replay: {codes:?}");
 }
