@@ -152,6 +152,14 @@ pub trait ExecutionStore: Send + Sync {
     /// account has `running_limit` executions running.
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome>;
     async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>>;
+    /// The execution `name` of the flow that now bears `flow_name` in the account: one read
+    /// where a flow and then its execution would be two.
+    async fn get_execution_of_flow_named(
+        &self,
+        account_id: &str,
+        flow_name: &str,
+        name: &str,
+    ) -> StoreResult<Option<Execution>>;
     async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>>;
     async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>>;
     async fn list_history(

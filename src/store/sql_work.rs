@@ -13,13 +13,23 @@ use super::{
     WorkStore, WriteOp, WriteResult,
 };
 
+/// A running execution, with whether it is quiet at `$2` (not leased by a live owner, not
+/// due, no task call in flight): one read tells a report both.
 const READ_UNLEASED: &str = concat!(
     "SELECT ",
     claim_columns!(),
-    " FROM executions WHERE id = $1 AND status = 'Running' \
-     AND (lease_owner IS NULL OR lease_until < $2) AND (due_at IS NULL OR due_at > $2) \
-     AND NOT EXISTS (SELECT 1 FROM task_calls WHERE task_calls.execution_id = executions.id)"
+    ", CASE WHEN (lease_owner IS NULL OR lease_until < $2) AND (due_at IS NULL OR due_at > $2) \
+       AND NOT EXISTS (SELECT 1 FROM task_calls WHERE task_calls.execution_id = executions.id) \
+       THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS quiet \
+     FROM executions WHERE id = $1 AND status = 'Running'"
 );
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UnleasedRead {
+    #[sqlx(flatten)]
+    read: ClaimedExecution,
+    quiet: i64,
+}
 
 const CLAIM_ONE: &str = concat!(
     "UPDATE executions SET lease_owner = $1, lease_until = $2, due_at = $2, \
@@ -44,6 +54,7 @@ where
     for<'t> f64: Encode<'t, B::Db> + Type<B::Db>,
     for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
     ClaimedExecution: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    UnleasedRead: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     Signal: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (String, String): for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -73,15 +84,16 @@ where
     }
 
     async fn read_unleased(&self, execution_id: &str, now: i64) -> StoreResult<ClaimAttempt> {
-        let read = sqlx::query_as::<B::Db, ClaimedExecution>(READ_UNLEASED)
+        let read = sqlx::query_as::<B::Db, UnleasedRead>(READ_UNLEASED)
             .bind(execution_id)
             .bind(now)
             .fetch_optional(self.write_pool())
             .await?;
-        match read {
-            Some(read) => Ok(ClaimAttempt::Claimed(Box::new(read))),
-            None => busy_or_ended(self, execution_id).await,
-        }
+        Ok(match read {
+            Some(UnleasedRead { read, quiet: 1 }) => ClaimAttempt::Claimed(Box::new(read)),
+            Some(_) => ClaimAttempt::Busy,
+            None => ClaimAttempt::NotRunning,
+        })
     }
 
     async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>> {

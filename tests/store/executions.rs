@@ -204,6 +204,42 @@ pub async fn executions_are_found_by_name_and_id(store: &dyn Store) {
     );
     assert!(store.get_execution(&fl.id, "nope").await.unwrap().is_none());
     assert!(store.get_execution_by_id("nope").await.unwrap().is_none());
+
+    // By the flow's name: the execution of the flow that bears it now.
+    let of_flow_named = |account: &'static str, flow: &'static str, name: &'static str| {
+        store.get_execution_of_flow_named(account, flow, name)
+    };
+    let found = of_flow_named("acct", "f", "run").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.identity.flow_id.as_str(),
+            found.identity.name.as_str()
+        ),
+        (fl.id.as_str(), "run")
+    );
+    assert_eq!(
+        of_flow_named("acct", "g", "run")
+            .await
+            .unwrap()
+            .unwrap()
+            .identity
+            .id,
+        namesake.identity.id
+    );
+    assert!(of_flow_named("acct", "f", "nope").await.unwrap().is_none());
+    assert!(of_flow_named("other", "f", "run").await.unwrap().is_none());
+    assert!(
+        of_flow_named("acct", "missing", "run")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A flow deleted and created again does not own its namesake's executions.
+    assert!(store.delete_flow("acct", "f").await.unwrap());
+    assert!(of_flow_named("acct", "f", "run").await.unwrap().is_none());
+    let again = created_flow(store, "acct", "f").await;
+    assert_ne!(again.id, fl.id);
+    assert!(of_flow_named("acct", "f", "run").await.unwrap().is_none());
 }
 
 pub async fn listing_executions_orders_and_filters(store: &dyn Store) {
