@@ -38,21 +38,27 @@ impl Runtime {
         let Some(parts) = TokenCodec::decode(token) else {
             return Ok(ReportOutcome::InvalidToken);
         };
-        let Some(flow) = self.store.get_flow(account_id, &parts.flow_name).await? else {
-            return Ok(ReportOutcome::InvalidToken);
-        };
         let Some(execution) = self
             .store
-            .get_execution(&flow.id, &parts.execution_name)
+            .get_execution_of_flow_named(account_id, &parts.flow_name, &parts.execution_name)
             .await?
         else {
+            // Not stored: a synchronous execution of a flow that still exists, or nothing.
+            if self
+                .store
+                .get_flow(account_id, &parts.flow_name)
+                .await?
+                .is_none()
+            {
+                return Ok(ReportOutcome::InvalidToken);
+            }
             return Ok(self
-                .report_to_express(account_id, &flow.name, &parts, outcome)
+                .report_to_express(account_id, &parts.flow_name, &parts, outcome)
                 .await);
         };
         let scope = TokenScope {
             account_id,
-            flow_name: &flow.name,
+            flow_name: &execution.identity.flow_name,
             execution_name: &execution.identity.name,
             execution_id: &execution.identity.id,
         };
@@ -60,7 +66,7 @@ impl Runtime {
             return Ok(ReportOutcome::InvalidToken);
         }
         let completed = || ReportOutcome::ExecutionCompleted {
-            flow_name: flow.name.clone(),
+            flow_name: execution.identity.flow_name.clone(),
             execution_name: execution.identity.name.clone(),
         };
         if execution.status.is_terminal() {
@@ -74,12 +80,13 @@ impl Runtime {
         };
         // A quiet execution (nobody leases it, nothing due, no call in flight) is advanced
         // from a plain read, the commit claiming it: one write transaction instead of a
-        // claim and a commit. Otherwise, or should another advance get in first (nothing is
-        // then written), the report claims it. Leases are held only while an advance runs
-        // (milliseconds), and a report often arrives while the call that handed out its
-        // token is still being recorded: while the holder is busy, the report hands itself
-        // over to it (see `lease_waiters`), and is woken when an advance of this process
-        // ends, polling for a holder on another replica.
+        // claim and a commit. Leases are held only while an advance runs (milliseconds),
+        // and a report often arrives while the call that handed out its token is still
+        // being recorded: while the holder is busy, the report hands itself over to it (see
+        // `lease_waiters`). Woken when an advance of this process gives the lease back, it
+        // reads again; when no release comes in time (a holder on another replica, or an
+        // execution due that no worker has taken yet), or another advance got in first, it
+        // claims the execution itself.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
         let mut pause = Duration::from_millis(1);
         let mut unleased = true;
@@ -113,7 +120,6 @@ impl Runtime {
                     return Ok(reported(event_id));
                 }
                 ClaimAttempt::NotRunning => return Ok(completed()),
-                ClaimAttempt::Busy if unleased => unleased = false,
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
                     // The holder, if it is an advance of ours yet to run the engine, applies
                     // the report in its own commit and answers here.
@@ -123,8 +129,9 @@ impl Runtime {
                             if let Ok(reply) = reply {
                                 return Ok(reported(reply));
                             }
+                            unleased = false;
                         }
-                        _ = tokio::time::timeout(pause, released) => {
+                        woken = tokio::time::timeout(pause, released) => {
                             // Taken meanwhile: that advance answers (or, not committed, drops
                             // it, and the report goes on by itself).
                             if !waiter.withdraw(ticket)
@@ -132,6 +139,8 @@ impl Runtime {
                             {
                                 return Ok(reported(reply));
                             }
+                            // Given back here: most likely quiet now, so read again.
+                            unleased = woken.is_ok();
                         }
                     }
                     pause = (pause * 2).min(Duration::from_millis(8));
