@@ -10,6 +10,11 @@ use crate::engine::tokens::{TokenCodec, TokenScope};
 use crate::store::{ClaimAttempt, StoreError, StoreResult, WorkNotice};
 use crate::time::now_ms;
 
+/// How long a report first waits for the execution's holder before claiming it itself: long
+/// enough for a worker of this process to take up an execution just made due (the answer of
+/// the call that handed out the token), and the report with it; doubled up to 8 ms while busy.
+const FIRST_PAUSE: Duration = Duration::from_millis(4);
+
 /// What a task report did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
@@ -88,7 +93,7 @@ impl Runtime {
         // execution due that no worker has taken yet), or another advance got in first, it
         // claims the execution itself.
         let deadline = tokio::time::Instant::now() + self.config.lease + Duration::from_secs(1);
-        let mut pause = Duration::from_millis(1);
+        let mut pause = FIRST_PAUSE;
         let mut unleased = true;
         let reported = |event_id: Option<i64>| match event_id {
             Some(event_id) => ReportOutcome::Reported(event_id),
