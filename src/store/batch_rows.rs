@@ -8,6 +8,7 @@ use std::future::Future;
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::backend::SqlBackend;
+use super::history_chunks;
 use super::{ExecutionCommit, HistoryEvent, NewExecution, PgStore, SqliteStore, StoreResult};
 
 /// A nonce to record: key id, nonce, expiry.
@@ -42,6 +43,7 @@ pub(super) trait BatchRows: SqlBackend {
         tx: &mut Transaction<'static, Self::Db>,
         commits: &[&ExecutionCommit],
     ) -> impl Future<Output = StoreResult<HashSet<String>>> + Send;
+    /// Stores history events, packed (see `history_chunks`).
     fn insert_events(
         tx: &mut Transaction<'static, Self::Db>,
         events: &[(&str, &HistoryEvent)],
@@ -331,38 +333,15 @@ impl BatchRows for PgStore {
         if events.is_empty() {
             return Ok(());
         }
+        let chunks = history_chunks::pack(events);
         sqlx::query(
-            "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
-             schedule_event_id, detail) SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], \
-             $4::text[], $5::int8[], $6::int8[], $7::text[])",
+            "INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) \
+             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::text[])",
         )
-        .bind(events.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(events.iter().map(|(_, e)| e.event_id).collect::<Vec<_>>())
-        .bind(
-            events
-                .iter()
-                .map(|(_, e)| e.event_type.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|(_, e)| e.step_name.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(events.iter().map(|(_, e)| e.time).collect::<Vec<_>>())
-        .bind(
-            events
-                .iter()
-                .map(|(_, e)| e.schedule_event_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|(_, e)| e.detail.as_str())
-                .collect::<Vec<_>>(),
-        )
+        .bind(chunks.iter().map(|c| c.execution_id).collect::<Vec<_>>())
+        .bind(chunks.iter().map(|c| c.first_event_id).collect::<Vec<_>>())
+        .bind(chunks.iter().map(|c| c.last_event_id).collect::<Vec<_>>())
+        .bind(chunks.iter().map(|c| c.events.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -537,19 +516,16 @@ impl BatchRows for SqliteStore {
         tx: &mut Transaction<'static, Sqlite>,
         events: &[(&str, &HistoryEvent)],
     ) -> StoreResult<()> {
-        for chunk in events.chunks(SQLITE_CHUNK / 7) {
+        let chunks = history_chunks::pack(events);
+        for rows in chunks.chunks(SQLITE_CHUNK / 4) {
             let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
-                 schedule_event_id, detail) ",
+                "INSERT INTO history_chunks (execution_id, first_event_id, last_event_id, events) ",
             );
-            insert.push_values(chunk, |mut row, (execution_id, event)| {
-                row.push_bind(*execution_id)
-                    .push_bind(event.event_id)
-                    .push_bind(&event.event_type)
-                    .push_bind(&event.step_name)
-                    .push_bind(event.time)
-                    .push_bind(event.schedule_event_id)
-                    .push_bind(&event.detail);
+            insert.push_values(rows, |mut row, chunk| {
+                row.push_bind(chunk.execution_id)
+                    .push_bind(chunk.first_event_id)
+                    .push_bind(chunk.last_event_id)
+                    .push_bind(&chunk.events);
             });
             insert.build().execute(&mut **tx).await?;
         }

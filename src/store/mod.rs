@@ -13,6 +13,7 @@ mod account_limits;
 mod backend;
 mod batch_rows;
 mod batcher;
+mod history_chunks;
 mod name_globs;
 mod postgres;
 mod rows;

@@ -18,7 +18,7 @@ const CHANNEL: &str = "fnf_work";
 const RETENTION_LOCK: i64 = 0x0066_6e66_2d72_6574;
 
 /// The tables retention (executions and what they own) and nonce pruning delete from.
-const VACUUM_DELETED: &str = "VACUUM executions, history_events, execution_signals, task_calls, \
+const VACUUM_DELETED: &str = "VACUUM executions, history_chunks, execution_signals, task_calls, \
                               map_runs, nonces";
 
 pub struct PgStore {

@@ -252,7 +252,7 @@ pub struct ExecutionQuery {
 }
 
 /// One history event (docs/COMPATIBILITY.md#executions).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub event_id: i64,
     pub event_type: String,

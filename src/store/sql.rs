@@ -9,6 +9,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use super::account_limits::COUNT_FLOWS;
 use super::backend::{QueryResultExt, SqlBackend};
 use super::batch_rows::BatchRows;
+use super::history_chunks;
 use super::name_globs::push_name_filter;
 use super::sql_work::insert_signals;
 use super::{
@@ -363,8 +364,8 @@ where
     for<'t> f64: Encode<'t, B::Db> + Type<B::Db>,
     for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
     ExecutionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
-    HistoryEvent: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
         let op = WriteOp::Start(Box::new(new.clone()));
@@ -438,16 +439,19 @@ where
         from_event_id: i64,
         limit: i64,
     ) -> StoreResult<Vec<HistoryEvent>> {
-        Ok(sqlx::query_as::<B::Db, HistoryEvent>(
-            "SELECT event_id, event_type, step_name, time, schedule_event_id, detail \
-             FROM history_events WHERE execution_id = $1 AND event_id >= $2 \
-             ORDER BY event_id ASC LIMIT $3",
+        // From the chunk that holds `from_event_id` (the last one starting at or before it).
+        let chunks: Vec<String> = sqlx::query_scalar(
+            "SELECT events FROM history_chunks WHERE execution_id = $1 \
+             AND first_event_id >= COALESCE((SELECT MAX(first_event_id) FROM history_chunks \
+                 WHERE execution_id = $1 AND first_event_id <= $2), 0) \
+             ORDER BY first_event_id ASC LIMIT $3",
         )
         .bind(execution_id)
         .bind(from_event_id)
         .bind(limit)
         .fetch_all(self.read_pool())
-        .await?)
+        .await?;
+        history_chunks::unpack(&chunks, from_event_id, limit)
     }
 
     async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>> {

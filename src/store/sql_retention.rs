@@ -27,7 +27,7 @@ pub(super) use select_expired_statement;
 
 /// What belongs to an execution, by the column naming it: every table whose rows die with it.
 const OWNED_ROWS: [&str; 4] = [
-    "history_events",
+    "history_chunks",
     "execution_signals",
     "task_calls",
     "map_runs",

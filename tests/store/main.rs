@@ -16,6 +16,7 @@ mod batch;
 mod executions;
 mod flows;
 mod gateway;
+mod history_migration;
 mod map_runs;
 mod notices;
 mod postgres_only;

@@ -166,7 +166,7 @@ async fn reclaiming_space_vacuums_only_without_autovacuum() {
         .await
         .unwrap();
     let manual_vacuums = "SELECT COALESCE(SUM(vacuum_count), 0)::BIGINT FROM pg_stat_user_tables \
-                          WHERE relname IN ('executions', 'history_events', 'nonces')";
+                          WHERE relname IN ('executions', 'history_chunks', 'nonces')";
     let before: i64 = sqlx::query_scalar(manual_vacuums)
         .fetch_one(&mut observer)
         .await

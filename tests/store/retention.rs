@@ -10,7 +10,7 @@ use crate::rows::{claim, commit_of, forced_end, map_child, map_run_started, new_
 
 /// The tables whose rows belong to an execution, by its id in `execution_id`.
 const OWNED_TABLES: [&str; 4] = [
-    "SELECT COUNT(*) FROM history_events WHERE execution_id = $1",
+    "SELECT COUNT(*) FROM history_chunks WHERE execution_id = $1",
     "SELECT COUNT(*) FROM execution_signals WHERE execution_id = $1",
     "SELECT COUNT(*) FROM task_calls WHERE execution_id = $1",
     "SELECT COUNT(*) FROM map_runs WHERE execution_id = $1",
