@@ -84,9 +84,11 @@ where
             }
         }
         let new_rows: Vec<&NewExecution> = starts.iter().map(|(_, new)| *new).collect();
+        // Only a start that leaves its execution running takes a place under the limit, so only
+        // such starts lock their account (a flow that ends inside its start locks nothing).
         let limited: Vec<&str> = new_rows
             .iter()
-            .filter(|new| new.running_limit.is_some())
+            .filter(|new| new.running_limit.is_some() && takes_a_running_place(new))
             .map(|new| new.identity.account_id.as_str())
             .collect();
         B::lock_accounts(&mut tx, &limited).await?;
@@ -298,6 +300,16 @@ where
     Ok(row.map(|(revision,)| revision))
 }
 
+/// Whether a start counts under its account's running-executions limit: it is not the child
+/// of a distributed Map, and it does not end inside its start.
+fn takes_a_running_place(new: &NewExecution) -> bool {
+    new.map_child.is_none()
+        && new
+            .advance
+            .as_ref()
+            .is_none_or(|advance| advance.end.is_none())
+}
+
 /// The new executions past their account's running-executions limit, to be
 /// refused: each account's latest starts in the batch, so earlier callers win.
 /// Counted after the insert (with the account locked), so starts that did not
@@ -335,12 +347,8 @@ where
             .copied()
             .filter(|new| {
                 new.identity.account_id == account
-                    && new.map_child.is_none()
                     && inserted.contains(&new.identity.id)
-                    && new
-                        .advance
-                        .as_ref()
-                        .is_none_or(|advance| advance.end.is_none())
+                    && takes_a_running_place(new)
             })
             .collect();
         let Some(limit) = running_new.iter().filter_map(|new| new.running_limit).min() else {

@@ -5,8 +5,8 @@ use fnf_server::store::*;
 
 use crate::harness::{claimed, created_flow, names, started, started_run, status_of};
 use crate::rows::{
-    claim, commit_of, event, forced_end, limited_execution, new_execution, qualified_execution,
-    signal, started_event,
+    claim, commit_of, ended_at_start, event, forced_end, limited_execution, new_execution,
+    qualified_execution, signal, started_event,
 };
 
 pub async fn starting_writes_the_execution_and_its_first_event_once(store: &dyn Store) {
@@ -73,6 +73,16 @@ pub async fn a_start_past_the_running_limit_is_throttled(store: &dyn Store) {
     assert!(
         store.get_execution(&fl.id, "c").await.unwrap().is_none(),
         "nothing written"
+    );
+    // A start that ends inside its start takes no place: at the limit, it is accepted.
+    let quick = NewExecution {
+        running_limit: Some(2),
+        ..ended_at_start(&fl, "quick", 1_000, ExecutionStatus::Succeeded)
+    };
+    let quick = started(store, &quick).await;
+    assert_eq!(
+        status_of(store, &quick.identity.id).await,
+        ExecutionStatus::Succeeded
     );
     // An unlimited start is never refused, yet counts; other accounts' executions do not.
     started(store, &new_execution(&fl, "unlimited", 1_000, None)).await;
