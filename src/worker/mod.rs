@@ -119,10 +119,12 @@ impl Runtime {
             uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
         let key = store.server_key("task-token-key", &candidate).await?;
         let (hints, hint_receiver) = mpsc::unbounded_channel();
-        // SQLite has one writer; Postgres takes several transactions at once.
+        // SQLite has one writer. On Postgres two transactions in flight keep it busy while the
+        // next batch gathers: with four, batches were smaller and the same calls cost more
+        // transactions and CPU, for no more throughput (benches/analysis.md).
         let writers = match store.backend() {
             crate::store::Backend::Sqlite => 1,
-            crate::store::Backend::Postgres => 4,
+            crate::store::Backend::Postgres => 2,
         };
         let batcher = Batcher::start(store.clone(), writers, metrics.clone());
         Ok(Arc::new(Runtime {
