@@ -2,7 +2,10 @@
 //! ran the earlier migrations reads the same history after it, on both backends.
 
 use fnf_server::store::*;
-use sqlx::Connection;
+use sqlx::{
+    Connection, Database, Encode, Executor, IntoArguments, PgConnection, Postgres, Sqlite,
+    SqliteConnection, Type,
+};
 
 use crate::common::{Backend, Storage};
 
@@ -32,56 +35,55 @@ fn stored_events() -> Vec<HistoryEvent> {
         .collect()
 }
 
-const INSERT_EVENT: &str = "INSERT INTO history_events (execution_id, event_id, event_type, \
-                            step_name, time, schedule_event_id, detail) \
-                            VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Writes `stored_events()` into `history_events`, as a server before migration 0012 did.
+async fn insert_as_before<Db>(db: &mut Db::Connection)
+where
+    Db: Database,
+    <Db as Database>::Arguments: IntoArguments<Db>,
+    for<'c> &'c mut Db::Connection: Executor<'c, Database = Db>,
+    for<'t> &'t str: Encode<'t, Db> + Type<Db>,
+    for<'t> i64: Encode<'t, Db> + Type<Db>,
+{
+    for event in stored_events() {
+        sqlx::query(
+            "INSERT INTO history_events (execution_id, event_id, event_type, step_name, time, \
+             schedule_event_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind("old-run")
+        .bind(event.event_id)
+        .bind(event.event_type.as_str())
+        .bind(event.step_name.as_str())
+        .bind(event.time)
+        .bind(event.schedule_event_id)
+        .bind(event.detail.as_str())
+        .execute(&mut *db)
+        .await
+        .unwrap();
+    }
+}
 
 async fn history_survives_the_migration(backend: Backend) {
     let storage = Storage::new(backend).await;
     let url = &storage.database_url;
     match backend {
         Backend::Sqlite => {
-            let mut db = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
+            let mut db = SqliteConnection::connect(&format!("{url}?mode=rwc"))
                 .await
                 .unwrap();
             sqlx::migrate!("./migrations/sqlite")
                 .run_to(BEFORE_CHUNKS, &mut db)
                 .await
                 .unwrap();
-            for event in stored_events() {
-                sqlx::query(INSERT_EVENT)
-                    .bind("old-run")
-                    .bind(event.event_id)
-                    .bind(&event.event_type)
-                    .bind(&event.step_name)
-                    .bind(event.time)
-                    .bind(event.schedule_event_id)
-                    .bind(&event.detail)
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
-            }
+            insert_as_before::<Sqlite>(&mut db).await;
             db.close().await.unwrap();
         }
         Backend::Postgres => {
-            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            let mut db = PgConnection::connect(url).await.unwrap();
             sqlx::migrate!("./migrations/postgres")
                 .run_to(BEFORE_CHUNKS, &mut db)
                 .await
                 .unwrap();
-            for event in stored_events() {
-                sqlx::query(INSERT_EVENT)
-                    .bind("old-run")
-                    .bind(event.event_id)
-                    .bind(&event.event_type)
-                    .bind(&event.step_name)
-                    .bind(event.time)
-                    .bind(event.schedule_event_id)
-                    .bind(&event.detail)
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
-            }
+            insert_as_before::<Postgres>(&mut db).await;
             db.close().await.unwrap();
         }
     }
