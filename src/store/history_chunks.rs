@@ -77,15 +77,15 @@ pub(super) fn pack<'a>(events: &[(&'a str, &HistoryEvent)]) -> Vec<HistoryChunk<
 
 /// Unpacks chunks read in order into at most `limit` events whose id is `from_event_id` or
 /// later.
-pub(super) fn unpack(
-    chunks: &[String],
-    from_event_id: i64,
-    limit: i64,
-) -> StoreResult<Vec<HistoryEvent>> {
+pub(super) fn unpack<I>(chunks: I, from_event_id: i64, limit: i64) -> StoreResult<Vec<HistoryEvent>>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
     let limit = usize::try_from(limit).unwrap_or(0);
     let mut events = Vec::new();
     for chunk in chunks {
-        let packed: Vec<PackedEvent> = serde_json::from_str(chunk)
+        let packed: Vec<PackedEvent> = serde_json::from_str(chunk.as_ref())
             .map_err(|e| StoreError::internal(format!("unreadable history chunk: {e}")))?;
         for event in packed {
             if events.len() == limit {

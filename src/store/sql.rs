@@ -107,6 +107,9 @@ pub(super) fn to_executions(
     rows.into_iter().map(super::Execution::try_from).collect()
 }
 
+/// History chunks one read of a page fetches at most (a chunk holds up to 64 events).
+const MAX_CHUNKS_PER_READ: i64 = 256;
+
 const SELECT_EXECUTION_BY_NAME: &str = concat!(
     "SELECT ",
     execution_columns!(),
@@ -366,6 +369,7 @@ where
     ExecutionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    (i64, String): for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
         let op = WriteOp::Start(Box::new(new.clone()));
@@ -439,19 +443,52 @@ where
         from_event_id: i64,
         limit: i64,
     ) -> StoreResult<Vec<HistoryEvent>> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        // Chunks are read a few at a time, more each round, until the page is full: a chunk
+        // holds one event or 64, so neither reading `limit` chunks nor one at a time fits
+        // every history.
+        let mut chunks_per_read = (limit / 4 + 1).clamp(4, 64);
         // From the chunk that holds `from_event_id` (the last one starting at or before it).
-        let chunks: Vec<String> = sqlx::query_scalar(
-            "SELECT events FROM history_chunks WHERE execution_id = $1 \
+        let mut chunks: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT first_event_id, events FROM history_chunks WHERE execution_id = $1 \
              AND first_event_id >= COALESCE((SELECT MAX(first_event_id) FROM history_chunks \
                  WHERE execution_id = $1 AND first_event_id <= $2), 0) \
              ORDER BY first_event_id ASC LIMIT $3",
         )
         .bind(execution_id)
         .bind(from_event_id)
-        .bind(limit)
+        .bind(chunks_per_read)
         .fetch_all(self.read_pool())
         .await?;
-        history_chunks::unpack(&chunks, from_event_id, limit)
+        let mut events = Vec::new();
+        loop {
+            let wanted = limit - events.len() as i64;
+            events.extend(history_chunks::unpack(
+                chunks.iter().map(|(_, packed)| packed),
+                from_event_id,
+                wanted,
+            )?);
+            let page_full = events.len() as i64 >= limit;
+            let all_read = (chunks.len() as i64) < chunks_per_read;
+            let after = match chunks.last() {
+                Some((first_event_id, _)) if !page_full && !all_read => *first_event_id,
+                _ => break,
+            };
+            chunks_per_read = (chunks_per_read * 2).min(MAX_CHUNKS_PER_READ);
+            chunks = sqlx::query_as(
+                "SELECT first_event_id, events FROM history_chunks \
+                 WHERE execution_id = $1 AND first_event_id > $2 \
+                 ORDER BY first_event_id ASC LIMIT $3",
+            )
+            .bind(execution_id)
+            .bind(after)
+            .bind(chunks_per_read)
+            .fetch_all(self.read_pool())
+            .await?;
+        }
+        Ok(events)
     }
 
     async fn force_end(&self, end: &ForcedEnd) -> StoreResult<Option<Execution>> {

@@ -381,6 +381,68 @@ pub async fn history_pages_by_event_id(store: &dyn Store) {
     );
 }
 
+/// A history of many one-event chunks and a few full ones reads back whole and in order
+/// through pages of any size, and from the middle of a chunk (a page may take several reads
+/// of the chunks).
+pub async fn history_pages_across_many_chunks(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    let execution = started_run(store, &fl, "run", 1_000).await;
+    let id = execution.identity.id.as_str();
+    let mut now = 2_000;
+    for _ in 0..150 {
+        now += 1;
+        let held = claimed(store, id, &claim("one", now)).await;
+        let commit = commit_of(&held, "one", now);
+        assert_eq!(
+            store.commit(&commit).await.unwrap(),
+            CommitOutcome::Committed
+        );
+    }
+    // One transaction writing 150 events: chunks of 64, 64 and 22.
+    let held = claimed(store, id, &claim("one", now + 1)).await;
+    let mut commit = commit_of(&held, "one", now + 1);
+    commit.writes.events = (152..=301)
+        .map(|event_id| event(event_id, "StepEntered", now + 1))
+        .collect();
+    commit.writes.next_event_id = 302;
+    assert_eq!(
+        store.commit(&commit).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    let everything: Vec<i64> = (1..=301).collect();
+    let ids =
+        |events: Vec<HistoryEvent>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_history(id, 1, i64::MAX).await.unwrap()),
+        everything
+    );
+    for limit in [1, 7, 61, 100, 1_000] {
+        let (mut read, mut from) = (Vec::new(), 1);
+        loop {
+            let page = ids(store.list_history(id, from, limit).await.unwrap());
+            assert!(
+                page.len() as i64 <= limit,
+                "a page of {limit} held {}",
+                page.len()
+            );
+            let Some(last) = page.last() else { break };
+            from = last + 1;
+            read.extend(page);
+        }
+        assert_eq!(read, everything, "pages of {limit}");
+    }
+    assert_eq!(
+        ids(store.list_history(id, 200, 5).await.unwrap()),
+        [200, 201, 202, 203, 204]
+    );
+    assert_eq!(
+        ids(store.list_history(id, 120, 40).await.unwrap()),
+        (120..160).collect::<Vec<_>>()
+    );
+    assert!(store.list_history(id, 302, 10).await.unwrap().is_empty());
+    assert!(store.list_history(id, 1, 0).await.unwrap().is_empty());
+}
+
 pub async fn forcing_an_end_drops_calls_and_reports(store: &dyn Store) {
     let fl = created_flow(store, "acct", "f").await;
     let parent = started_run(store, &fl, "parent", 1_000).await;

@@ -50,6 +50,7 @@ conformance! {
             listing_executions_orders_and_filters,
             listing_executions_filters_by_qualifier,
             history_pages_by_event_id,
+            history_pages_across_many_chunks,
             forcing_an_end_drops_calls_and_reports,
         ],
         work: [
