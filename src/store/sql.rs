@@ -110,6 +110,15 @@ pub(super) fn to_executions(
 /// History chunks one read of a page fetches at most (a chunk holds up to 64 events).
 const MAX_CHUNKS_PER_READ: i64 = 256;
 
+/// Up to `$4` chunks of execution `$1`, in order, from the one that holds event `$2` (the last
+/// one starting at or before it), and after the chunk starting at `$3` (read before).
+const READ_HISTORY_CHUNKS: &str = "SELECT first_event_id, events FROM history_chunks \
+     WHERE execution_id = $1 \
+     AND first_event_id >= COALESCE((SELECT MAX(first_event_id) FROM history_chunks \
+         WHERE execution_id = $1 AND first_event_id <= $2), 0) \
+     AND first_event_id > $3 \
+     ORDER BY first_event_id ASC LIMIT $4";
+
 const SELECT_EXECUTION_BY_NAME: &str = concat!(
     "SELECT ",
     execution_columns!(),
@@ -368,7 +377,6 @@ where
     for<'t> Option<f64>: Encode<'t, B::Db> + Type<B::Db>,
     ExecutionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
-    (String,): for<'r> FromRow<'r, <B::Db as Database>::Row>,
     (i64, String): for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome> {
@@ -450,20 +458,16 @@ where
         // holds one event or 64, so neither reading `limit` chunks nor one at a time fits
         // every history.
         let mut chunks_per_read = (limit / 4 + 1).clamp(4, 64);
-        // From the chunk that holds `from_event_id` (the last one starting at or before it).
-        let mut chunks: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT first_event_id, events FROM history_chunks WHERE execution_id = $1 \
-             AND first_event_id >= COALESCE((SELECT MAX(first_event_id) FROM history_chunks \
-                 WHERE execution_id = $1 AND first_event_id <= $2), 0) \
-             ORDER BY first_event_id ASC LIMIT $3",
-        )
-        .bind(execution_id)
-        .bind(from_event_id)
-        .bind(chunks_per_read)
-        .fetch_all(self.read_pool())
-        .await?;
+        let mut after = i64::MIN;
         let mut events = Vec::new();
         loop {
+            let chunks: Vec<(i64, String)> = sqlx::query_as(READ_HISTORY_CHUNKS)
+                .bind(execution_id)
+                .bind(from_event_id)
+                .bind(after)
+                .bind(chunks_per_read)
+                .fetch_all(self.read_pool())
+                .await?;
             let wanted = limit - events.len() as i64;
             events.extend(history_chunks::unpack(
                 chunks.iter().map(|(_, packed)| packed),
@@ -472,21 +476,11 @@ where
             )?);
             let page_full = events.len() as i64 >= limit;
             let all_read = (chunks.len() as i64) < chunks_per_read;
-            let after = match chunks.last() {
-                Some((first_event_id, _)) if !page_full && !all_read => *first_event_id,
+            match chunks.last() {
+                Some((first_event_id, _)) if !page_full && !all_read => after = *first_event_id,
                 _ => break,
-            };
+            }
             chunks_per_read = (chunks_per_read * 2).min(MAX_CHUNKS_PER_READ);
-            chunks = sqlx::query_as(
-                "SELECT first_event_id, events FROM history_chunks \
-                 WHERE execution_id = $1 AND first_event_id > $2 \
-                 ORDER BY first_event_id ASC LIMIT $3",
-            )
-            .bind(execution_id)
-            .bind(after)
-            .bind(chunks_per_read)
-            .fetch_all(self.read_pool())
-            .await?;
         }
         Ok(events)
     }
