@@ -202,8 +202,10 @@ def main() -> None:
   calls or {settings.get('sync_seconds')} s, of a 10-step Pass flow in Express mode, on each store; a call
   counts only if it answers `Succeeded`.
 - **Callback round trip**: {settings.get('callback_clients')} clients, {settings.get('callback_rounds')} rounds in
-  all, on each store; then the same with one client alone. Each round starts a flow whose task waits for a callback; once the token is in the
-  history, the clock starts and `ReportTaskSucceeded` is sent. The server advances the execution
+  all, on each store; then the same with one client alone. Each round starts a flow whose task starts a child execution and waits for a callback;
+  once the history shows the token (in `TaskScheduled`) and the call that hands it to the child
+  (`TaskSubmitted`), the clock starts and `ReportTaskSucceeded` is sent, as a real holder of the
+  token would send it: after that call. The server advances the execution
   inside that call, so its answer comes after the transaction that starts the next step (a Wait)
   has committed: the round trip is the time to that answer. A history read after each answer checks
   that the next step's `StepStarted` is there (rounds where it was not are counted, and their clock

@@ -259,7 +259,10 @@ async fn run_calls(args: &Args, client: &Client, flow: &str) -> Result<Value, St
 }
 
 /// Callback round trips: each client starts an execution whose first task waits for a
-/// callback (the token comes from the task's input) and whose next step is a Wait. The
+/// callback (the token comes from the task's input) and whose next step is a Wait. The token
+/// is reported once the history shows `TaskSubmitted`: a real holder gets the token from the
+/// call that starts it (here the child execution), so its report finds the task waiting; a
+/// report sent as soon as `TaskScheduled` shows would race the call itself. The
 /// server advances the execution inside ReportTaskSucceeded, so its answer comes after the
 /// Wait's start has committed: that is the round trip. A history read after each answer
 /// checks it (`seen` times also include that read); a round whose first read does not show
@@ -301,17 +304,20 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
                             &[("FlowName", &flow), ("ExecutionName", &name)],
                         )
                         .await?;
-                    let scheduled = history["Events"].as_array().and_then(|events| {
+                    let events = history["Events"].as_array();
+                    let submitted = events
+                        .is_some_and(|events| events.iter().any(|e| e["Type"] == "TaskSubmitted"));
+                    let scheduled = events.and_then(|events| {
                         events
                             .iter()
-                            .find(|e| e["Type"] == "TaskSubmitted" || e["Type"] == "TaskScheduled")
+                            .find(|e| e["Type"] == "TaskScheduled")
                             .and_then(|e| {
                                 serde_json::from_str::<Value>(e["EventDetail"].as_str()?).ok()
                             })
                     });
-                    if let Some(token) = scheduled
-                        .and_then(|d| d["input"]["input"]["token"].as_str().map(str::to_string))
-                    {
+                    let token = scheduled
+                        .and_then(|d| d["input"]["input"]["token"].as_str().map(str::to_string));
+                    if let (true, Some(token)) = (submitted, token) {
                         break token;
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
