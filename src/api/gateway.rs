@@ -267,10 +267,17 @@ async fn process(
 
 /// Whether an action records the request's nonce itself (one transaction instead of two).
 /// Only an action that records it before any effect may: StartExecution, whose start
-/// carries it, and StartSyncExecution, which records it with its read of the flow's revision
-/// before it runs anything.
+/// carries it; StartSyncExecution, which records it with its read of the flow's revision
+/// before it runs anything; and the task reports, whose commit carries it when they advance
+/// a quiet execution, and which record it on their own first otherwise.
 fn carries_nonce(action: &Action) -> bool {
-    matches!(action, Action::StartExecution | Action::StartSyncExecution)
+    matches!(
+        action,
+        Action::StartExecution
+            | Action::StartSyncExecution
+            | Action::ReportTaskSucceeded
+            | Action::ReportTaskFailed
+    )
 }
 
 /// What follows authentication, for every caller: policy, throttling, the handler; then the

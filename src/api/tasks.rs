@@ -33,12 +33,15 @@ pub async fn report_task_failed(call: &Call<'_>) -> ApiResult {
 /// Errors in the order of docs/COMPATIBILITY.md#task-reports: bad token, ended execution, token no longer valid.
 async fn report(call: &Call<'_>, token: &str, outcome: TaskOutcome) -> ApiResult {
     check_token_flow(call, token)?;
-    match call
+    let mut nonce = call.nonce.take();
+    let reported = call
         .state
         .runtime
-        .report_task(call.account_id, token, outcome)
-        .await?
-    {
+        .report_task(call.account_id, token, outcome, &mut nonce)
+        .await;
+    // Not recorded: the report ended before any effect, and the gateway records it.
+    call.nonce.put_back(nonce);
+    match reported? {
         ReportOutcome::Reported(event_id) => Ok(json!({ "EventId": event_id })),
         ReportOutcome::InvalidToken => Err(ApiError::invalid_argument(
             "TaskToken",
@@ -51,6 +54,7 @@ async fn report(call: &Call<'_>, token: &str, outcome: TaskOutcome) -> ApiResult
             &execution_name,
             &flow_name,
         )),
+        ReportOutcome::NonceUsed => Err(ApiError::signature_nonce_used()),
         ReportOutcome::NoLongerValid => Err(ApiError::new(
             ErrorCode::InvalidArgument,
             format!(

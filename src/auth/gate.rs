@@ -67,6 +67,17 @@ impl PendingNonce {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take()
     }
+
+    /// Gives back a nonce taken by a write that ended up not recording it, for
+    /// [`Authenticator::settle_nonce`] to record.
+    pub fn put_back(&self, nonce: Option<UsedNonce>) {
+        if let Some(nonce) = nonce {
+            *self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(nonce);
+        }
+    }
 }
 
 /// The common parameters every V1 request must carry (docs/COMPATIBILITY.md#parameters), in checking order.

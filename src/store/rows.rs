@@ -366,6 +366,9 @@ pub struct ExecutionCommit {
     pub consumed_signals: Vec<i64>,
     /// Task calls given up (timed out, cancelled, answered): dropped whoever holds them.
     pub calls_abandoned: Vec<String>,
+    /// The nonce of the request whose report this advance applies, recorded in the same
+    /// transaction: a replay writes nothing ([`CommitOutcome::NonceUsed`]).
+    pub nonce: Option<UsedNonce>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,8 +377,11 @@ pub enum CommitOutcome {
     /// Committed, and signals that arrived while the advance ran wait for the execution: it
     /// is due again at once.
     CommittedWithSignals,
-    /// The lease moved on (taken over, or the execution was stopped); nothing was written.
+    /// The lease moved on (taken over, or the execution was stopped); nothing was written
+    /// but the nonce.
     LostLease,
+    /// The commit's nonce was used already; nothing was written.
+    NonceUsed,
 }
 
 /// Cross-replica notices (LISTEN/NOTIFY on Postgres, in-process on SQLite).

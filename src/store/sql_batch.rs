@@ -150,15 +150,18 @@ where
             }
         }
 
-        // Commits: one fenced update; only those whose lease held write the rest.
-        let commits: Vec<(usize, &ExecutionCommit)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                WriteOp::Commit(commit) => Some((i, &**commit)),
-                _ => None,
-            })
-            .collect();
+        // Commits: one fenced update; only those whose lease held write the rest. A commit
+        // whose request's nonce was used already writes nothing.
+        let mut commits: Vec<(usize, &ExecutionCommit)> = Vec::new();
+        for (index, op) in ops.iter().enumerate() {
+            if let WriteOp::Commit(commit) = op {
+                if replayed.contains(&index) {
+                    results[index] = Some(WriteResult::Committed(CommitOutcome::NonceUsed));
+                } else {
+                    commits.push((index, commit));
+                }
+            }
+        }
         let commit_rows: Vec<&ExecutionCommit> = commits.iter().map(|(_, c)| *c).collect();
         let stored = update_commits_once_each::<B>(&mut tx, &commit_rows).await?;
         let mut consumed: Vec<i64> = Vec::new();
@@ -459,9 +462,9 @@ async fn update_commits_once_each<B: BatchRows>(
     Ok(stored)
 }
 
-/// Records the nonces of the batch, those written alone and those guarding a start, in one
-/// upsert; returns the indexes of the ops whose nonce was used already (a pair twice in the
-/// batch is a replay the second time).
+/// Records the nonces of the batch, those written alone and those guarding a start or a
+/// report's commit, in one upsert; returns the indexes of the ops whose nonce was used
+/// already (a pair twice in the batch is a replay the second time).
 async fn record_nonces<B: BatchRows>(
     tx: &mut Transaction<'static, B::Db>,
     ops: &[WriteOp],
@@ -470,7 +473,7 @@ async fn record_nonces<B: BatchRows>(
     let nonces = ops.iter().enumerate().filter_map(|(index, op)| match op {
         WriteOp::Nonce(used) | WriteOp::NonceReadingFlow { nonce: used, .. } => Some((index, used)),
         WriteOp::Start(new) => new.nonce.as_ref().map(|used| (index, used)),
-        WriteOp::Commit(_) => None,
+        WriteOp::Commit(commit) => commit.nonce.as_ref().map(|used| (index, used)),
     });
     let mut seen = HashSet::new();
     let mut nonce_rows = Vec::new();

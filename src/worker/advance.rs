@@ -20,7 +20,7 @@ use crate::engine::state::{ExecutionState, SignalPayload, TaskOutcome};
 use crate::error::error_chain;
 use crate::store::{
     AdvanceWrites, ClaimedExecution, CommitOutcome, ExecutionCommit, ExecutionEnd, ExecutionStatus,
-    OutgoingSignal, StoreError, StoreResult, WorkNotice, WriteOp, WriteResult,
+    OutgoingSignal, StoreError, StoreResult, UsedNonce, WorkNotice, WriteOp, WriteResult,
 };
 use crate::time::now_ms;
 
@@ -35,8 +35,11 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 pub(super) enum Advanced {
     /// Committed; with the event id of the extra signal, when it applied.
     Committed(Option<i64>),
-    /// Another advance got in first (the lease moved on): nothing was written.
+    /// Another advance got in first (the lease moved on): nothing was written but the
+    /// request's nonce, when the commit carried one.
     Overtaken,
+    /// The commit carried its request's nonce, used already: nothing was written.
+    NonceUsed,
 }
 
 impl Runtime {
@@ -50,7 +53,9 @@ impl Runtime {
         let (id, epoch) = (claimed.identity.id.clone(), claimed.lease_epoch);
         let lease = self.hold_lease(now_ms() + self.lease_ms());
         let mut calls = Vec::new();
-        let result = self.advance_leased(claimed, extra, &mut calls, false).await;
+        let result = self
+            .advance_leased(claimed, extra, None, &mut calls, false)
+            .await;
         if result.is_err() {
             // The advance was not committed (a store failure, e.g. a deadlock victim or an
             // outage): give the lease back, due at once, so the execution is advanced again.
@@ -75,7 +80,7 @@ impl Runtime {
         }
         Ok(match result? {
             Advanced::Committed(event_id) => event_id,
-            Advanced::Overtaken => None,
+            Advanced::Overtaken | Advanced::NonceUsed => None,
         })
     }
 
@@ -83,14 +88,19 @@ impl Runtime {
     /// the commit claims it in its own transaction, so the advance costs one write
     /// transaction instead of a claim and a commit. `Overtaken` when another advance got in
     /// between: nothing was written, and the caller claims the execution the usual way.
+    /// `nonce`: the report's request's, recorded by the same commit (see
+    /// `ExecutionCommit::nonce`).
     pub(super) async fn advance_unleased(
         self: &Arc<Self>,
         read: ClaimedExecution,
         extra: Option<SignalPayload>,
+        nonce: Option<UsedNonce>,
     ) -> StoreResult<Advanced> {
         let id = read.identity.id.clone();
         let mut calls = Vec::new();
-        let result = self.advance_leased(read, extra, &mut calls, true).await;
+        let result = self
+            .advance_leased(read, extra, nonce, &mut calls, true)
+            .await;
         if result.is_err() {
             // Nothing to give back (no lease was taken); the commit may have been stored all
             // the same, with calls nobody makes: see `forget_calls`.
@@ -150,6 +160,7 @@ impl Runtime {
         self: &Arc<Self>,
         claimed: ClaimedExecution,
         extra: Option<SignalPayload>,
+        nonce: Option<UsedNonce>,
         calls: &mut Vec<String>,
         unleased: bool,
     ) -> StoreResult<Advanced> {
@@ -166,7 +177,9 @@ impl Runtime {
                 // Dropped, it would leave the execution waiting for it forever.
                 Err(error) => {
                     let cause = format!("a signal for the execution is unreadable: {error}");
-                    return self.fail_unrunnable(&claimed, now, cause, unleased).await;
+                    return self
+                        .fail_unrunnable(&claimed, now, cause, nonce, unleased)
+                        .await;
                 }
             }
         }
@@ -187,6 +200,7 @@ impl Runtime {
                             &claimed,
                             now,
                             format!("the stored definition is invalid: {error}"),
+                            nonce,
                             unleased,
                         )
                         .await;
@@ -199,7 +213,9 @@ impl Runtime {
                 Ok(input) => input,
                 Err(error) => {
                     let cause = format!("the execution input is unreadable: {error}");
-                    return self.fail_unrunnable(&claimed, now, cause, unleased).await;
+                    return self
+                        .fail_unrunnable(&claimed, now, cause, nonce, unleased)
+                        .await;
                 }
             }
         };
@@ -212,6 +228,7 @@ impl Runtime {
                         &claimed,
                         now,
                         format!("the stored state is unreadable: {error}"),
+                        nonce,
                         unleased,
                     )
                     .await;
@@ -280,6 +297,7 @@ impl Runtime {
             now,
             consumed_signals: stored_signals.iter().map(|signal| signal.id).collect(),
             calls_abandoned: outcome.abandoned_calls,
+            nonce,
         };
         calls.clone_from(&commit.writes.calls_started);
         let signals_waiting = match self
@@ -293,6 +311,7 @@ impl Runtime {
                 tracing::debug!(execution_id = %claimed.identity.id, "the lease moved on; the advance is dropped");
                 return Ok(Advanced::Overtaken);
             }
+            WriteResult::Committed(CommitOutcome::NonceUsed) => return Ok(Advanced::NonceUsed),
             other => {
                 return Err(StoreError::internal(format!(
                     "unexpected write result {other:?}"
@@ -371,6 +390,7 @@ impl Runtime {
         claimed: &ClaimedExecution,
         now: i64,
         cause: String,
+        nonce: Option<UsedNonce>,
         unleased: bool,
     ) -> StoreResult<Advanced> {
         tracing::error!(execution_id = %claimed.identity.id, %cause, "failing an execution that cannot run");
@@ -411,9 +431,12 @@ impl Runtime {
             now,
             consumed_signals: Vec::new(),
             calls_abandoned: Vec::new(),
+            nonce,
         };
-        if self.store.commit(&commit).await? == CommitOutcome::LostLease {
-            return Ok(Advanced::Overtaken);
+        match self.store.commit(&commit).await? {
+            CommitOutcome::LostLease => return Ok(Advanced::Overtaken),
+            CommitOutcome::NonceUsed => return Ok(Advanced::NonceUsed),
+            CommitOutcome::Committed | CommitOutcome::CommittedWithSignals => {}
         }
         let _ = self
             .store

@@ -7,7 +7,9 @@ use super::Runtime;
 use super::advance::Advanced;
 use crate::engine::state::{SignalPayload, TaskOutcome};
 use crate::engine::tokens::{TokenCodec, TokenScope};
-use crate::store::{ClaimAttempt, StoreError, StoreResult, WorkNotice};
+use crate::store::{
+    ClaimAttempt, StoreError, StoreResult, UsedNonce, WorkNotice, WriteOp, WriteResult,
+};
 use crate::time::now_ms;
 
 /// How long a report first waits for the execution's holder before claiming it itself: long
@@ -29,16 +31,25 @@ pub enum ReportOutcome {
     },
     /// Already reported, timed out, or superseded by a newer attempt.
     NoLongerValid,
+    /// The request's nonce (given to `report_task`) was used already: nothing was done.
+    NonceUsed,
 }
 
 impl Runtime {
     /// ReportTaskSucceeded / ReportTaskFailed (docs/COMPATIBILITY.md#task-reports), applied at once so the answer
     /// carries the id of the event it produced.
+    ///
+    /// `nonce`: the request's, when the report is to record it (a store several replicas
+    /// share decides it). It is recorded before the report has any effect: by the commit
+    /// that applies the report to a quiet execution (one transaction instead of two), else
+    /// on its own first. Left in place when the report ends before any effect (a bad token,
+    /// an ended execution), for the caller to record.
     pub async fn report_task(
         self: &Arc<Self>,
         account_id: &str,
         token: &str,
         outcome: TaskOutcome,
+        nonce: &mut Option<UsedNonce>,
     ) -> StoreResult<ReportOutcome> {
         let Some(parts) = TokenCodec::decode(token) else {
             return Ok(ReportOutcome::InvalidToken);
@@ -57,9 +68,9 @@ impl Runtime {
             {
                 return Ok(ReportOutcome::InvalidToken);
             }
-            return Ok(self
-                .report_to_express(account_id, &parts.flow_name, &parts, outcome)
-                .await);
+            return self
+                .report_to_express(account_id, &parts.flow_name, &parts, outcome, nonce)
+                .await;
         };
         let scope = TokenScope {
             account_id,
@@ -109,15 +120,23 @@ impl Runtime {
                     .read_unleased(&execution.identity.id, now_ms())
                     .await?
             } else {
+                if !self.record_nonce(nonce).await? {
+                    return Ok(ReportOutcome::NonceUsed);
+                }
                 self.store
                     .claim_execution(&execution.identity.id, &self.claim())
                     .await?
             };
             match attempt {
                 ClaimAttempt::Claimed(read) if unleased => {
-                    match self.advance_unleased(*read, Some(signal.clone())).await? {
+                    // The commit records the nonce, even when it finds itself overtaken.
+                    match self
+                        .advance_unleased(*read, Some(signal.clone()), nonce.take())
+                        .await?
+                    {
                         Advanced::Committed(event_id) => return Ok(reported(event_id)),
                         Advanced::Overtaken => unleased = false,
+                        Advanced::NonceUsed => return Ok(ReportOutcome::NonceUsed),
                     }
                 }
                 ClaimAttempt::Claimed(claimed) => {
@@ -126,6 +145,9 @@ impl Runtime {
                 }
                 ClaimAttempt::NotRunning => return Ok(completed()),
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
+                    if !self.record_nonce(nonce).await? {
+                        return Ok(ReportOutcome::NonceUsed);
+                    }
                     // The holder, if it is an advance of ours yet to run the engine, applies
                     // the report in its own commit and answers here.
                     let (ticket, mut answer) = waiter.hand_over(signal.clone());
@@ -159,6 +181,19 @@ impl Runtime {
         }
     }
 
+    /// Records a report's nonce, unless that is done already; false if it was used.
+    async fn record_nonce(&self, nonce: &mut Option<UsedNonce>) -> StoreResult<bool> {
+        let Some(used) = nonce.take() else {
+            return Ok(true);
+        };
+        match self.batcher.write(WriteOp::Nonce(used)).await? {
+            WriteResult::Nonce(new) => Ok(new),
+            other => Err(StoreError::internal(format!(
+                "unexpected write result {other:?}"
+            ))),
+        }
+    }
+
     /// A report for a synchronous execution running in this process.
     async fn report_to_express(
         &self,
@@ -166,12 +201,13 @@ impl Runtime {
         flow_name: &str,
         parts: &crate::engine::tokens::TokenParts,
         outcome: TaskOutcome,
-    ) -> ReportOutcome {
+        nonce: &mut Option<UsedNonce>,
+    ) -> StoreResult<ReportOutcome> {
         let Some(run) = self
             .express
             .find(account_id, flow_name, &parts.execution_name)
         else {
-            return ReportOutcome::InvalidToken;
+            return Ok(ReportOutcome::InvalidToken);
         };
         let scope = TokenScope {
             account_id,
@@ -180,7 +216,10 @@ impl Runtime {
             execution_id: &run.execution_id,
         };
         if !self.tokens.verify(parts, scope) {
-            return ReportOutcome::InvalidToken;
+            return Ok(ReportOutcome::InvalidToken);
+        }
+        if !self.record_nonce(nonce).await? {
+            return Ok(ReportOutcome::NonceUsed);
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let signal = SignalPayload::Callback {
@@ -190,12 +229,12 @@ impl Runtime {
             submitted: None,
         };
         if run.signals.send((signal, Some(reply))).is_err() {
-            return ReportOutcome::ExecutionCompleted {
+            return Ok(ReportOutcome::ExecutionCompleted {
                 flow_name: flow_name.to_string(),
                 execution_name: parts.execution_name.clone(),
-            };
+            });
         }
-        match answer.await {
+        Ok(match answer.await {
             Ok(crate::engine::run::SignalResult::Applied(event_id)) => {
                 ReportOutcome::Reported(event_id)
             }
@@ -204,7 +243,7 @@ impl Runtime {
                 flow_name: flow_name.to_string(),
                 execution_name: parts.execution_name.clone(),
             },
-        }
+        })
     }
 
     /// Waits until the execution ends or the time passes (DescribeExecution long polling).

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::fc_stub::FcStub;
 use common::{
-    Answer, Client, TestServer, assert_keys, assert_request_id, json_field, pass_state_machine,
-    wait_state_machine,
+    ACCESS_KEY_ID, ACCESS_KEY_SECRET, Answer, Backend, Client, Storage, TestServer, assert_keys,
+    assert_request_id, json_field, pass_state_machine, test_config, wait_state_machine,
 };
 use serde_json::{Value, json};
 
@@ -178,6 +178,113 @@ async fn child_tokens(client: &Client, child_flow: &str, count: usize) -> Vec<St
         assert!(std::time::Instant::now() < deadline, "children: {listed}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A signed ReportTaskSucceeded, every parameter in the form body; `nonce` replaces the fresh
+/// one. Sent again as it is, it is a replay.
+fn signed_report(client: &Client, token: &str, nonce: Option<&str>) -> Vec<(String, String)> {
+    let mut params = client.common("ReportTaskSucceeded");
+    if let Some(nonce) = nonce {
+        for (name, value) in params.iter_mut() {
+            if name == "SignatureNonce" {
+                *value = nonce.to_string();
+            }
+        }
+    }
+    params.push(("TaskToken".into(), token.into()));
+    params.push(("Output".into(), "{}".into()));
+    client.sign("POST", &mut params);
+    params
+}
+
+const NONCE_USED: &str = "Specified signature nonce was used already.";
+
+fn task_reports(events: &[Value]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e["Type"].as_str(), Some("TaskSucceeded" | "TaskFailed")))
+        .count()
+}
+
+backend_tests! {
+    // docs/COMPATIBILITY.md#order-of-checks: a report's nonce is used once. On Postgres the
+    // commit that applies the report records it; a replay changes nothing.
+    async fn a_report_uses_its_nonce_once(backend) {
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        callback_flows(&client, "guarded", true).await;
+        let token = start_waiting(&client, "guarded", "g1").await;
+
+        // A nonce another request used: refused, and the task still waits.
+        let mut listing = client.common("ListFlows");
+        client.sign("POST", &mut listing);
+        client.send_form("POST", &[], &listing).await.ok();
+        let used = listing.iter().find(|(k, _)| k == "SignatureNonce").unwrap().1.clone();
+        let stolen = signed_report(&client, &token, Some(&used));
+        let answer = client.send_form("POST", &[], &stolen).await;
+        answer.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let events = client.history("guarded", "g1").await;
+        assert_eq!(task_reports(&events), 0, "{events:?}");
+
+        // The genuine report applies; sent again, it is a replay, not a late report.
+        let genuine = signed_report(&client, &token, None);
+        let first = client.send_form("POST", &[], &genuine).await.ok().clone();
+        let answer = client.send_form("POST", &[], &genuine).await;
+        answer.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        let events = client.history("guarded", "g1").await;
+        assert_eq!(task_reports(&events), 1, "{events:?}");
+        assert_eq!(event(&events, "TaskSucceeded")["EventId"], first["EventId"]);
+
+        // A report refused as no longer valid used its nonce all the same.
+        let late = signed_report(&client, &token, None);
+        client.send_form("POST", &[], &late).await.err(400, "InvalidArgument");
+        let answer = client.send_form("POST", &[], &late).await;
+        answer.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        // And its nonce cannot be used by another request.
+        let nonce = late.iter().find(|(k, _)| k == "SignatureNonce").unwrap().1.clone();
+        let mut listing = client.common("ListFlows");
+        listing.retain(|(k, _)| k != "SignatureNonce");
+        listing.push(("SignatureNonce".into(), nonce));
+        client.sign("POST", &mut listing);
+        let answer = client.send_form("POST", &[], &listing).await;
+        answer.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        server.stop().await;
+    }
+}
+
+/// Two replicas on one Postgres database: the same report sent to both at once is applied
+/// once, and the other is refused as a replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_to_two_replicas_at_once_applies_once() {
+    let storage = Storage::new(Backend::Postgres).await;
+    let url = storage.database_url.clone();
+    let first = TestServer::start_on(storage, test_config(&url)).await;
+    let second = fnf_server::server::start(test_config(&url))
+        .await
+        .expect("a second replica starts");
+    let client = first.client();
+    let other = Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    callback_flows(&client, "twice", true).await;
+    for round in 0..10 {
+        let execution = format!("t{round}");
+        let token = start_waiting(&client, "twice", &execution).await;
+        let params = signed_report(&client, &token, None);
+        let (a, b) = tokio::join!(
+            client.send_form("POST", &[], &params),
+            other.send_form("POST", &[], &params)
+        );
+        let (refused, applied) = if a.code() == "SignatureNonceUsed" {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        refused.err_msg(400, "SignatureNonceUsed", NONCE_USED);
+        applied.ok();
+        let events = client.history("twice", &execution).await;
+        assert_eq!(task_reports(&events), 1, "{events:?}");
+    }
+    second.stop().await;
+    first.stop().await;
 }
 
 backend_tests! {

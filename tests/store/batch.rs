@@ -159,6 +159,78 @@ pub async fn a_start_records_its_nonce_and_a_replayed_one_writes_nothing(store: 
     );
 }
 
+/// A report's commit guarded by its request's nonce.
+fn commit_with_nonce(commit: ExecutionCommit, nonce: &str) -> ExecutionCommit {
+    ExecutionCommit {
+        nonce: Some(UsedNonce {
+            access_key_id: "key".into(),
+            nonce: nonce.into(),
+            now: commit.now,
+            expires_at: commit.now + 9_000,
+        }),
+        ..commit
+    }
+}
+
+pub async fn a_commit_records_its_nonce_and_a_replayed_one_writes_nothing(store: &dyn Store) {
+    let fl = created_flow(store, "acct", "f").await;
+    assert!(
+        store
+            .record_nonce("key", "used", 1_000, 9_000)
+            .await
+            .unwrap()
+    );
+    let replayed_run = started_run(store, &fl, "replayed", 1_000).await;
+    let replayed = claimed(store, &replayed_run.identity.id, &claim("one", 2_000)).await;
+    let fresh_run = started_run(store, &fl, "fresh", 1_000).await;
+    let fresh = claimed(store, &fresh_run.identity.id, &claim("one", 2_000)).await;
+    let ops = [
+        WriteOp::Commit(Box::new(commit_with_nonce(
+            commit_of(&replayed, "one", 3_000),
+            "used",
+        ))),
+        WriteOp::Commit(Box::new(commit_with_nonce(
+            commit_of(&fresh, "one", 3_000),
+            "fresh",
+        ))),
+    ];
+    let results = store.write_batch(&ops).await.unwrap();
+    assert_eq!(
+        results,
+        [
+            WriteResult::Committed(CommitOutcome::NonceUsed),
+            WriteResult::Committed(CommitOutcome::Committed),
+        ]
+    );
+    // The replayed commit wrote nothing; the other wrote its event.
+    for (run, events) in [(&replayed_run, 1), (&fresh_run, 2)] {
+        let history = store.list_history(&run.identity.id, 1, 10).await.unwrap();
+        assert_eq!(history.len(), events, "{history:?}");
+    }
+    assert!(
+        !store
+            .record_nonce("key", "fresh", 4_000, 9_000)
+            .await
+            .unwrap(),
+        "the commit recorded its nonce"
+    );
+
+    // A commit that lost its lease still used its nonce.
+    claimed(store, &fresh_run.identity.id, &claim("two", 30_000)).await;
+    let late = commit_with_nonce(commit_of(&fresh, "one", 31_000), "late");
+    let results = store
+        .write_batch(&[WriteOp::Commit(Box::new(late))])
+        .await
+        .unwrap();
+    assert_eq!(results, [WriteResult::Committed(CommitOutcome::LostLease)]);
+    assert!(
+        !store
+            .record_nonce("key", "late", 32_000, 9_000)
+            .await
+            .unwrap()
+    );
+}
+
 fn nonce_reading_flow(nonce: &str, flow_name: &str) -> WriteOp {
     let WriteOp::Nonce(nonce) = nonce_op("key", nonce, 1_000, 9_000) else {
         unreachable!("nonce_op makes a nonce")

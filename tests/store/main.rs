@@ -78,6 +78,7 @@ conformance! {
         batch: [
             a_batch_answers_each_write_in_order,
             a_start_records_its_nonce_and_a_replayed_one_writes_nothing,
+            a_commit_records_its_nonce_and_a_replayed_one_writes_nothing,
             a_start_that_ended_at_once_is_answered_running_but_stored_ended,
             a_nonce_reading_a_flow_sees_its_current_revision,
             the_batcher_writes_through_the_store,

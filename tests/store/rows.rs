@@ -187,6 +187,7 @@ pub fn commit_of(claimed: &ClaimedExecution, owner: &str, now: i64) -> Execution
         },
         consumed_signals: Vec::new(),
         calls_abandoned: Vec::new(),
+        nonce: None,
     }
 }
 
