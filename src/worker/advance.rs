@@ -165,7 +165,10 @@ impl Runtime {
         unleased: bool,
     ) -> StoreResult<Advanced> {
         let now = now_ms();
-        let stored_signals = if claimed.state.is_some() {
+        // A quiet execution (an unleased read) has no queued signal: queuing one makes it due
+        // (`MAKE_DUE`). One queued after the read waits for the next advance: the commit
+        // leaves the execution due when signals wait.
+        let stored_signals = if claimed.state.is_some() && !unleased {
             self.store.pending_signals(&claimed.identity.id).await?
         } else {
             Vec::new()
