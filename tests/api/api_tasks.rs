@@ -12,8 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::fc_stub::FcStub;
 use common::{
-    ACCESS_KEY_ID, ACCESS_KEY_SECRET, Answer, Backend, Client, Storage, TestServer, assert_keys,
-    assert_request_id, json_field, pass_state_machine, test_config, wait_state_machine,
+    Answer, Client, TestServer, assert_keys, assert_request_id, json_field, pass_state_machine,
+    postgres_replicas, wait_state_machine,
 };
 use serde_json::{Value, json};
 
@@ -256,14 +256,8 @@ backend_tests! {
 /// once, and the other is refused as a replay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_sent_to_two_replicas_at_once_applies_once() {
-    let storage = Storage::new(Backend::Postgres).await;
-    let url = storage.database_url.clone();
-    let first = TestServer::start_on(storage, test_config(&url)).await;
-    let second = fnf_server::server::start(test_config(&url))
-        .await
-        .expect("a second replica starts");
+    let (first, second, other) = postgres_replicas().await;
     let client = first.client();
-    let other = Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
     callback_flows(&client, "twice", true).await;
     for round in 0..10 {
         let execution = format!("t{round}");

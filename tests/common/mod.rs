@@ -36,7 +36,7 @@ pub use responses::{
     Answer, assert_envelope, assert_keys, assert_request_id, assert_time_ms, json_field,
 };
 #[allow(unused_imports)]
-pub use server::{TestServer, start_with_stub, test_config};
+pub use server::{TestServer, postgres_replicas, start_with_stub, test_config};
 #[allow(unused_imports)]
 pub use signing::{
     EMPTY_SHA256, SIGNATURE_NOT_MATCH, V3Request, encode_form_plus, pairs, remove_param, set_param,

@@ -71,6 +71,19 @@ impl TestServer {
     }
 }
 
+/// Two replicas on one new Postgres database: the first (which owns the database), the
+/// second, and a client of the second.
+pub async fn postgres_replicas() -> (TestServer, RunningServer, Client) {
+    let storage = Storage::new(Backend::Postgres).await;
+    let url = storage.database_url.clone();
+    let first = TestServer::start_on(storage, test_config(&url)).await;
+    let second = start(test_config(&url))
+        .await
+        .expect("a second replica starts");
+    let client = Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    (first, second, client)
+}
+
 /// A server whose Function Compute endpoint is a fresh stub (Appendix A functions).
 pub async fn start_with_stub(backend: Backend) -> (TestServer, fc_stub::FcStub) {
     let stub = fc_stub::FcStub::start().await;

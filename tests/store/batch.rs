@@ -79,13 +79,18 @@ pub async fn a_batch_answers_each_write_in_order(store: &dyn Store) {
 /// A start guarded by its request's nonce.
 fn with_nonce(new: NewExecution, nonce: &str) -> NewExecution {
     NewExecution {
-        nonce: Some(UsedNonce {
-            access_key_id: "key".into(),
-            nonce: nonce.into(),
-            now: new.started_at,
-            expires_at: new.started_at + 9_000,
-        }),
+        nonce: Some(used_nonce(nonce, new.started_at)),
         ..new
+    }
+}
+
+/// Key `key`'s `nonce`, used at `now` and kept 9 s.
+fn used_nonce(nonce: &str, now: i64) -> UsedNonce {
+    UsedNonce {
+        access_key_id: "key".into(),
+        nonce: nonce.into(),
+        now,
+        expires_at: now + 9_000,
     }
 }
 
@@ -162,12 +167,7 @@ pub async fn a_start_records_its_nonce_and_a_replayed_one_writes_nothing(store: 
 /// A report's commit guarded by its request's nonce.
 fn commit_with_nonce(commit: ExecutionCommit, nonce: &str) -> ExecutionCommit {
     ExecutionCommit {
-        nonce: Some(UsedNonce {
-            access_key_id: "key".into(),
-            nonce: nonce.into(),
-            now: commit.now,
-            expires_at: commit.now + 9_000,
-        }),
+        nonce: Some(used_nonce(nonce, commit.now)),
         ..commit
     }
 }

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use chrono::{TimeDelta, Utc};
 use common::{
     ACCESS_KEY_ID, ACCESS_KEY_SECRET, Answer, Backend, Client, Storage, TestServer,
-    assert_envelope, encode_form, raw_http, remove_param, set_param, test_config,
+    assert_envelope, encode_form, postgres_replicas, raw_http, remove_param, set_param,
+    test_config,
 };
 use fnf_server::auth::credentials::{DEV_ACCESS_KEY_ID, DEV_ACCESS_KEY_SECRET};
 use fnf_server::config::Config;

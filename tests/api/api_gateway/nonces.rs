@@ -182,14 +182,8 @@ backend_tests! {
 /// Two replicas on one Postgres database share their nonces (docs/COMPATIBILITY.md#order-of-checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_postgres_share_nonces() {
-    let storage = Storage::new(Backend::Postgres).await;
-    let url = storage.database_url.clone();
-    let first = TestServer::start_on(storage, test_config(&url)).await;
-    let second = fnf_server::server::start(test_config(&url))
-        .await
-        .expect("a second replica starts");
+    let (first, second, other) = postgres_replicas().await;
     let client = first.client();
-    let other = Client::new(&second.addr.to_string(), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
     let params = client.signed("GET", "ListFlows", &[], |_| {});
     send(&client, "GET", &params).await.ok();
     send(&other, "GET", &params)
