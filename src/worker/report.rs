@@ -120,9 +120,6 @@ impl Runtime {
                     .read_unleased(&execution.identity.id, now_ms())
                     .await?
             } else {
-                if !self.record_nonce(nonce).await? {
-                    return Ok(ReportOutcome::NonceUsed);
-                }
                 self.store
                     .claim_execution(&execution.identity.id, &self.claim())
                     .await?
@@ -145,6 +142,8 @@ impl Runtime {
                 }
                 ClaimAttempt::NotRunning => return Ok(completed()),
                 ClaimAttempt::Busy if tokio::time::Instant::now() < deadline => {
+                    // Before the report can take effect by another way; every later attempt
+                    // comes after this or after an unleased commit, which recorded it.
                     if !self.record_nonce(nonce).await? {
                         return Ok(ReportOutcome::NonceUsed);
                     }
@@ -186,12 +185,7 @@ impl Runtime {
         let Some(used) = nonce.take() else {
             return Ok(true);
         };
-        match self.batcher.write(WriteOp::Nonce(used)).await? {
-            WriteResult::Nonce(new) => Ok(new),
-            other => Err(StoreError::internal(format!(
-                "unexpected write result {other:?}"
-            ))),
-        }
+        Ok(self.batcher.write(WriteOp::Nonce(used)).await? == WriteResult::Nonce(true))
     }
 
     /// A report for a synchronous execution running in this process.

@@ -317,7 +317,7 @@ async fn run_callbacks(args: &Args, client: &Client, flow: &str) -> Result<Value
                     });
                     let token = scheduled
                         .and_then(|d| d["input"]["input"]["token"].as_str().map(str::to_string));
-                    if let (true, Some(token)) = (submitted, token) {
+                    if submitted && let Some(token) = token {
                         break token;
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
