@@ -153,14 +153,6 @@ pub trait ExecutionStore: Send + Sync {
     /// account has `running_limit` executions running.
     async fn start_execution(&self, new: &NewExecution) -> StoreResult<StartOutcome>;
     async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>>;
-    /// The execution `name` of the flow that now bears `flow_name` in the account: one read
-    /// where a flow and then its execution would be two.
-    async fn get_execution_of_flow_named(
-        &self,
-        account_id: &str,
-        flow_name: &str,
-        name: &str,
-    ) -> StoreResult<Option<Execution>>;
     async fn get_execution_by_id(&self, id: &str) -> StoreResult<Option<Execution>>;
     async fn list_executions(&self, query: &ExecutionQuery) -> StoreResult<Vec<Execution>>;
     async fn list_history(
@@ -188,6 +180,16 @@ pub trait WorkStore: Send + Sync {
     /// `Busy`: another advance is about to run). An advance made from the read commits with
     /// `ExecutionCommit::unleased`, which claims the execution in the same transaction.
     async fn read_unleased(&self, execution_id: &str, now: i64) -> StoreResult<ClaimAttempt>;
+    /// The execution `name` of the flow that now bears `flow_name` in the account, read as
+    /// `read_unleased` reads it (`NotRunning` once it has ended): what a task report needs in
+    /// one read where finding the execution and then reading it would be two.
+    async fn read_unleased_named(
+        &self,
+        account_id: &str,
+        flow_name: &str,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<Option<NamedRead>>;
     /// The signals waiting for an execution, oldest first.
     async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>>;
     /// Commits an advance if the lease epoch is still ours.

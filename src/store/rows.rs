@@ -326,6 +326,15 @@ pub enum ClaimAttempt {
     NotRunning,
 }
 
+/// An execution found by its flow's name and its own, as
+/// [`WorkStore::read_unleased`](super::WorkStore::read_unleased) reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedRead {
+    pub identity: ExecutionIdentity,
+    /// `NotRunning` once it has ended.
+    pub attempt: ClaimAttempt,
+}
+
 /// A message waiting for an execution (JSON payload understood by the engine).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Signal {

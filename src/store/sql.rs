@@ -124,12 +124,6 @@ const SELECT_EXECUTION_BY_NAME: &str = concat!(
     execution_columns!(),
     " FROM executions WHERE flow_id = $1 AND name = $2"
 );
-const SELECT_EXECUTION_OF_FLOW_NAMED: &str = concat!(
-    "SELECT ",
-    execution_columns!(),
-    " FROM executions WHERE flow_id = (SELECT id FROM flows WHERE account_id = $1 AND name = $2) \
-     AND name = $3"
-);
 const SELECT_EXECUTION_BY_ID: &str = concat!(
     "SELECT ",
     execution_columns!(),
@@ -392,22 +386,6 @@ where
     async fn get_execution(&self, flow_id: &str, name: &str) -> StoreResult<Option<Execution>> {
         sqlx::query_as::<B::Db, ExecutionRow>(SELECT_EXECUTION_BY_NAME)
             .bind(flow_id)
-            .bind(name)
-            .fetch_optional(self.read_pool())
-            .await?
-            .map(Execution::try_from)
-            .transpose()
-    }
-
-    async fn get_execution_of_flow_named(
-        &self,
-        account_id: &str,
-        flow_name: &str,
-        name: &str,
-    ) -> StoreResult<Option<Execution>> {
-        sqlx::query_as::<B::Db, ExecutionRow>(SELECT_EXECUTION_OF_FLOW_NAMED)
-            .bind(account_id)
-            .bind(flow_name)
             .bind(name)
             .fetch_optional(self.read_pool())
             .await?

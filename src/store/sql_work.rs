@@ -9,19 +9,35 @@ use super::batch_rows::BatchRows;
 use super::sql::{MAKE_DUE, claim_columns};
 use super::{
     BatchStore, Claim, ClaimAttempt, ClaimedExecution, CommitOutcome, ExecutionCommit,
-    GatewayStore, OutgoingSignal, Signal, StoreError, StoreResult, StoredNonce, UsedNonce, Wakeups,
-    WorkStore, WriteOp, WriteResult,
+    GatewayStore, NamedRead, OutgoingSignal, Signal, StoreError, StoreResult, StoredNonce,
+    UsedNonce, Wakeups, WorkStore, WriteOp, WriteResult,
 };
 
-/// A running execution, with whether it is quiet at `$2` (not leased by a live owner, not
-/// due, no task call in flight): one read tells a report both.
-const READ_UNLEASED: &str = concat!(
-    "SELECT ",
-    claim_columns!(),
-    ", CASE WHEN (lease_owner IS NULL OR lease_until < $2) AND (due_at IS NULL OR due_at > $2) \
-       AND NOT EXISTS (SELECT 1 FROM task_calls WHERE task_calls.execution_id = executions.id) \
-       THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS quiet \
-     FROM executions WHERE id = $1 AND status = 'Running'"
+/// Selects an execution as a claim returns it, with what a report finds it at `$now` in
+/// `quiet`: 1 when it is quiet (running, not leased by a live owner, not due, no task call in
+/// flight), 0 when busy, -1 when it is not running. One read tells a report all of it.
+macro_rules! unleased_read {
+    ($now:literal) => {
+        concat!(
+            "SELECT ",
+            claim_columns!(),
+            ", CASE WHEN status <> 'Running' THEN CAST(-1 AS BIGINT) \
+               WHEN (lease_owner IS NULL OR lease_until < ",
+            $now,
+            ") AND (due_at IS NULL OR due_at > ",
+            $now,
+            ") AND NOT EXISTS (SELECT 1 FROM task_calls WHERE task_calls.execution_id = executions.id) \
+               THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS quiet FROM executions "
+        )
+    };
+}
+
+const READ_UNLEASED: &str = concat!(unleased_read!("$2"), "WHERE id = $1");
+
+/// The same, of the execution `$3` of the flow that now bears the name `$2` in account `$1`.
+const READ_UNLEASED_NAMED: &str = concat!(
+    unleased_read!("$4"),
+    "WHERE flow_id = (SELECT id FROM flows WHERE account_id = $1 AND name = $2) AND name = $3"
 );
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +45,16 @@ pub(super) struct UnleasedRead {
     #[sqlx(flatten)]
     read: ClaimedExecution,
     quiet: i64,
+}
+
+impl UnleasedRead {
+    fn attempt(self) -> ClaimAttempt {
+        match self.quiet {
+            1 => ClaimAttempt::Claimed(Box::new(self.read)),
+            0 => ClaimAttempt::Busy,
+            _ => ClaimAttempt::NotRunning,
+        }
+    }
 }
 
 const CLAIM_ONE: &str = concat!(
@@ -89,11 +115,27 @@ where
             .bind(now)
             .fetch_optional(self.write_pool())
             .await?;
-        Ok(match read {
-            Some(UnleasedRead { read, quiet: 1 }) => ClaimAttempt::Claimed(Box::new(read)),
-            Some(_) => ClaimAttempt::Busy,
-            None => ClaimAttempt::NotRunning,
-        })
+        Ok(read.map_or(ClaimAttempt::NotRunning, UnleasedRead::attempt))
+    }
+
+    async fn read_unleased_named(
+        &self,
+        account_id: &str,
+        flow_name: &str,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<Option<NamedRead>> {
+        let read = sqlx::query_as::<B::Db, UnleasedRead>(READ_UNLEASED_NAMED)
+            .bind(account_id)
+            .bind(flow_name)
+            .bind(name)
+            .bind(now)
+            .fetch_optional(self.write_pool())
+            .await?;
+        Ok(read.map(|read| NamedRead {
+            identity: read.read.identity.clone(),
+            attempt: read.attempt(),
+        }))
     }
 
     async fn pending_signals(&self, execution_id: &str) -> StoreResult<Vec<Signal>> {

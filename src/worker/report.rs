@@ -54,9 +54,15 @@ impl Runtime {
         let Some(parts) = TokenCodec::decode(token) else {
             return Ok(ReportOutcome::InvalidToken);
         };
-        let Some(execution) = self
+        // Found and read as the first attempt below would read it, in one read.
+        let Some(found) = self
             .store
-            .get_execution_of_flow_named(account_id, &parts.flow_name, &parts.execution_name)
+            .read_unleased_named(
+                account_id,
+                &parts.flow_name,
+                &parts.execution_name,
+                now_ms(),
+            )
             .await?
         else {
             // Not stored: a synchronous execution of a flow that still exists, or nothing.
@@ -72,22 +78,20 @@ impl Runtime {
                 .report_to_express(account_id, &parts.flow_name, &parts, outcome, nonce)
                 .await;
         };
+        let execution = found.identity;
         let scope = TokenScope {
             account_id,
-            flow_name: &execution.identity.flow_name,
-            execution_name: &execution.identity.name,
-            execution_id: &execution.identity.id,
+            flow_name: &execution.flow_name,
+            execution_name: &execution.name,
+            execution_id: &execution.id,
         };
         if !self.tokens.verify(&parts, scope) {
             return Ok(ReportOutcome::InvalidToken);
         }
         let completed = || ReportOutcome::ExecutionCompleted {
-            flow_name: execution.identity.flow_name.clone(),
-            execution_name: execution.identity.name.clone(),
+            flow_name: execution.flow_name.clone(),
+            execution_name: execution.name.clone(),
         };
-        if execution.status.is_terminal() {
-            return Ok(completed());
-        }
         let signal = SignalPayload::Callback {
             entered_id: parts.entered_id,
             attempt: parts.attempt,
@@ -110,19 +114,22 @@ impl Runtime {
             Some(event_id) => ReportOutcome::Reported(event_id),
             None => ReportOutcome::NoLongerValid,
         };
-        let waiter = self.lease_waiters.register(&execution.identity.id);
+        // The first attempt is the read that found the execution. A release between it and
+        // this registration goes unnoticed: a busy report then claims after its first pause.
+        let mut first = Some(found.attempt);
+        let waiter = self.lease_waiters.register(&execution.id);
         loop {
             let released = waiter.notify().notified();
             tokio::pin!(released);
             released.as_mut().enable();
-            let attempt = if unleased {
-                self.store
-                    .read_unleased(&execution.identity.id, now_ms())
-                    .await?
-            } else {
-                self.store
-                    .claim_execution(&execution.identity.id, &self.claim())
-                    .await?
+            let attempt = match first.take() {
+                Some(read) => read,
+                None if unleased => self.store.read_unleased(&execution.id, now_ms()).await?,
+                None => {
+                    self.store
+                        .claim_execution(&execution.id, &self.claim())
+                        .await?
+                }
             };
             match attempt {
                 ClaimAttempt::Claimed(read) if unleased => {

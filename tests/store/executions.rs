@@ -217,7 +217,7 @@ pub async fn executions_are_found_by_name_and_id(store: &dyn Store) {
 
     // By the flow's name: the execution of the flow that bears it now.
     let of_flow_named = |account: &'static str, flow: &'static str, name: &'static str| {
-        store.get_execution_of_flow_named(account, flow, name)
+        store.read_unleased_named(account, flow, name, 2_000)
     };
     let found = of_flow_named("acct", "f", "run").await.unwrap().unwrap();
     assert_eq!(

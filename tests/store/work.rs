@@ -164,7 +164,7 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
     let id = &execution.identity.id;
     // Due (it has just started): about to be claimed, so not read.
     assert_eq!(
-        store.read_unleased(id, 2_000).await.unwrap(),
+        read_both(store, &execution, 2_000).await,
         ClaimAttempt::Busy
     );
     let first = claimed(store, id, &claim("one", 2_000)).await;
@@ -176,8 +176,8 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
         CommitOutcome::Committed
     );
     // Quiet now (it waits for a signal). Two reads: the first commit applies, the second not.
-    let read = read_of(store.read_unleased(id, 2_000).await.unwrap());
-    let same = read_of(store.read_unleased(id, 2_000).await.unwrap());
+    let read = read_of(read_both(store, &execution, 2_000).await);
+    let same = read_of(read_both(store, &execution, 2_000).await);
     assert_eq!(read, same);
     assert_eq!(
         store
@@ -201,11 +201,11 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
     );
 
     // A claim between the read and the commit wins; the claimer's commit applies.
-    let read = read_of(store.read_unleased(id, 3_000).await.unwrap());
+    let read = read_of(read_both(store, &execution, 3_000).await);
     assert_eq!(read.next_event_id, 4);
     let leased = claimed(store, id, &claim("one", 3_000)).await;
     assert_eq!(
-        store.read_unleased(id, 3_500).await.unwrap(),
+        read_both(store, &execution, 3_500).await,
         ClaimAttempt::Busy
     );
     assert_eq!(
@@ -226,7 +226,7 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
     // A lease that ran out leaves the execution due: the pool takes it over, no read.
     let leased = claimed(store, id, &claim("one", 5_000)).await;
     assert_eq!(
-        store.read_unleased(id, 20_000).await.unwrap(),
+        read_both(store, &execution, 20_000).await,
         ClaimAttempt::Busy
     );
     assert_eq!(
@@ -247,7 +247,7 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
         CommitOutcome::Committed
     );
     assert_eq!(
-        store.read_unleased(id, 31_000).await.unwrap(),
+        read_both(store, &execution, 31_000).await,
         ClaimAttempt::Busy
     );
 
@@ -256,12 +256,41 @@ pub async fn a_commit_from_an_unleased_read_claims_the_execution_once(store: &dy
         .force_end(&forced_end(&execution, ExecutionStatus::Stopped, 22_000))
         .await
         .unwrap();
-    for unknown in [id.as_str(), "nope"] {
-        assert_eq!(
-            store.read_unleased(unknown, 99_000).await.unwrap(),
-            ClaimAttempt::NotRunning
-        );
-    }
+    assert_eq!(
+        read_both(store, &execution, 99_000).await,
+        ClaimAttempt::NotRunning
+    );
+    assert_eq!(
+        store.read_unleased("nope", 99_000).await.unwrap(),
+        ClaimAttempt::NotRunning
+    );
+    assert_eq!(
+        store
+            .read_unleased_named("acct", "f", "nope", 99_000)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Reads the execution unleased by its id and by its names, checks that both reads agree,
+/// and returns what they read.
+async fn read_both(store: &dyn Store, execution: &Execution, now: i64) -> ClaimAttempt {
+    let identity = &execution.identity;
+    let by_id = store.read_unleased(&identity.id, now).await.unwrap();
+    let by_name = store
+        .read_unleased_named(
+            &identity.account_id,
+            &identity.flow_name,
+            &identity.name,
+            now,
+        )
+        .await
+        .unwrap()
+        .expect("the execution is found by its names");
+    assert_eq!(&by_name.identity, identity);
+    assert_eq!(by_name.attempt, by_id, "the two reads disagree at {now}");
+    by_id
 }
 
 pub async fn claiming_an_ended_or_unknown_execution_fails(store: &dyn Store) {
