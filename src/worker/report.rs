@@ -248,7 +248,10 @@ impl Runtime {
     }
 
     /// Waits until the execution ends or the time passes (DescribeExecution long polling).
+    /// Woken by the end's notice, it also looks again every `LOOK_AGAIN`: a notice can miss
+    /// this replica (one sent by another replica while this one's listener reconnected).
     pub async fn wait_for_end(&self, execution_id: &str, wait: Duration) -> StoreResult<()> {
+        const LOOK_AGAIN: Duration = Duration::from_secs(1);
         let mut notices = self.store.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -257,13 +260,14 @@ impl Runtime {
                 Some(execution) if !execution.status.is_terminal() => {}
                 _ => return Ok(()),
             }
+            let look_again = (tokio::time::Instant::now() + LOOK_AGAIN).min(deadline);
             loop {
-                match tokio::time::timeout_at(deadline, notices.recv()).await {
-                    Err(_) => return Ok(()),
+                match tokio::time::timeout_at(look_again, notices.recv()).await {
+                    Err(_) if look_again == deadline => return Ok(()),
                     Ok(Ok(WorkNotice::Ended(id))) if id == execution_id => return Ok(()),
                     Ok(Ok(_)) => continue,
-                    // Missed notices: look again.
-                    Ok(Err(_)) => break,
+                    // Time to look again, or notices missed.
+                    Err(_) | Ok(Err(_)) => break,
                 }
             }
         }

@@ -90,6 +90,31 @@ impl Storage {
         }
     }
 
+    /// Runs `sql` on the store behind the server's back (white-box: what no notice tells of).
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut db = sqlx::SqliteConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                let mut db = sqlx::PgConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     pub async fn cleanup(self) {
         if let Some(name) = &self.pg_database {
             drop_database(name).await;

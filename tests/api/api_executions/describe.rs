@@ -93,6 +93,45 @@ backend_tests! {
         server.stop().await;
     }
 
+    async fn a_long_poll_sees_an_end_no_notice_told_it_of(backend) {
+        // Another replica's notice is lost to this one while its listener reconnects; here
+        // the end is written behind the server's back, so no notice is sent at all.
+        let server = TestServer::start(backend).await;
+        let client = server.client();
+        client.create_flow("long", &wait_state_machine("long", 300)).await;
+        client.start("long", "l", "{}").await;
+        let poller = {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let asked = Instant::now();
+                let body = client
+                    .get(
+                        "DescribeExecution",
+                        &[("FlowName", "long"), ("ExecutionName", "l"), ("WaitTimeSeconds", "30")],
+                    )
+                    .await
+                    .ok()
+                    .clone();
+                (asked.elapsed(), body)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let stopped_at = chrono::Utc::now().timestamp_millis();
+        server
+            .storage
+            .as_ref()
+            .unwrap()
+            .execute(&format!(
+                "UPDATE executions SET status = 'Stopped', stopped_at = {stopped_at}, \
+                 due_at = NULL WHERE name = 'l'"
+            ))
+            .await;
+        let (waited, body) = poller.await.unwrap();
+        assert_eq!(body["Status"], "Stopped", "{body}");
+        assert!(waited < Duration::from_secs(10), "held for {waited:?}: the end went unseen");
+        server.stop().await;
+    }
+
     async fn describe_execution_errors(backend) {
         let server = TestServer::start(backend).await;
         let client = server.client();
