@@ -92,26 +92,9 @@ impl Storage {
 
     /// Runs `sql` on the store behind the server's back (white-box: what no notice tells of).
     pub async fn execute(&self, sql: &str) {
-        use sqlx::Connection;
         match self.backend {
-            Backend::Sqlite => {
-                let mut db = sqlx::SqliteConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
-            }
-            Backend::Postgres => {
-                let mut db = sqlx::PgConnection::connect(&self.database_url)
-                    .await
-                    .unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
-            }
+            Backend::Sqlite => execute_on::<sqlx::SqliteConnection>(&self.database_url, sql).await,
+            Backend::Postgres => execute_on::<sqlx::PgConnection>(&self.database_url, sql).await,
         }
     }
 
@@ -145,4 +128,17 @@ impl Storage {
             pg_database: Some(name),
         }
     }
+}
+
+/// Runs `sql` through a connection of its own to `url`.
+async fn execute_on<C>(url: &str, sql: &str)
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut db = C::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut db)
+        .await
+        .unwrap();
 }

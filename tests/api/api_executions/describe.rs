@@ -69,21 +69,7 @@ backend_tests! {
         assert!(asked.elapsed() < Duration::from_millis(900));
 
         // A stop ends a long poll at once.
-        let poller = {
-            let client = client.clone();
-            tokio::spawn(async move {
-                let asked = Instant::now();
-                let body = client
-                    .get(
-                        "DescribeExecution",
-                        &[("FlowName", "long"), ("ExecutionName", "l"), ("WaitTimeSeconds", "30")],
-                    )
-                    .await
-                    .ok()
-                    .clone();
-                (asked.elapsed(), body)
-            })
-        };
+        let poller = long_poll_in_background(&client, "long", "l");
         // Whether the stop comes before or during the poll, the poll ends with it.
         tokio::time::sleep(Duration::from_millis(300)).await;
         stop(&client, "long", "l", &[]).await.ok();
@@ -100,21 +86,7 @@ backend_tests! {
         let client = server.client();
         client.create_flow("long", &wait_state_machine("long", 300)).await;
         client.start("long", "l", "{}").await;
-        let poller = {
-            let client = client.clone();
-            tokio::spawn(async move {
-                let asked = Instant::now();
-                let body = client
-                    .get(
-                        "DescribeExecution",
-                        &[("FlowName", "long"), ("ExecutionName", "l"), ("WaitTimeSeconds", "30")],
-                    )
-                    .await
-                    .ok()
-                    .clone();
-                (asked.elapsed(), body)
-            })
-        };
+        let poller = long_poll_in_background(&client, "long", "l");
         tokio::time::sleep(Duration::from_millis(300)).await;
         let stopped_at = chrono::Utc::now().timestamp_millis();
         server
@@ -179,4 +151,30 @@ backend_tests! {
         assert_eq!(answer.message(), "The HTTP query 'ExecutionName' must be specified.");
         server.stop().await;
     }
+}
+
+/// A DescribeExecution of `flow`/`name` waiting up to 30 s, sent in the background: how long it
+/// was held, and its answer.
+fn long_poll_in_background(
+    client: &Client,
+    flow: &'static str,
+    name: &'static str,
+) -> tokio::task::JoinHandle<(Duration, Value)> {
+    let client = client.clone();
+    tokio::spawn(async move {
+        let asked = Instant::now();
+        let body = client
+            .get(
+                "DescribeExecution",
+                &[
+                    ("FlowName", flow),
+                    ("ExecutionName", name),
+                    ("WaitTimeSeconds", "30"),
+                ],
+            )
+            .await
+            .ok()
+            .clone();
+        (asked.elapsed(), body)
+    })
 }
